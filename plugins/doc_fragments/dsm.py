@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options shared by every DSM module (set them once with module_defaults)."""
+
+    DOCUMENTATION = r"""
+options:
+  host:
+    description:
+      - Hostname or IP address of the DSM web interface.
+      - If not set, the value of the E(DSM_HOST) environment variable is used.
+    type: str
+    required: true
+  port:
+    description:
+      - Port of the DSM web interface.
+      - Defaults to V(5001) with O(use_https=true) and V(5000) otherwise.
+      - If not set, the value of the E(DSM_PORT) environment variable is used.
+    type: int
+  use_https:
+    description:
+      - Talk to DSM over HTTPS. Leave this on outside a lab.
+    type: bool
+    default: true
+  username:
+    description:
+      - DSM account to log in with. Most APIs need a member of the C(administrators) group.
+      - If not set, the value of the E(DSM_USERNAME) environment variable is used.
+    type: str
+    required: true
+  password:
+    description:
+      - Password of O(username).
+      - If not set, the value of the E(DSM_PASSWORD) environment variable is used.
+    type: str
+    required: true
+  otp_code:
+    description:
+      - Current 2-step verification code, for accounts with 2FA.
+      - A code is single-use. Log in once with M(homelab.nas.dsm_session) and O(enable_device_token=true)
+        so later tasks and runs reuse the session or the saved device token instead.
+    type: str
+  device_id:
+    description:
+      - Device token from an earlier 2FA login ("remember this device"); replaces O(otp_code).
+      - If not set, the value of the E(DSM_DEVICE_ID) environment variable is used, then a token saved
+        in the session cache by an earlier login with O(enable_device_token=true).
+    type: str
+  device_name:
+    description:
+      - Name DSM shows for the remembered device.
+    type: str
+    default: homelab.nas
+  enable_device_token:
+    description:
+      - With O(otp_code), ask DSM for a device token and save it in the session cache
+        (mode 0600) so later logins need no code.
+    type: bool
+    default: false
+  validate_certs:
+    description:
+      - Verify DSM's TLS certificate. Only turn this off on a network you trust.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the CA that signed DSM's certificate, when it is not in the system trust store.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each DSM response.
+    type: int
+    default: 30
+  session_cache:
+    description:
+      - Reuse one DSM session across the tasks of a play (and across runs while DSM keeps it valid).
+      - The session id and SynoToken are kept in O(session_cache_dir), readable by the controller user only,
+        and dropped when DSM reports the session invalid.
+      - With V(false), each task logs in and logs out.
+    type: bool
+    default: true
+  session_cache_dir:
+    description:
+      - Directory of the session cache.
+      - If not set, the value of the E(HOMELAB_NAS_SESSION_CACHE_DIR) environment variable is used,
+        then C(~/.cache/homelab.nas/dsm).
+    type: path
+notes:
+  - Modules run on the controller and talk to the DSM Web API (C(/webapi/entry.cgi)); no SSH is needed.
+  - Secrets (O(password), O(otp_code), O(device_id)) are never logged or returned.
+requirements:
+  - python >= 3.9
+  - requests
+"""

@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DSM's certificate APIs: SYNO.Core.Certificate(.CRT, .Service)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
+from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+
+CERT_API = "SYNO.Core.Certificate"
+CRT_API = "SYNO.Core.Certificate.CRT"
+SERVICE_API = "SYNO.Core.Certificate.Service"
+
+
+def service_name(service):
+    """How users name a binding: DSM's display name (a reverse-proxy entry shows its hostname)."""
+    return service.get("display_name") or service.get("service")
+
+
+class DsmCertificates:
+    def __init__(self, client):
+        self.client = client
+
+    def list(self):
+        return self.client.read(CRT_API, "list", 1).get("certificates", [])
+
+    def find(self, certificates, description=None, cert_id=None):
+        if cert_id:
+            matches = [c for c in certificates if c["id"] == cert_id]
+        else:
+            matches = [c for c in certificates if c.get("desc") == description]
+        if len(matches) > 1:
+            raise DsmError("%d certificates have the description '%s'; set id to pick one (ids: %s)"
+                           % (len(matches), description, ", ".join(c["id"] for c in matches)))
+        return matches[0] if matches else None
+
+    def export_pems(self, cert_id):
+        """The stored certificate and chain, from DSM's export archive (the key is discarded)."""
+        data = self.client.call(CERT_API, "export", 1, raw=True, file='"archive"', id=cert_id)
+        if isinstance(data, dict):
+            raise DsmError("%s.export returned no archive for certificate %s" % (CERT_API, cert_id))
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            members = {name.rsplit("/", 1)[-1]: name for name in archive.namelist()}
+            cert = archive.read(members["cert.pem"])
+            chain = archive.read(members["chain.pem"]) if "chain.pem" in members else b""
+        except (zipfile.BadZipFile, KeyError) as exc:
+            raise DsmError("%s.export: unexpected archive for certificate %s (%s)" % (CERT_API, cert_id, exc))
+        leaf = pem_checks.load_certificates("stored certificate", cert)[0]
+        chain_certs = pem_checks.load_certificates("stored chain", chain) if chain.strip() else []
+        return leaf, chain_certs
+
+    def import_bundle(self, bundle, description, cert_id=None, as_default=False):
+        files = {
+            "key": ("privkey.pem", bundle.key_pem, "application/x-x509-ca-cert"),
+            "cert": ("cert.pem", bundle.cert_pem, "application/x-x509-ca-cert"),
+        }
+        if bundle.chain:
+            files["inter_cert"] = ("chain.pem", bundle.chain_pem, "application/x-x509-ca-cert")
+        # DSM reads any non-empty as_default as true, so the field is only sent when wanted.
+        return self.client.write(CERT_API, "import", 1, files=files, id=cert_id or "", desc=description,
+                                 as_default="true" if as_default else None)
+
+    def update(self, cert_id, description, as_default=False):
+        """Rename and/or make default. CRT.set takes JSON-encoded strings."""
+        return self.client.write(CRT_API, "set", 1, id=json.dumps(cert_id), desc=json.dumps(description),
+                                 as_default=True if as_default else None)
+
+    def delete(self, cert_id):
+        return self.client.write(CRT_API, "delete", 1, ids=[cert_id])
+
+    def bind(self, settings):
+        """settings: [{"service": <object as listed by DSM>, "old_id": ..., "id": ...}]"""
+        return self.client.write(SERVICE_API, "set", 1, settings=settings)
+
+
+def all_services(certificates):
+    """Every bindable service, with the id of the certificate it uses now."""
+    services = {}
+    for cert in certificates:
+        for service in cert.get("services") or []:
+            services[service_name(service)] = (service, cert["id"])
+    return services

@@ -1,0 +1,244 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DSM Web API client shared by every DSM module.
+
+Discovery through SYNO.API.Info, login through SYNO.API.Auth with SynoToken and 2FA
+(OTP code or device token), one transparent re-login on session errors, bounded
+retries for reads only, and an optional per-controller session cache.
+"""
+
+from __future__ import annotations
+
+import json
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError, SESSION_ERRORS
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache
+
+AUTH_API = "SYNO.API.Auth"
+# Status codes worth retrying for a read: DSM's nginx answers 502/503/504 while
+# synoscgi restarts (for example right after a certificate import).
+RETRY_STATUS = (500, 502, 503, 504)
+
+
+class DsmClient:
+    """A logged-in conversation with one DSM. Use as a context manager or call close()."""
+
+    def __init__(self, host, username, password, port=None, use_https=True, validate_certs=True,
+                 ca_path=None, timeout=30, otp_code=None, device_id=None, device_name="homelab.nas",
+                 enable_device_token=False, session_cache=True, session_cache_dir=None,
+                 read_retries=3, backoff_factor=0.5, session=None):
+        if not HAS_REQUESTS:
+            raise DsmError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
+        scheme = "https" if use_https else "http"
+        port = port or (5001 if use_https else 5000)
+        host_part = "[%s]" % host if ":" in host and not host.startswith("[") else host
+        self.base_url = "%s://%s:%s/webapi/" % (scheme, host_part, port)
+        self.username = username
+        self._password = password
+        self._otp_code = otp_code
+        self._device_id = device_id
+        self._device_name = device_name
+        self._enable_device_token = enable_device_token
+        self.timeout = timeout
+        self.cache = SessionCache(session_cache_dir, self.base_url, username) if session_cache else None
+        self.sid = None
+        self.synotoken = None
+        self.logins = 0
+        self.device_token_saved = False
+        self._apis = None
+        self.http = session or requests.Session()
+        # Passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
+        self.verify = (ca_path or True) if validate_certs else False
+        # Reads: retried on connection errors and 5xx with backoff. Writes (POST) are
+        # never retried once sent; urllib3 only retries them when the connection
+        # could not be made at all, when nothing reached DSM.
+        retry = Retry(total=read_retries, connect=read_retries, read=read_retries, status=read_retries,
+                      backoff_factor=backoff_factor, status_forcelist=RETRY_STATUS,
+                      allowed_methods=frozenset(["GET"]), raise_on_status=False)
+        adapter = HTTPAdapter(max_retries=retry)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
+
+    # -- discovery ---------------------------------------------------------
+    def api_info(self, name):
+        """Path and version range of an API, from SYNO.API.Info (queried once for all)."""
+        if self._apis is None:
+            data = self._send("GET", "query.cgi", {
+                "api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"},
+                api="SYNO.API.Info", method="query")
+            self._apis = data
+        if name not in self._apis:
+            raise DsmError("this DSM does not offer %s (DSM version too old, or the package is not installed)"
+                           % name, code=102, api=name)
+        return self._apis[name]
+
+    def pick_version(self, name, wanted):
+        """The highest version we speak (`wanted`) that DSM also offers."""
+        info = self.api_info(name)
+        version = min(int(wanted), int(info["maxVersion"]))
+        if version < int(info["minVersion"]):
+            raise DsmError("%s: DSM offers versions %s-%s, this collection needs %s"
+                           % (name, info["minVersion"], info["maxVersion"], wanted), code=104, api=name)
+        return version
+
+    # -- authentication ----------------------------------------------------
+    def login(self):
+        """Reuse a cached session when there is one, else log in."""
+        if self.sid:
+            return
+        cached = self.cache.load_session() if self.cache else None
+        if cached and cached.get("sid"):
+            self.sid, self.synotoken = cached["sid"], cached.get("synotoken")
+            return
+        self._fresh_login()
+
+    def _fresh_login(self):
+        version = self.pick_version(AUTH_API, 7)
+        params = {"api": AUTH_API, "version": str(version), "method": "login", "account": self.username,
+                  "passwd": self._password, "format": "sid", "enable_syno_token": "yes",
+                  "session": "homelab.nas"}
+        device_id = self._device_id or (self.cache.load_device_id() if self.cache else None)
+        if self._otp_code:
+            params["otp_code"] = self._otp_code
+            if self._enable_device_token:
+                params.update(enable_device_token="yes", device_name=self._device_name)
+        elif device_id:
+            params.update(device_id=device_id, device_name=self._device_name)
+        path = self.api_info(AUTH_API)["path"]
+        data = self._send("POST", path, params, api=AUTH_API, method="login")
+        self.logins += 1
+        self.sid, self.synotoken = data["sid"], data.get("synotoken")
+        # DSM answers the new device token as `device_id` (Auth v7+) or `did` (v6 and older).
+        new_device = data.get("device_id") or data.get("did")
+        if new_device and self.cache and self._enable_device_token:
+            self.cache.save_device_id(new_device)
+            self.device_token_saved = True
+        # A one-time code cannot be used twice: later re-logins rely on the device token.
+        self._otp_code = None
+        if self.cache:
+            self.cache.save_session(self.sid, self.synotoken)
+
+    def logout(self):
+        """End the DSM session and forget it locally."""
+        if not self.sid and self.cache:
+            cached = self.cache.load_session()
+            if cached:
+                self.sid = cached.get("sid")
+        if self.sid:
+            path = self.api_info(AUTH_API)["path"]
+            version = self.pick_version(AUTH_API, 7)
+            try:
+                self._send("GET", path, {"api": AUTH_API, "version": str(version), "method": "logout",
+                                         "session": "homelab.nas", "_sid": self.sid},
+                           api=AUTH_API, method="logout")
+            except DsmError as exc:
+                if exc.code not in SESSION_ERRORS:
+                    raise
+        self.sid = self.synotoken = None
+        if self.cache:
+            self.cache.drop_session()
+
+    def close(self):
+        """Log out unless the session is meant to be reused by later tasks."""
+        if self.cache is None and self.sid:
+            self.logout()
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- calls -------------------------------------------------------------
+    def read(self, api, method, version, **params):
+        """A call that changes nothing: GET, retried on connection errors and 5xx."""
+        return self.call(api, method, version, write=False, **params)
+
+    def write(self, api, method, version, files=None, **params):
+        """A call that changes DSM: POST with the SynoToken, never retried blindly."""
+        return self.call(api, method, version, write=True, files=files, **params)
+
+    def call(self, api, method, version, write=False, files=None, raw=False, **params):
+        self.login()
+        try:
+            return self._call_once(api, method, version, write, files, raw, params)
+        except DsmError as exc:
+            if exc.code not in SESSION_ERRORS:
+                raise
+        # The session expired or was replaced: DSM rejected the request before acting
+        # on it, so one re-login and one retry are safe even for a write.
+        self.sid = None
+        if self.cache:
+            self.cache.drop_session()
+        self._fresh_login()
+        return self._call_once(api, method, version, write, files, raw, params)
+
+    def _call_once(self, api, method, version, write, files, raw, params):
+        info = self.api_info(api)
+        query = {"api": api, "version": str(self.pick_version(api, version)), "method": method,
+                 "_sid": self.sid}
+        body = {k: _encode(v) for k, v in params.items() if v is not None}
+        if write:
+            # Form fields travel in the body; the API triple and session in the URL,
+            # as DSM's own UI and acme.sh send them for multipart uploads.
+            return self._send("POST", info["path"], query, api=api, method=method, body=body, files=files,
+                              raw=raw)
+        query.update(body)
+        return self._send("GET", info["path"], query, api=api, method=method, raw=raw)
+
+    def _send(self, verb, path, query, api, method, body=None, files=None, raw=False):
+        headers = {"X-SYNO-TOKEN": self.synotoken} if self.synotoken else {}
+        url = self.base_url + path
+        try:
+            if verb == "GET":
+                response = self.http.get(url, params=query, headers=headers, timeout=self.timeout,
+                                         verify=self.verify)
+            elif body is None and files is None:
+                # Login: credentials go in the form body, never in the URL.
+                response = self.http.post(url, data=query, headers=headers, timeout=self.timeout,
+                                          verify=self.verify)
+            else:
+                response = self.http.post(url, params=query, data=body, files=files, headers=headers,
+                                          timeout=self.timeout, verify=self.verify)
+        except requests.exceptions.SSLError as exc:
+            raise DsmError("TLS verification of %s failed (%s). Set ca_path to the CA that signed DSM's "
+                           "certificate, or validate_certs: false on a trusted network" % (self.base_url, exc),
+                           api=api, method=method)
+        except requests.exceptions.RequestException as exc:
+            raise DsmError("cannot reach DSM at %s: %s" % (self.base_url, exc), api=api, method=method)
+        if response.status_code >= 400:
+            raise DsmError("%s.%s: DSM answered HTTP %s" % (api, method, response.status_code),
+                           api=api, method=method)
+        content_type = response.headers.get("Content-Type", "")
+        if raw and "json" not in content_type:
+            return response.content
+        try:
+            payload = response.json()
+        except ValueError:
+            raise DsmError("%s.%s: DSM answered something that is not JSON (HTTP %s, %s)"
+                           % (api, method, response.status_code, content_type), api=api, method=method)
+        if not payload.get("success"):
+            code = (payload.get("error") or {}).get("code", 100)
+            raise DsmError.from_code(code, api, method)
+        return payload.get("data") or {}
+
+
+def _encode(value):
+    """DSM wants booleans as true/false and structured values as compact JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"))
+    return value

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DSM Web API error codes and the exception every DSM call raises."""
+
+from __future__ import annotations
+
+# Codes every DSM API can answer (Synology developer guides).
+COMMON_ERRORS = {
+    100: "unknown error",
+    101: "a parameter is missing or invalid",
+    102: "the requested API does not exist",
+    103: "the requested method does not exist",
+    104: "the requested API version is not supported",
+    105: "the logged-in user has no permission for this API (use an account in the administrators group)",
+    106: "the session timed out",
+    107: "the session was interrupted by a duplicate login",
+    108: "failed to upload the file",
+    109: "the network connection is unstable or the system is busy",
+    110: "the network connection is unstable or the system is busy",
+    111: "the network connection is unstable or the system is busy",
+    112: "preserve for other purpose",
+    113: "preserve for other purpose",
+    114: "lost parameters for this API",
+    115: "not allowed to upload a file",
+    116: "not allowed to perform this request in demo mode",
+    117: "the network connection is unstable or the system is busy",
+    118: "the network connection is unstable or the system is busy",
+    119: "the session id is invalid or expired, or the SynoToken was rejected",
+}
+
+# SYNO.API.Auth (DSM login guide; acme.sh's deploy hook interprets them the same way).
+AUTH_ERRORS = {
+    400: "no such account or the password is incorrect",
+    401: "the account is disabled",
+    402: "permission denied",
+    403: "a 2-step verification code is required: set otp_code, or device_id from an earlier login",
+    404: "the 2-step verification code is wrong or expired",
+    406: "2-step verification is enforced for this account but not set up yet: enrol it in DSM first",
+    407: "this IP address is blocked by DSM's auto-block",
+    408: "the password has expired and must be changed",
+    409: "the password has expired and must be changed",
+    410: "the password must be changed at next login",
+}
+
+# SYNO.Core.Certificate* (55xx family as observed by public DSM clients).
+CERTIFICATE_ERRORS = {
+    5510: "DSM could not import the certificate",
+    5511: "DSM rejected the certificate file",
+    5512: "DSM rejected the private key file",
+    5513: "DSM rejected the intermediate certificate file",
+    5514: "the private key does not match the certificate",
+    5515: "DSM does not support this key type or size",
+    5516: "the certificate is expired or not yet valid",
+    5517: "the intermediate certificates do not form a chain to the certificate",
+    5518: "the certificate could not be found",
+    5519: "DSM could not write the certificate",
+}
+
+SESSION_ERRORS = frozenset((106, 107, 119))
+
+
+def describe(code, api=None):
+    """Return a human message for a DSM error code, naming the API family."""
+    if api == "SYNO.API.Auth" and code in AUTH_ERRORS:
+        return AUTH_ERRORS[code]
+    if api and api.startswith("SYNO.Core.Certificate") and code in CERTIFICATE_ERRORS:
+        return CERTIFICATE_ERRORS[code]
+    return COMMON_ERRORS.get(code, "DSM error code %s" % code)
+
+
+class DsmError(Exception):
+    """Any failure talking to DSM. `code` is DSM's error code when DSM answered one."""
+
+    def __init__(self, message, code=None, api=None, method=None):
+        super().__init__(message)
+        self.code = code
+        self.api = api
+        self.method = method
+
+    @classmethod
+    def from_code(cls, code, api, method):
+        return cls("%s.%s failed with DSM error %s: %s" % (api, method, code, describe(code, api)),
+                   code=code, api=api, method=method)

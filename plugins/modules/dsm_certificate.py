@@ -1,0 +1,314 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dsm_certificate
+short_description: Import, replace, bind or delete a TLS certificate on Synology DSM
+version_added: 0.1.0
+description:
+  - Imports a certificate with its private key and intermediate chain into DSM
+    (Control Panel > Security > Certificate), makes it the default, and binds it to DSM services and
+    reverse-proxy hostnames.
+  - The certificate is identified by its DSM description (or O(id)). Idempotent by SHA-256 fingerprint of
+    the certificate and its chain; a different certificate replaces the stored one in place, keeping its id
+    and therefore its service bindings.
+  - Everything is validated locally before DSM is contacted for a write (PEM syntax, key matches
+    certificate, chain order and signatures, expiry, RSA key size).
+author:
+  - homelab.nas maintainers (@homelab-nas)
+extends_documentation_fragment:
+  - homelab.nas.dsm
+  - homelab.nas.attributes
+options:
+  description:
+    description:
+      - DSM description of the certificate, which identifies it. Must be unique on the DSM unless O(id) is set.
+    type: str
+    required: true
+    aliases: [desc]
+  id:
+    description:
+      - DSM id of the certificate, when descriptions are ambiguous. The description is then updated too.
+    type: str
+  state:
+    description:
+      - V(present) imports or replaces the certificate and applies O(default) and O(services).
+      - V(absent) deletes it. The default certificate cannot be deleted; make another one the default first.
+    type: str
+    choices: [present, absent]
+    default: present
+  certificate:
+    description:
+      - The certificate, as PEM text or a path to a PEM file on the controller.
+      - A full-chain file is accepted; certificates after the first are used as the chain.
+      - May be left out with O(state=present) to only change O(default) or O(services) of an existing certificate.
+    type: str
+  private_key:
+    description:
+      - The certificate's private key, as PEM text or a path to a PEM file on the controller.
+    type: str
+  private_key_passphrase:
+    description:
+      - Passphrase of an encrypted O(private_key). DSM cannot import encrypted keys, so the key is
+        decrypted on the controller and sent over the (TLS) connection.
+    type: str
+  chain:
+    description:
+      - Intermediate certificates, issuer first, as PEM text or a path. For a Cloudflare Origin CA certificate,
+        Cloudflare's Origin CA root.
+    type: str
+  default:
+    description:
+      - Make this certificate DSM's default. V(false) only checks it is not the default (DSM cannot unset a
+        default without another one being made default). Unset leaves it as it is.
+    type: bool
+  services:
+    description:
+      - DSM services (as DSM displays them, for example V(DSM Desktop Service), or their service id such as
+        V(default)) and reverse-proxy hostnames that must use this certificate.
+      - Services not listed keep the certificate they have.
+    type: list
+    elements: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+notes:
+  - The stored certificate is read with DSM's export call to compare fingerprints; the exported private key
+    is discarded and never returned.
+seealso:
+  - module: homelab.nas.dsm_info
+"""
+
+EXAMPLES = r"""
+- name: Import the Cloudflare Origin CA certificate, make it default, serve DSM and a reverse proxy host
+  homelab.nas.dsm_certificate:
+    description: cloudflare-origin
+    certificate: /etc/homelab/origin.pem
+    private_key: "{{ vault_origin_key }}"
+    chain: /etc/homelab/origin_ca_rsa_root.pem
+    default: true
+    services:
+      - DSM Desktop Service
+      - photos.example.com
+  module_defaults:
+    group/homelab.nas.dsm:
+      host: nas.lan
+      username: ansible
+      password: "{{ vault_dsm_password }}"
+
+- name: Remove an old certificate
+  homelab.nas.dsm_certificate:
+    description: old-letsencrypt
+    state: absent
+"""
+
+RETURN = r"""
+certificate:
+  description: The certificate as DSM holds it after the task (planned values in check mode).
+  returned: when state=present
+  type: dict
+  contains:
+    id:
+      description: DSM id (null for a certificate still to be created in check mode).
+      type: str
+    description:
+      description: DSM description.
+      type: str
+    default:
+      description: Whether it is DSM's default certificate.
+      type: bool
+    fingerprint_sha256:
+      description: SHA-256 fingerprint of the certificate.
+      type: str
+    chain_fingerprints_sha256:
+      description: SHA-256 fingerprints of the chain, issuer first.
+      type: list
+      elements: str
+    subject:
+      description: Subject common name.
+      type: str
+    issuer:
+      description: Issuer common name.
+      type: str
+    sans:
+      description: Subject alternative names.
+      type: list
+      elements: str
+    not_before:
+      description: Start of validity, UTC.
+      type: str
+    not_after:
+      description: End of validity, UTC.
+      type: str
+    services:
+      description: Names of the services bound to it.
+      type: list
+      elements: str
+  sample:
+    id: Xf3k9Q
+    description: cloudflare-origin
+    default: true
+    fingerprint_sha256: "AB:CD:..."
+    chain_fingerprints_sha256: ["12:34:..."]
+    subject: example.com
+    issuer: CloudFlare Origin Certificate
+    sans: [example.com, "*.example.com"]
+    not_before: "2026-01-01T00:00:00Z"
+    not_after: "2041-01-01T00:00:00Z"
+    services: [DSM Desktop Service]
+restart_httpd:
+  description: Whether DSM restarted its web server after an import.
+  returned: when a certificate was imported
+  type: bool
+"""
+
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
+    DsmCertificates, all_services, service_name)
+from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+
+
+def desired_bundle(module):
+    p = module.params
+    if p["certificate"] is None:
+        return None
+    try:
+        bundle = pem_checks.validate_bundle(
+            pem_checks.read_pem_option("certificate", p["certificate"]),
+            pem_checks.read_pem_option("private_key", p["private_key"]),
+            pem_checks.read_pem_option("chain", p["chain"]),
+            passphrase=p["private_key_passphrase"])
+    except pem_checks.PemError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in bundle.warnings:
+        module.warn(warning)
+    return bundle
+
+
+def record(cert, identity):
+    """The comparable view of a DSM certificate: list fields + PEM identity."""
+    state = dict(identity)
+    state.update(id=cert["id"], description=cert.get("desc", ""), default=bool(cert.get("is_default")),
+                 services=sorted(service_name(s) for s in cert.get("services") or []))
+    return state
+
+
+def resolve_services(module, wanted, services):
+    """Map user names (display name or service id) to DSM's service objects, failing on unknown ones."""
+    by_id = {entry[0].get("service"): name for name, entry in services.items()}
+    resolved = []
+    for name in wanted or []:
+        key = name if name in services else by_id.get(name)
+        if key is None:
+            module.fail_json(msg="services: '%s' is not a DSM service or reverse-proxy hostname on this DSM. "
+                                 "Known: %s" % (name, ", ".join(sorted(services))))
+        resolved.append(key)
+    return sorted(set(resolved))
+
+
+def present(module, api, certificates, current, bundle):
+    p = module.params
+    if current is None and bundle is None:
+        module.fail_json(msg="certificate and private_key are required to create '%s' (no certificate with "
+                             "that description exists on DSM)" % p["description"])
+    if p["default"] is False and current and current.get("is_default"):
+        module.fail_json(msg="default: false cannot be applied to '%s', the current default certificate; set "
+                             "default: true on the certificate that should replace it" % p["description"])
+    services = all_services(certificates)
+    wanted_services = resolve_services(module, p["services"], services)
+
+    before = None
+    if current:
+        leaf, chain = api.export_pems(current["id"])
+        before = record(current, pem_checks.summary(leaf, chain))
+    identity = bundle.summary() if bundle else {k: v for k, v in before.items()
+                                                if k not in ("id", "description", "default", "services")}
+    after = dict(identity)
+    after.update(
+        id=current["id"] if current else None,
+        description=p["description"],
+        default=p["default"] if p["default"] is not None else bool(before and before["default"]),
+        services=sorted(set(before["services"] if before else []) | set(wanted_services)),
+    )
+    result = dict(changed=before != after, certificate=after)
+    if module._diff:
+        result["diff"] = dict(before=before or {}, after=after)
+    if not result["changed"] or module.check_mode:
+        return result
+
+    needs_import = before is None or any(before[k] != after[k] for k in
+                                         ("fingerprint_sha256", "chain_fingerprints_sha256"))
+    cert_id = after["id"]
+    if needs_import:
+        reply = api.import_bundle(bundle, p["description"], cert_id=cert_id, as_default=after["default"])
+        cert_id = reply.get("id") or cert_id
+        result["restart_httpd"] = bool(reply.get("restart_httpd"))
+    elif after["default"] != before["default"] or after["description"] != before["description"]:
+        api.update(cert_id, p["description"], as_default=after["default"])
+    if cert_id is None:
+        cert_id = api.find(api.list(), description=p["description"])["id"]
+    settings = [dict(service=services[name][0], old_id=services[name][1], id=cert_id)
+                for name in wanted_services if services[name][1] != cert_id]
+    if settings:
+        api.bind(settings)
+    final = api.find(api.list(), cert_id=cert_id)
+    result["certificate"] = record(final, identity)
+    return result
+
+
+def absent(module, api, current):
+    if current is None:
+        return dict(changed=False)
+    if current.get("is_default"):
+        module.fail_json(msg="'%s' is DSM's default certificate and cannot be deleted; make another "
+                             "certificate the default first" % current.get("desc"))
+    result = dict(changed=True)
+    if module._diff:
+        result["diff"] = dict(before=dict(id=current["id"], description=current.get("desc")), after={})
+    if not module.check_mode:
+        api.delete(current["id"])
+    return result
+
+
+def main():
+    module = DsmModule(
+        argument_spec=dict(
+            description=dict(type="str", required=True, aliases=["desc"]),
+            id=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            certificate=dict(type="str"),
+            private_key=dict(type="str", no_log=True),
+            private_key_passphrase=dict(type="str", no_log=True),
+            chain=dict(type="str"),
+            default=dict(type="bool"),
+            services=dict(type="list", elements="str"),
+        ),
+        required_together=[("certificate", "private_key")],
+        supports_check_mode=True,
+    )
+    if not pem_checks.HAS_CRYPTOGRAPHY:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib("cryptography"),
+                         exception=str(pem_checks.CRYPTOGRAPHY_IMPORT_ERROR))
+    # All local validation happens before the first request to DSM.
+    bundle = desired_bundle(module) if module.params["state"] == "present" else None
+
+    def body(mod):
+        api = DsmCertificates(mod.client)
+        certificates = api.list()
+        current = api.find(certificates, description=mod.params["description"], cert_id=mod.params["id"])
+        if mod.params["state"] == "absent":
+            return absent(mod, api, current)
+        return present(mod, api, certificates, current, bundle)
+
+    module.run(body)
+
+
+if __name__ == "__main__":
+    main()

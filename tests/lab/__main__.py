@@ -1,0 +1,87 @@
+"""The lab's command line.
+
+  python -m tests.lab serve DIR [--dsm-http-port N --dsm-https-port N]   run in the foreground
+  python -m tests.lab up DIR [...]     start in the background, wait until it answers, print lab.json
+  python -m tests.lab down DIR         stop it
+
+DIR holds each mock's state (state.json), request log (requests.jsonl), CA (ca.pem) and lab.json
+with the bound ports. Everything listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from tests.lab.mock_dsm import server as dsm_server
+
+
+def serve(args):
+    _, dsm = dsm_server.start(os.path.join(args.dir, "dsm"), http_port=args.dsm_http_port,
+                              https_port=args.dsm_https_port)
+    info = {"pid": os.getpid(), "dsm": dsm}
+    tmp = os.path.join(args.dir, "lab.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(info, out, indent=1)
+    os.replace(tmp, os.path.join(args.dir, "lab.json"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+
+
+def up(args):
+    os.makedirs(args.dir, exist_ok=True)
+    info_path = os.path.join(args.dir, "lab.json")
+    if os.path.exists(info_path):
+        os.unlink(info_path)
+    cmd = [sys.executable, "-m", "tests.lab", "serve", args.dir,
+           "--dsm-http-port", str(args.dsm_http_port), "--dsm-https-port", str(args.dsm_https_port)]
+    log = open(os.path.join(args.dir, "lab.log"), "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    deadline = time.time() + 60
+    while not os.path.exists(info_path):
+        if proc.poll() is not None or time.time() > deadline:
+            sys.exit("the lab did not start; see %s" % os.path.join(args.dir, "lab.log"))
+        time.sleep(0.1)
+    with open(info_path, encoding="utf-8") as handle:
+        print(handle.read())
+
+
+def down(args):
+    info_path = os.path.join(args.dir, "lab.json")
+    try:
+        with open(info_path, encoding="utf-8") as handle:
+            pid = json.load(handle)["pid"]
+    except (OSError, ValueError, KeyError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except ProcessLookupError:
+        pass
+    os.unlink(info_path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tests.lab")
+    parser.add_argument("command", choices=["serve", "up", "down"])
+    parser.add_argument("dir")
+    parser.add_argument("--dsm-http-port", type=int, default=0)
+    parser.add_argument("--dsm-https-port", type=int, default=0)
+    args = parser.parse_args(argv)
+    args.dir = os.path.abspath(args.dir)
+    {"serve": serve, "up": up, "down": down}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

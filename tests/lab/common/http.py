@@ -1,0 +1,244 @@
+"""HTTP plumbing shared by the lab's mocks: parsing, listeners, request log, faults, control API.
+
+A mock is an `app` with `handle(request) -> Response`, `lab_state()` and `lab_reset()`. This module
+serves it on HTTP and HTTPS (loopback only), records every API request, and offers `/_lab/*`
+endpoints that tests use to inject faults and read state. Control requests are not logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import threading
+import time
+import urllib.parse
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Request:
+    def __init__(self, verb, path, query, form, files, headers, client):
+        self.verb = verb
+        self.path = path
+        self.query = query
+        self.form = form
+        self.files = files
+        self.headers = headers
+        self.client = client
+
+    def param(self, name, default=None):
+        """A parameter from the query string or the form body (DSM reads both)."""
+        if name in self.form:
+            return self.form[name]
+        return self.query.get(name, default)
+
+    def cookie(self, name):
+        for part in self.headers.get("Cookie", "").split(";"):
+            key, _, value = part.strip().partition("=")
+            if key == name:
+                return value
+        return None
+
+
+class Response:
+    def __init__(self, status=200, body=b"", content_type="application/json", headers=None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or {}
+
+
+def compact_json(obj):
+    """DSM and friends answer compact JSON with sorted keys (acme.sh parses it with sed)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def parse_body(content_type, body):
+    """-> (form fields, files {name: (filename, bytes)}) for urlencoded or multipart bodies."""
+    if not body:
+        return {}, {}
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+        form, files = {}, {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if part.get_filename() is not None:
+                files[name] = (part.get_filename(), payload)
+            else:
+                form[name] = payload.decode("utf-8")
+        return form, files
+    pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    return dict(pairs), {}
+
+
+class Faults:
+    """Fault injection: fail the next N matching calls with an API error or an HTTP status; add latency."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self.rules = []
+            self.latency = 0.0
+
+    def configure(self, spec):
+        with self._lock:
+            if "latency_ms" in spec:
+                self.latency = float(spec["latency_ms"]) / 1000.0
+            for kind in ("fail_next", "http_error_next"):
+                if kind in spec:
+                    rule = dict(spec[kind], kind=kind)
+                    rule.setdefault("count", 1)
+                    self.rules.append(rule)
+
+    def take(self, api, method):
+        """The fault to apply to this call, if any (consumes one count)."""
+        with self._lock:
+            for rule in self.rules:
+                if rule.get("api") not in (None, api) or rule.get("method") not in (None, method):
+                    continue
+                if rule["count"] <= 0:
+                    continue
+                rule["count"] -= 1
+                return dict(rule)
+        return None
+
+
+class RequestLog:
+    """One JSON line per API request, in memory and in <dir>/requests.jsonl. Never holds secrets."""
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+        self.entries = []
+        open(path, "a").close()
+
+    def add(self, entry):
+        entry = dict(entry, t=round(time.time(), 3))
+        with self._lock:
+            self.entries.append(entry)
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(entry, sort_keys=True) + "\n")
+
+    def clear(self):
+        with self._lock:
+            self.entries = []
+            open(self.path, "w").close()
+
+
+def _handler_for(lab):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "nginx"
+        sys_version = ""
+
+        def log_message(self, fmt, *args):  # the request log is the record; keep stderr quiet
+            pass
+
+        def _serve(self, verb):
+            split = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if split.path.startswith("/_lab/"):
+                response = lab.control(verb, split.path, body)
+            else:
+                form, files = parse_body(self.headers.get("Content-Type", ""), body)
+                request = Request(verb, split.path, query, form, files, self.headers, self.client_address[0])
+                response = lab.dispatch(request)
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        def do_GET(self):
+            self._serve("GET")
+
+        def do_POST(self):
+            self._serve("POST")
+
+        def do_PATCH(self):
+            self._serve("PATCH")
+
+        def do_PUT(self):
+            self._serve("PUT")
+
+        def do_DELETE(self):
+            self._serve("DELETE")
+
+    return Handler
+
+
+class Lab:
+    """Serves one mock app on HTTP and/or HTTPS listeners, with the shared log and faults."""
+
+    def __init__(self, app, directory, describe_call):
+        self.app = app
+        self.directory = directory
+        self.describe_call = describe_call  # request -> (api, method, extra log fields)
+        self.faults = Faults()
+        self.log = RequestLog(os.path.join(directory, "requests.jsonl"))
+        self.servers = []
+
+    def dispatch(self, request):
+        api, method, extra = self.describe_call(request)
+        fault = self.faults.take(api, method)
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        if fault and fault["kind"] == "http_error_next":
+            response = Response(int(fault.get("status", 502)), b"<html>Bad Gateway</html>", "text/html")
+        elif fault:
+            response = self.app.fault_response(fault)
+        else:
+            response = self.app.handle(request)
+        self.log.add(dict(extra, http=request.verb, path=request.path, api=api, method=method,
+                          status=response.status, outcome=getattr(response, "outcome", None),
+                          fault=fault["kind"] if fault else None))
+        return response
+
+    def control(self, verb, path, body):
+        if path == "/_lab/faults" and verb == "POST":
+            spec = json.loads(body or b"{}")
+            self.faults.configure(spec)
+            if spec.get("expire_sessions"):
+                self.app.expire_sessions()
+            return Response(body=compact_json({"ok": True}))
+        if path == "/_lab/state":
+            return Response(body=compact_json(self.app.lab_state()))
+        if path == "/_lab/log":
+            if verb == "POST":
+                self.log.clear()
+            return Response(body=compact_json(self.log.entries))
+        if path == "/_lab/reset" and verb == "POST":
+            self.faults.reset()
+            self.log.clear()
+            self.app.lab_reset()
+            return Response(body=compact_json({"ok": True}))
+        return Response(404, compact_json({"error": "unknown control endpoint"}))
+
+    def listen(self, host, port, tls=None):
+        """Start a listener; tls=(cert_path, key_path) for HTTPS. Returns the bound port."""
+        server = ThreadingHTTPServer((host, port), _handler_for(self))
+        server.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.servers.append(server)
+        return server.server_address[1]
+
+    def shutdown(self):
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()

@@ -1,0 +1,92 @@
+"""SYNO.API.Auth: login (password, 2FA by TOTP or device token), logout, sessions, SynoToken."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+
+import pyotp
+
+from tests.lab.mock_dsm.errors import ApiError
+
+
+class Sessions:
+    def __init__(self, state):
+        self.state = state
+        self._lock = threading.Lock()
+        self._sessions = {}   # sid -> {"account", "synotoken"}
+        self._used_codes = {}  # account -> last OTP accepted (DSM refuses a replayed code)
+        self.logins = 0
+
+    def expire_all(self):
+        with self._lock:
+            self._sessions.clear()
+
+    def lookup(self, request):
+        sid = request.param("_sid") or request.cookie("id")
+        with self._lock:
+            session = self._sessions.get(sid) if sid else None
+        if session is None:
+            raise ApiError(119)
+        return sid, session
+
+    @staticmethod
+    def check_token(request, session):
+        if session["synotoken"] is None:
+            return
+        token = request.headers.get("X-SYNO-TOKEN") or request.query.get("SynoToken")
+        if token != session["synotoken"]:
+            raise ApiError(119)
+
+    def login(self, request, version):
+        account = request.param("account")
+        password = request.param("passwd")
+        if not account or password is None:
+            raise ApiError(101)
+        with self.state.lock:
+            user = self.state.data["users"].get(account)
+            if user is None or user["password"] != password:
+                raise ApiError(400)
+            if user["disabled"]:
+                raise ApiError(401)
+            data = {}
+            if user.get("otp_secret"):
+                data.update(self._second_factor(request, account, user, version))
+        sid = secrets.token_urlsafe(36)
+        synotoken = secrets.token_urlsafe(12) if request.param("enable_syno_token") == "yes" else None
+        with self._lock:
+            self._sessions[sid] = {"account": account, "synotoken": synotoken}
+            self.logins += 1
+        data.update(sid=sid, is_portal_port=False, account=account)
+        if synotoken:
+            data["synotoken"] = synotoken
+        headers = {"Set-Cookie": "id=%s;path=/;HttpOnly" % sid} if request.param("format") == "cookie" else {}
+        return data, headers
+
+    def _second_factor(self, request, account, user, version):
+        device_id = request.param("device_id")
+        if device_id and any(t["id"] == device_id for t in user["device_tokens"]):
+            return {}
+        code = request.param("otp_code")
+        if not code:
+            raise ApiError(403)
+        if not pyotp.TOTP(user["otp_secret"]).verify(code, valid_window=1) or self._used_codes.get(account) == code:
+            raise ApiError(404)
+        self._used_codes[account] = code
+        if request.param("enable_device_token") != "yes":
+            return {}
+        token = secrets.token_urlsafe(32)
+        user["device_tokens"].append({"id": token, "name": request.param("device_name", "")})
+        self.state.save()
+        # DSM names the new device token `device_id` from Auth v7 on, `did` before.
+        return {"device_id": token} if version > 6 else {"did": token}
+
+    def logout(self, request):
+        sid = request.param("_sid") or request.cookie("id")
+        with self._lock:
+            self._sessions.pop(sid, None)
+        return {}
+
+    def account_of(self, sid):
+        with self._lock:
+            return self._sessions[sid]["account"]

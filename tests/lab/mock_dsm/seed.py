@@ -1,0 +1,88 @@
+"""What a freshly installed DSM 7.2 looks like to the API, plus the lab's test accounts.
+
+Accounts (all passwords are lab-only):
+- ansible / lab-password: administrator, no 2FA (the demo's account)
+- otp-admin / lab-password: administrator with 2FA (TOTP secret below)
+- alice / lab-password: ordinary user (DSM answers 105 on admin APIs)
+- admin, guest: disabled, as DSM 7 ships them
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+LAB_PASSWORD = "lab-password"
+OTP_SECRET = "JBSWY3DPEHPK3PXPHOMELABNAS2FA234"
+
+DSM_INFO = {
+    "codepage": "enu", "model": "DS920+", "ram": 4096, "serial": "LAB0000001", "temperature": 40,
+    "temperature_warn": False, "uptime": 86400, "version": "72806",
+    "version_string": "DSM 7.2.2-72806 Update 3",
+}
+
+# Services as DSM 7 lists them under a certificate (SYNO.Core.Certificate.CRT list).
+SYSTEM_SERVICES = [
+    {"display_name": "DSM Desktop Service", "display_name_i18n": "common:web_desktop", "isPkg": False,
+     "multiple_cert": True, "owner": "root", "service": "default", "subscriber": "system",
+     "user_setable": True},
+    {"display_name": "FTPS", "display_name_i18n": "ftp:ftp_title", "isPkg": False, "multiple_cert": False,
+     "owner": "root", "service": "ftpd", "subscriber": "smbftpd", "user_setable": True},
+    {"display_name": "WebDAV Server", "isPkg": True, "multiple_cert": False, "owner": "WebDAVServer",
+     "service": "webdav", "subscriber": "WebDAVServer", "user_setable": True},
+]
+
+
+def reverse_proxy_service(hostname, entry_uuid):
+    """How a reverse-proxy entry appears as a certificate service."""
+    return {"display_name": hostname, "isPkg": False, "multiple_cert": True, "owner": "root",
+            "service": entry_uuid, "subscriber": "ReverseProxy", "user_setable": True}
+
+
+def self_signed_default():
+    """DSM's factory certificate: self-signed, CN 'synology'."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "synology"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Synology Inc."),
+                      x509.NameAttribute(NameOID.COUNTRY_NAME, "TW")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("synology")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+def initial_state(config=None):
+    config = config or {}
+    cert_pem, key_pem = self_signed_default()
+    services = {s["service"]: s for s in SYSTEM_SERVICES}
+    for hostname in config.get("reverse_proxy_hosts", ["nas.example.test", "photos.example.test"]):
+        entry = reverse_proxy_service(hostname, str(uuid.uuid5(uuid.NAMESPACE_DNS, hostname)))
+        services[entry["service"]] = entry
+    default_id = "sYnDef"
+    return {
+        "dsm_info": dict(DSM_INFO),
+        "users": {
+            "ansible": {"password": LAB_PASSWORD, "admin": True, "disabled": False},
+            "otp-admin": {"password": LAB_PASSWORD, "admin": True, "disabled": False,
+                          "otp_secret": OTP_SECRET, "device_tokens": []},
+            "alice": {"password": LAB_PASSWORD, "admin": False, "disabled": False},
+            "admin": {"password": LAB_PASSWORD, "admin": True, "disabled": True},
+            "guest": {"password": "", "admin": False, "disabled": True},
+        },
+        "certificates": {
+            default_id: {"id": default_id, "desc": "", "is_default": True, "cert_pem": cert_pem,
+                         "key_pem": key_pem, "chain_pem": "", "user_deletable": False},
+        },
+        "services": services,
+        "bindings": {key: default_id for key in services},
+    }
