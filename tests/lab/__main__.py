@@ -3,6 +3,7 @@
   python -m tests.lab serve DIR [--dsm-http-port N --dsm-https-port N]   run in the foreground
   python -m tests.lab up DIR [...]     start in the background, wait until it answers, print lab.json
   python -m tests.lab down DIR         stop it
+  python -m tests.lab log DIR [--clear] [--count API.METHOD]   read (or clear) the DSM request log
 
 DIR holds each mock's state (state.json), request log (requests.jsonl), CA (ca.pem) and lab.json
 with the bound ports. Everything listens on 127.0.0.1 only.
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 from tests.lab.mock_dsm import server as dsm_server
 
@@ -58,8 +60,7 @@ def up(args):
 def down(args):
     info_path = os.path.join(args.dir, "lab.json")
     try:
-        with open(info_path, encoding="utf-8") as handle:
-            pid = json.load(handle)["pid"]
+        pid = _info(args.dir)["pid"]
     except (OSError, ValueError, KeyError):
         return
     try:
@@ -72,15 +73,35 @@ def down(args):
     os.unlink(info_path)
 
 
+def log(args):
+    info = _info(args.dir)
+    url = "http://%s:%s/_lab/log" % (info["dsm"]["host"], info["dsm"]["http_port"])
+    request = urllib.request.Request(url, data=b"{}" if args.clear else None)
+    with urllib.request.urlopen(request) as reply:
+        entries = json.load(reply)
+    if args.count:
+        api, _, method = args.count.rpartition(".")
+        print(sum(1 for e in entries if e["api"] == api and e["method"] == method))
+    elif not args.clear:
+        print(json.dumps(entries, indent=1))
+
+
+def _info(directory):
+    with open(os.path.join(directory, "lab.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.lab")
-    parser.add_argument("command", choices=["serve", "up", "down"])
+    parser.add_argument("command", choices=["serve", "up", "down", "log"])
     parser.add_argument("dir")
     parser.add_argument("--dsm-http-port", type=int, default=0)
     parser.add_argument("--dsm-https-port", type=int, default=0)
+    parser.add_argument("--clear", action="store_true")
+    parser.add_argument("--count", help="API.METHOD, e.g. SYNO.API.Auth.login")
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
-    {"serve": serve, "up": up, "down": down}[args.command](args)
+    {"serve": serve, "up": up, "down": down, "log": log}[args.command](args)
 
 
 if __name__ == "__main__":

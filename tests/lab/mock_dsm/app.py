@@ -49,7 +49,7 @@ class MockDsm:
 
     def lab_reset(self):
         self.state.reset()
-        self.sessions.expire_all()
+        self.sessions.reset()
 
     def expire_sessions(self):
         self.sessions.expire_all()

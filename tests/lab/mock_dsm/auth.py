@@ -22,6 +22,11 @@ class Sessions:
         with self._lock:
             self._sessions.clear()
 
+    def reset(self):
+        with self._lock:
+            self._sessions.clear()
+            self._used_codes.clear()
+
     def lookup(self, request):
         sid = request.param("_sid") or request.cookie("id")
         with self._lock:

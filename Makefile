@@ -1,0 +1,42 @@
+# Two entry points for a fresh Debian 12 / Python 3.11 machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUILD := build
+COLLECTIONS := $(BUILD)/collections
+LAB := $(BUILD)/lab
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
+export ANSIBLE_FORCE_COLOR := false
+
+.PHONY: demo test unit molecule sanity lint collection clean
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+collection: $(VENV)/.installed
+	rm -rf $(BUILD)/dist $(COLLECTIONS)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+	$(BIN)/ansible-galaxy collection install --force --offline -p $(COLLECTIONS) $(BUILD)/dist/homelab-nas-*.tar.gz
+
+demo: collection
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
+
+test: unit molecule sanity lint
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest
+
+molecule: collection
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
+
+sanity: $(VENV)/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/sanity.sh
+
+lint: $(VENV)/.installed
+	$(BIN)/antsibull-changelog lint
+
+clean:
+	rm -rf $(BUILD) tests/output collections

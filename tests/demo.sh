@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make demo: start the lab, run the demo playbook twice (the second run must change nothing and
+# log in at most once), stop the lab. Usage: tests/demo.sh LAB_DIR
+set -euo pipefail
+lab=$(realpath -m "$1")
+cd "$(dirname "$0")/.."
+
+python -m tests.lab down "$lab"
+rm -rf "$lab"
+python -m tests.lab up "$lab" --dsm-http-port 15000 --dsm-https-port 15001 >/dev/null
+trap 'python -m tests.lab down "$lab"' EXIT
+python -m tests.lab.pki "$lab/pki"
+export HOMELAB_NAS_LAB_DIR="$lab"
+
+run() {
+  ansible-playbook -i playbooks/inventory/lab playbooks/demo.yml "$@" | tee "$lab/run.log"
+}
+
+echo "=== first run: brings the lab NAS to the declared state"
+run --diff
+python -m tests.lab log "$lab" --clear
+echo "=== second run: must report changed=0"
+run
+grep -Eq 'lab-nas +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$lab/run.log" \
+  || { echo "FAIL: the second run changed something" >&2; exit 1; }
+logins=$(python -m tests.lab log "$lab" --count SYNO.API.Auth.login)
+echo "DSM logins during the second run: $logins"
+[ "$logins" -le 1 ] || { echo "FAIL: expected at most one DSM login per run" >&2; exit 1; }
+echo "=== demo OK: second run changed=0, $logins login(s)"

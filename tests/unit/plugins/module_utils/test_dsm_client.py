@@ -1,0 +1,212 @@
+"""The DSM client against the mock DSM: discovery, login flows, session reuse, errors, retries."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pyotp
+import pytest
+
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError, describe
+from tests.lab.mock_dsm.seed import OTP_SECRET
+
+
+def make_client(dsm_lab, tmp_path, **overrides):
+    args = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"), backoff_factor=0)
+    args.update(overrides)
+    return DsmClient(**args)
+
+
+def test_discovery_reads_paths_and_versions_from_api_info(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    assert client.api_info("SYNO.API.Auth")["path"] == "entry.cgi"
+    assert client.pick_version("SYNO.API.Auth", 7) == 7
+    assert client.pick_version("SYNO.DSM.Info", 9) == 2
+    with pytest.raises(DsmError) as err:
+        client.api_info("SYNO.Not.There")
+    assert err.value.code == 102
+    assert len(dsm_lab.calls("SYNO.API.Info", "query")) == 1
+
+
+def test_login_sends_synotoken_on_writes_and_password_never_in_url(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    assert client.sid and client.synotoken
+    # A write without the token is refused by DSM (119); the client always sends it.
+    client.write("SYNO.Core.Certificate.CRT", "set", 1, id='"sYnDef"', desc='"renamed"')
+    assert dsm_lab.state()["certificates"]["sYnDef"]["desc"] == "renamed"
+    login = dsm_lab.calls("SYNO.API.Auth", "login")
+    assert login[0]["http"] == "POST"
+    log_text = open(dsm_lab.info["log_path"]).read()
+    assert "lab-password" not in log_text
+
+
+def test_write_without_synotoken_is_rejected_by_the_mock(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path, session_cache=False)
+    client.login()
+    client.synotoken = None
+    with pytest.raises(DsmError) as err:
+        client._call_once("SYNO.Core.Certificate.CRT", "set", 1, True, None, False,
+                          {"id": '"sYnDef"', "desc": '"x"'})
+    assert err.value.code == 119
+    assert dsm_lab.state()["certificates"]["sYnDef"]["desc"] == ""
+
+
+@pytest.mark.parametrize("username,password,code", [
+    ("ansible", "wrong", 400),
+    ("nobody", "lab-password", 400),
+    ("admin", "lab-password", 401),
+    ("otp-admin", "lab-password", 403),
+])
+def test_login_errors_are_mapped_to_clear_messages(dsm_lab, tmp_path, username, password, code):
+    client = make_client(dsm_lab, tmp_path, username=username, password=password)
+    with pytest.raises(DsmError) as err:
+        client.login()
+    assert err.value.code == code
+    assert describe(code, "SYNO.API.Auth") in str(err.value)
+    assert password not in str(err.value)
+
+
+def test_non_admin_gets_105_with_the_fix_in_the_message(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path, username="alice")
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert err.value.code == 105
+    assert "administrators" in str(err.value)
+
+
+def test_otp_login_then_device_token_replaces_the_code(dsm_lab, tmp_path):
+    code = pyotp.TOTP(OTP_SECRET).now()
+    client = make_client(dsm_lab, tmp_path, username="otp-admin", otp_code=code, enable_device_token=True)
+    client.login()
+    assert client.device_token_saved
+    tokens = dsm_lab.state()["users"]["otp-admin"]["device_tokens"]
+    assert len(tokens) == 1 and tokens[0]["name"] == "homelab.nas"
+    # Next login: no code, the saved device token is sent instead.
+    client.logout()
+    again = make_client(dsm_lab, tmp_path, username="otp-admin")
+    again.login()
+    assert again.logins == 1 and again.sid
+    # A token given explicitly works without the cache too.
+    explicit = make_client(dsm_lab, tmp_path / "other", username="otp-admin", device_id=tokens[0]["id"])
+    explicit.login()
+    assert explicit.sid
+
+
+def test_wrong_and_replayed_otp_codes_fail(dsm_lab, tmp_path):
+    totp = pyotp.TOTP(OTP_SECRET)
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    client = make_client(dsm_lab, tmp_path, username="otp-admin", otp_code=wrong, session_cache=False)
+    with pytest.raises(DsmError) as err:
+        client.login()
+    assert err.value.code == 404
+    code = totp.now()
+    make_client(dsm_lab, tmp_path, username="otp-admin", otp_code=code, session_cache=False).login()
+    with pytest.raises(DsmError) as err:
+        make_client(dsm_lab, tmp_path, username="otp-admin", otp_code=code, session_cache=False).login()
+    assert err.value.code == 404
+
+
+def test_session_cache_reuses_one_login_and_is_private(dsm_lab, tmp_path):
+    for _ in range(3):
+        client = make_client(dsm_lab, tmp_path)
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+        client.close()
+    assert len(dsm_lab.calls("SYNO.API.Auth", "login")) == 1
+    cache_dir = tmp_path / "cache"
+    assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
+    for entry in cache_dir.iterdir():
+        assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+
+
+def test_expired_session_triggers_exactly_one_relogin(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    dsm_lab.fault(expire_sessions=True)
+    client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert len(dsm_lab.calls("SYNO.API.Auth", "login")) == 2
+    # A second 119 right after the re-login is reported, not looped on.
+    dsm_lab.fault(fail_next={"count": 2, "code": 119, "api": "SYNO.Core.Certificate.CRT"})
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert err.value.code == 119
+    assert len(dsm_lab.calls("SYNO.API.Auth", "login")) == 3
+
+
+def test_stale_cached_session_is_dropped_and_replaced(dsm_lab, tmp_path):
+    make_client(dsm_lab, tmp_path).login()
+    dsm_lab.fault(expire_sessions=True)
+    client = make_client(dsm_lab, tmp_path)
+    client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert client.logins == 1
+    assert client.cache.load_session()["sid"] == client.sid
+
+
+def test_reads_are_retried_on_502_within_budget(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    dsm_lab.fault(http_error_next={"count": 2, "status": 502, "api": "SYNO.Core.Certificate.CRT"})
+    assert client.read("SYNO.Core.Certificate.CRT", "list", 1)["certificates"]
+    assert len(dsm_lab.calls("SYNO.Core.Certificate.CRT", "list")) == 3
+
+
+def test_reads_fail_clearly_past_the_retry_budget(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path, read_retries=2)
+    client.login()
+    dsm_lab.fault(http_error_next={"count": 10, "status": 503, "api": "SYNO.Core.Certificate.CRT"})
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert "HTTP 503" in str(err.value)
+    assert len(dsm_lab.calls("SYNO.Core.Certificate.CRT", "list")) == 3
+
+
+def test_writes_are_never_retried_after_a_server_error(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    dsm_lab.fault(http_error_next={"count": 1, "status": 502, "api": "SYNO.Core.Certificate.CRT",
+                                   "method": "set"})
+    with pytest.raises(DsmError):
+        client.write("SYNO.Core.Certificate.CRT", "set", 1, id='"sYnDef"', desc='"x"')
+    assert len(dsm_lab.calls("SYNO.Core.Certificate.CRT", "set")) == 1
+
+
+def test_api_error_codes_name_the_api_and_meaning(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    dsm_lab.fault(fail_next={"count": 1, "code": 5514, "api": "SYNO.Core.Certificate.CRT"})
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert err.value.code == 5514
+    assert "SYNO.Core.Certificate.CRT.list" in str(err.value)
+    assert "does not match" in str(err.value)
+
+
+def test_unreachable_dsm_and_bad_ca_fail_clearly(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path, port=1, read_retries=0)
+    with pytest.raises(DsmError) as err:
+        client.login()
+    assert "cannot reach DSM" in str(err.value)
+    other_ca = tmp_path / "other-ca.pem"
+    from tests.lab import pki
+    other_ca.write_bytes(pki.pem(pki.TestPki().root))
+    client = make_client(dsm_lab, tmp_path, ca_path=str(other_ca), read_retries=0)
+    with pytest.raises(DsmError) as err:
+        client.login()
+    assert "TLS verification" in str(err.value) and "ca_path" in str(err.value)
+
+
+def test_logout_ends_the_session_on_dsm_and_locally(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    assert dsm_lab.state()["active_sessions"] == 1
+    client.logout()
+    assert dsm_lab.state()["active_sessions"] == 0
+    assert client.cache.load_session() is None
+
+
+def test_without_cache_each_client_logs_out_on_close(dsm_lab, tmp_path):
+    with make_client(dsm_lab, tmp_path, session_cache=False) as client:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert dsm_lab.state()["active_sessions"] == 0
+    assert not (tmp_path / "cache").exists()

@@ -1,0 +1,207 @@
+"""dsm_certificate end to end against the mock DSM (in-process module, real HTTP)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from ansible_collections.homelab.nas.plugins.modules import dsm_certificate
+from tests.lab import pki
+from tests.unit.plugins.modules.runner import run_module
+
+WRITES = ("import", "set", "delete")
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return pki.write(str(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture
+def run(dsm_lab, capsys, tmp_path):
+    def _run(check_mode=False, diff=True, **args):
+        base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
+        base.update(args)
+        return run_module(dsm_certificate, base, capsys, check_mode=check_mode, diff=diff)
+    return _run
+
+
+def lab_cert(certs, leaf="leaf", **extra):
+    args = dict(description="lab-cert", certificate=certs[leaf + ".pem"], private_key=certs[leaf + ".key"],
+                chain=certs["chain.pem"])
+    args.update(extra)
+    return args
+
+
+def config_of(dsm_lab):
+    state = dsm_lab.state()
+    return {k: state[k] for k in ("certificates", "bindings")}
+
+
+def write_calls(dsm_lab):
+    return [c for c in dsm_lab.calls() if c["method"] in WRITES or c["api"] == "SYNO.Core.Certificate.Service"]
+
+
+def by_desc(dsm_lab, desc):
+    return [c for c in dsm_lab.state()["certificates"].values() if c["desc"] == desc]
+
+
+def test_import_default_and_bind_then_idempotent(run, dsm_lab, certs):
+    args = lab_cert(certs, default=True, services=["DSM Desktop Service", "nas.example.test"])
+    first = run(**args)
+    assert first["changed"] is True
+    (stored,) = by_desc(dsm_lab, "lab-cert")
+    assert stored["is_default"] is True
+    state = dsm_lab.state()
+    rp_uuid = next(k for k, s in state["services"].items() if s["display_name"] == "nas.example.test")
+    assert state["bindings"]["default"] == stored["id"] == state["bindings"][rp_uuid]
+    assert state["bindings"]["ftpd"] == "sYnDef"
+    assert first["certificate"]["id"] == stored["id"]
+    assert first["certificate"]["services"] == ["DSM Desktop Service", "nas.example.test"]
+
+    second = run(**args)
+    assert second["changed"] is False
+    assert second["diff"]["before"] == second["diff"]["after"]
+    assert len([c for c in dsm_lab.calls("SYNO.Core.Certificate", "import")]) == 1
+
+
+def test_check_mode_reports_and_changes_nothing(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(check_mode=True, **lab_cert(certs, default=True, services=["default"]))
+    assert result["changed"] is True
+    assert result["diff"]["before"] == {}
+    assert result["diff"]["after"]["default"] is True
+    assert result["diff"]["after"]["services"] == ["DSM Desktop Service"]
+    assert config_of(dsm_lab) == before
+    assert write_calls(dsm_lab) == []
+
+
+def test_output_never_contains_key_material(run, certs):
+    result = run(**lab_cert(certs, default=True))
+    key_body = open(certs["leaf.key"]).read().splitlines()[1]
+    text = json.dumps(result)
+    assert "PRIVATE KEY" not in text and key_body not in text
+    assert "lab-password" not in text
+
+
+def test_new_certificate_replaces_in_place_keeping_id_and_bindings(run, dsm_lab, certs):
+    first = run(**lab_cert(certs, services=["WebDAV Server"]))
+    renewed = run(**lab_cert(certs, leaf="leaf2"))
+    assert renewed["changed"] is True
+    assert renewed["certificate"]["id"] == first["certificate"]["id"]
+    assert renewed["diff"]["before"]["fingerprint_sha256"] != renewed["diff"]["after"]["fingerprint_sha256"]
+    assert renewed["certificate"]["services"] == ["WebDAV Server"]
+    assert len(by_desc(dsm_lab, "lab-cert")) == 1
+
+
+def test_keeps_default_flag_when_replacing_the_default(run, dsm_lab, certs):
+    run(**lab_cert(certs, default=True))
+    run(**lab_cert(certs, leaf="leaf2"))
+    assert by_desc(dsm_lab, "lab-cert")[0]["is_default"] is True
+
+
+def test_services_and_default_on_an_existing_certificate_without_pem(run, dsm_lab, certs):
+    run(**lab_cert(certs))
+    result = run(description="lab-cert", default=True, services=["FTPS"])
+    assert result["changed"] is True
+    (stored,) = by_desc(dsm_lab, "lab-cert")
+    assert stored["is_default"] and dsm_lab.state()["bindings"]["ftpd"] == stored["id"]
+    assert len(dsm_lab.calls("SYNO.Core.Certificate", "import")) == 1
+
+
+def test_absent_deletes_and_is_idempotent(run, dsm_lab, certs):
+    run(**lab_cert(certs, services=["FTPS"]))
+    result = run(description="lab-cert", state="absent")
+    assert result["changed"] is True
+    assert by_desc(dsm_lab, "lab-cert") == []
+    assert dsm_lab.state()["bindings"]["ftpd"] == "sYnDef"
+    assert run(description="lab-cert", state="absent")["changed"] is False
+
+
+def expect_refused(result, dsm_lab, before, *fragments):
+    assert result.get("failed") is True, result
+    for fragment in fragments:
+        assert fragment in result["msg"]
+    assert config_of(dsm_lab) == before
+    assert write_calls(dsm_lab) == []
+
+
+def test_mismatched_key_is_refused_before_contacting_dsm(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(**lab_cert(certs, private_key=certs["leaf2.key"]))
+    expect_refused(result, dsm_lab, before, "private_key", "does not match")
+    assert dsm_lab.calls() == []
+
+
+def test_expired_certificate_is_refused(run, dsm_lab, tmp_path):
+    test_pki = pki.TestPki()
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
+    cert, key = test_pki.leaf("old.test", not_before=start, days=90)
+    before = config_of(dsm_lab)
+    result = run(description="old", certificate=pki.pem(cert).decode(), private_key=pki.pem(key).decode())
+    expect_refused(result, dsm_lab, before, "certificate: expired")
+
+
+def test_garbage_pem_is_refused(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(description="junk", certificate="-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----",
+                 private_key=certs["leaf.key"])
+    expect_refused(result, dsm_lab, before, "certificate: no PEM certificate")
+
+
+def test_wrong_password_is_refused(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(password="not-it", **lab_cert(certs))
+    expect_refused(result, dsm_lab, before, "400", "password is incorrect")
+    assert result["error_code"] == 400
+
+
+def test_2fa_account_without_code_is_refused(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(username="otp-admin", **lab_cert(certs))
+    expect_refused(result, dsm_lab, before, "otp_code", "device_id")
+
+
+def test_non_admin_is_refused_with_105(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(username="alice", **lab_cert(certs))
+    expect_refused(result, dsm_lab, before, "105", "administrators")
+
+
+def test_unknown_service_lists_the_known_ones(run, dsm_lab, certs):
+    before = config_of(dsm_lab)
+    result = run(services=["Nope"], **lab_cert(certs))
+    expect_refused(result, dsm_lab, before, "services: 'Nope'", "DSM Desktop Service", "nas.example.test")
+
+
+def test_default_false_on_the_default_and_deleting_the_default_are_refused(run, dsm_lab, certs):
+    run(**lab_cert(certs, default=True))
+    before = config_of(dsm_lab)
+    dsm_lab._control("log", {})
+    result = run(**lab_cert(certs, default=False))
+    expect_refused(result, dsm_lab, before, "default: false", "default: true")
+    result = run(description="lab-cert", state="absent")
+    expect_refused(result, dsm_lab, before, "default certificate", "cannot be deleted")
+
+
+def test_failed_import_leaves_previous_certificate_intact(run, dsm_lab, certs):
+    run(**lab_cert(certs, services=["FTPS"]))
+    before = config_of(dsm_lab)
+    dsm_lab.fault(fail_next={"count": 1, "code": 5510, "api": "SYNO.Core.Certificate", "method": "import"})
+    result = run(**lab_cert(certs, leaf="leaf2"))
+    assert result["failed"] is True and "5510" in result["msg"]
+    assert config_of(dsm_lab) == before
+
+
+def test_ambiguous_description_asks_for_id(run, dsm_lab, certs, capsys):
+    first = run(**lab_cert(certs))
+    run(description="other", certificate=certs["leaf2.pem"], private_key=certs["leaf2.key"])
+    other_id = by_desc(dsm_lab, "other")[0]["id"]
+    # Rename "other" to "lab-cert" by id: now two certificates share the description.
+    renamed = run(description="lab-cert", id=other_id)
+    assert renamed["changed"] is True
+    result = run(**lab_cert(certs))
+    assert result["failed"] is True and "set id" in result["msg"]
+    assert first["certificate"]["id"] in result["msg"]
