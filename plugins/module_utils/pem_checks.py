@@ -156,8 +156,8 @@ def validate_bundle(cert_data, key_data, chain_data=None, passphrase=None, now=N
             child.verify_directly_issued_by(issuer)
         except (ValueError, TypeError, InvalidSignature):
             raise PemError("chain: certificate %d ('%s') did not issue '%s'; give the chain in order, from the "
-                           "certificate's issuer up to the root" % (position, common_name(issuer.subject),
-                                                                     common_name(child.subject)))
+                           "certificate's issuer up to the root"
+                           % (position, common_name(issuer.subject), common_name(child.subject)))
         child = issuer
 
     # DSM refuses passphrase-protected RSA keys: send it decrypted (it travels over TLS).

@@ -25,17 +25,18 @@ from tests.lab.mock_dsm import server as dsm_server
 
 
 def serve(args):
-    _, dsm = dsm_server.start(os.path.join(args.dir, "dsm"), http_port=args.dsm_http_port,
-                              https_port=args.dsm_https_port)
+    dsm_lab, dsm = dsm_server.start(os.path.join(args.dir, "dsm"), http_port=args.dsm_http_port,
+                                    https_port=args.dsm_https_port)
     info = {"pid": os.getpid(), "dsm": dsm}
     tmp = os.path.join(args.dir, "lab.json.tmp")
     with open(tmp, "w", encoding="utf-8") as out:
         json.dump(info, out, indent=1)
     os.replace(tmp, os.path.join(args.dir, "lab.json"))
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *args: stop.set())
+    signal.signal(signal.SIGINT, lambda *args: stop.set())
     stop.wait()
+    dsm_lab.shutdown()
 
 
 def up(args):
@@ -65,8 +66,9 @@ def down(args):
         return
     try:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            os.kill(pid, 0)  # raises once the process is gone
             time.sleep(0.1)
     except ProcessLookupError:
         pass
@@ -80,7 +82,7 @@ def log(args):
     with urllib.request.urlopen(request) as reply:
         entries = json.load(reply)
     if args.count:
-        api, _, method = args.count.rpartition(".")
+        api, method = args.count.rsplit(".", 1)
         print(sum(1 for e in entries if e["api"] == api and e["method"] == method))
     elif not args.clear:
         print(json.dumps(entries, indent=1))

@@ -36,8 +36,8 @@ class Request:
 
     def cookie(self, name):
         for part in self.headers.get("Cookie", "").split(";"):
-            key, _, value = part.strip().partition("=")
-            if key == name:
+            key, separator, value = part.strip().partition("=")
+            if separator and key == name:
                 return value
         return None
 

@@ -33,11 +33,10 @@ class MockDsm:
             "SYNO.API.Auth": Api("entry.cgi", 1, 7, {"login": (None, False), "logout": (None, False)},
                                  admin=False, session=False),
             "SYNO.DSM.Info": Api("entry.cgi", 1, 2, {"getinfo": (self._dsm_info, False)}, admin=False),
-            "SYNO.Core.Certificate": Api("entry.cgi", 1, 1, {"import": (certs.import_, True),
-                                                              "export": (certs.export, False)}),
-            "SYNO.Core.Certificate.CRT": Api("entry.cgi", 1, 1, {"list": (certs.list, False),
-                                                                  "set": (certs.set, True),
-                                                                  "delete": (certs.delete, True)}),
+            "SYNO.Core.Certificate": Api("entry.cgi", 1, 1, {
+                "import": (certs.import_, True), "export": (certs.export, False)}),
+            "SYNO.Core.Certificate.CRT": Api("entry.cgi", 1, 1, {
+                "list": (certs.list, False), "set": (certs.set, True), "delete": (certs.delete, True)}),
             "SYNO.Core.Certificate.Service": Api("entry.cgi", 1, 1, {"set": (certs.bind, True)}),
         }
 

@@ -16,7 +16,7 @@ ID_ALPHABET = string.ascii_letters + string.digits
 
 def new_id(length=6):
     """Server-generated ids, shaped like DSM's certificate ids."""
-    return "".join(secrets.choice(ID_ALPHABET) for _ in range(length))
+    return "".join(secrets.choice(ID_ALPHABET) for position in range(length))
 
 
 class State:

@@ -64,7 +64,7 @@ def test_import_default_and_bind_then_idempotent(run, dsm_lab, certs):
     second = run(**args)
     assert second["changed"] is False
     assert second["diff"]["before"] == second["diff"]["after"]
-    assert len([c for c in dsm_lab.calls("SYNO.Core.Certificate", "import")]) == 1
+    assert len(dsm_lab.calls("SYNO.Core.Certificate", "import")) == 1
 
 
 def test_check_mode_reports_and_changes_nothing(run, dsm_lab, certs):
