@@ -8,7 +8,7 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test unit molecule sanity lint collection clean
+.PHONY: demo test system-deps unit molecule sanity lint collection clean
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-test: unit molecule sanity lint
+test: system-deps unit molecule sanity lint
+
+system-deps:
+	bash tests/system-deps.sh
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest
