@@ -3,7 +3,6 @@
 # (ansible-test needs that real path), each test in its own venv (--venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 # Outside the checkout: inside it, ansible-test would follow .gitignore and see no files.
 work=${TMPDIR:-/tmp}/homelab-nas-sanity/ansible_collections/homelab/nas
 
@@ -15,7 +14,7 @@ print(re.search(r"pip='([0-9.]+)'", src).group(1))
 PY
 )
 mkdir -p ~/.ansible/test/cache
-cp tests/utils/get_pip_offline.py ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+cp tests/utils/get_pip_offline.py ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 
 rm -rf "$work" && mkdir -p "$work"
 git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$work"/
