@@ -62,16 +62,20 @@ class DsmModule(AnsibleModule):
         return self._client
 
     def run(self, body):
-        """Run `body(module)` -> result dict; DSM errors become one clear fail_json."""
+        """Run `body(module)` -> result dict; DSM errors become one clear fail_json.
+
+        The client is closed however the body ends (fail_json raises SystemExit), so a task
+        without the session cache never leaves a session open on DSM.
+        """
         try:
-            result = body(self)
-        except DsmError as exc:
+            try:
+                result = body(self)
+            except DsmError as exc:
+                self.fail_json(msg=str(exc), error_code=exc.code, api=exc.api)
+            except Exception as exc:  # noqa: BLE001 - last resort: report, with traceback, never secrets
+                self.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+        finally:
             self._close_client()
-            self.fail_json(msg=str(exc), error_code=exc.code, api=exc.api)
-        except Exception as exc:  # noqa: BLE001 - last resort: report, with traceback, never secrets
-            self._close_client()
-            self.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
-        self._close_client()
         self.exit_json(**result)
 
     def _close_client(self):

@@ -210,3 +210,15 @@ def test_without_cache_each_client_logs_out_on_close(dsm_lab, tmp_path):
         client.read("SYNO.Core.Certificate.CRT", "list", 1)
     assert dsm_lab.state()["active_sessions"] == 0
     assert not (tmp_path / "cache").exists()
+
+
+def test_slow_dsm_hits_the_timeout_with_a_clear_error(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path, timeout=0.2, read_retries=0)
+    client.login()
+    dsm_lab.fault(latency_ms=600)
+    try:
+        with pytest.raises(DsmError) as err:
+            client.read("SYNO.Core.Certificate.CRT", "list", 1)
+        assert "cannot reach DSM" in str(err.value) and "timed out" in str(err.value).lower()
+    finally:
+        dsm_lab.fault(latency_ms=0)

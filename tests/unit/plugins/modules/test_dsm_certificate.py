@@ -205,3 +205,10 @@ def test_ambiguous_description_asks_for_id(run, dsm_lab, certs, capsys):
     result = run(**lab_cert(certs))
     assert result["failed"] is True and "set id" in result["msg"]
     assert first["certificate"]["id"] in result["msg"]
+
+
+def test_without_session_cache_a_failing_task_still_logs_out(run, dsm_lab, certs):
+    result = run(session_cache=False, services=["Nope"], **lab_cert(certs))
+    assert result["failed"] is True
+    assert dsm_lab.state()["active_sessions"] == 0
+    assert len(dsm_lab.calls("SYNO.API.Auth", "logout")) == 1
