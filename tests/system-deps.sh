@@ -4,10 +4,16 @@ set -euo pipefail
 missing=()
 command -v shellcheck >/dev/null || missing+=(shellcheck)   # ansible-test sanity's shellcheck test
 command -v git >/dev/null || missing+=(git)
+# The real router of the port-forward integration test (tests/lab/router_netns.sh).
+command -v miniupnpd >/dev/null || missing+=(miniupnpd miniupnpd-nftables)
+command -v upnpc >/dev/null || missing+=(miniupnpc)
+command -v nft >/dev/null || missing+=(nftables)
+command -v ip >/dev/null || missing+=(iproute2)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
-  exit 1
+  [ -n "${CI:-}" ] && exit 1
+  exit 0
 fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -3,7 +3,7 @@
   python -m tests.lab serve DIR [--dsm-http-port N --dsm-https-port N]   run in the foreground
   python -m tests.lab up DIR [...]     start in the background, wait until it answers, print lab.json
   python -m tests.lab down DIR         stop it
-  python -m tests.lab log DIR [--clear] [--count API.METHOD]   read (or clear) the DSM request log
+  python -m tests.lab log DIR [--mock dsm|router] [--clear] [--count API.METHOD]   read or clear a request log
 
 DIR holds each mock's state (state.json), request log (requests.jsonl), CA (ca.pem) and lab.json
 with the bound ports. Everything listens on 127.0.0.1 only.
@@ -22,12 +22,14 @@ import time
 import urllib.request
 
 from tests.lab.mock_dsm import server as dsm_server
+from tests.lab.mock_router import server as router_server
 
 
 def serve(args):
     dsm_lab, dsm = dsm_server.start(os.path.join(args.dir, "dsm"), http_port=args.dsm_http_port,
                                     https_port=args.dsm_https_port)
-    info = {"pid": os.getpid(), "dsm": dsm}
+    router_lab, router = router_server.start(os.path.join(args.dir, "router"), port=args.router_port)
+    info = {"pid": os.getpid(), "dsm": dsm, "router": router}
     tmp = os.path.join(args.dir, "lab.json.tmp")
     with open(tmp, "w", encoding="utf-8") as out:
         json.dump(info, out, indent=1)
@@ -37,6 +39,7 @@ def serve(args):
     signal.signal(signal.SIGINT, lambda *args: stop.set())
     stop.wait()
     dsm_lab.shutdown()
+    router_lab.shutdown()
 
 
 def up(args):
@@ -45,7 +48,8 @@ def up(args):
     if os.path.exists(info_path):
         os.unlink(info_path)
     cmd = [sys.executable, "-m", "tests.lab", "serve", args.dir,
-           "--dsm-http-port", str(args.dsm_http_port), "--dsm-https-port", str(args.dsm_https_port)]
+           "--dsm-http-port", str(args.dsm_http_port), "--dsm-https-port", str(args.dsm_https_port),
+           "--router-port", str(args.router_port)]
     log = open(os.path.join(args.dir, "lab.log"), "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -76,8 +80,8 @@ def down(args):
 
 
 def log(args):
-    info = _info(args.dir)
-    url = "http://%s:%s/_lab/log" % (info["dsm"]["host"], info["dsm"]["http_port"])
+    info = _info(args.dir)[args.mock]
+    url = "http://%s:%s/_lab/log" % (info["host"], info.get("http_port") or info["port"])
     request = urllib.request.Request(url, data=b"{}" if args.clear else None)
     with urllib.request.urlopen(request) as reply:
         entries = json.load(reply)
@@ -99,8 +103,10 @@ def main(argv=None):
     parser.add_argument("dir")
     parser.add_argument("--dsm-http-port", type=int, default=0)
     parser.add_argument("--dsm-https-port", type=int, default=0)
+    parser.add_argument("--router-port", type=int, default=0)
     parser.add_argument("--clear", action="store_true")
     parser.add_argument("--count", help="API.METHOD, e.g. SYNO.API.Auth.login")
+    parser.add_argument("--mock", choices=["dsm", "router"], default="dsm", help="whose log (log command)")
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
     {"serve": serve, "up": up, "down": down, "log": log}[args.command](args)

@@ -1,4 +1,4 @@
-"""pytest fixtures for the lab: an in-process mock DSM per test session, reset before each test."""
+"""pytest fixtures for the lab: each mock runs in-process once per test session, reset before each test."""
 
 from __future__ import annotations
 
@@ -9,24 +9,23 @@ import pytest
 
 from tests.lab.mock_dsm import server as dsm_server
 from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.lab.mock_router import server as router_server
 
 
-class DsmLab:
-    """What a test needs from the running mock: where it is, its state, its log, its faults."""
+class MockHandle:
+    """What a test needs from a running mock: its state, its request log, its faults and settings."""
 
-    def __init__(self, lab, info):
+    def __init__(self, lab, info, control_port):
         self.lab = lab
         self.info = info
         self.host = info["host"]
-        self.https_port = info["https_port"]
-        self.http_port = info["http_port"]
-        self.ca_path = info["ca_path"]
+        self._control_base = "http://%s:%s/_lab/" % (self.host, control_port)
 
     def _control(self, path, payload=None):
-        url = "http://%s:%s/_lab/%s" % (self.host, self.http_port, path)
         data = json.dumps(payload).encode() if payload is not None else None
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST" if data else "GET")) as r:
-            return json.load(r)
+        request = urllib.request.Request(self._control_base + path, data=data, method="POST" if data else "GET")
+        with urllib.request.urlopen(request) as reply:
+            return json.load(reply)
 
     def reset(self):
         self._control("reset", {})
@@ -38,14 +37,34 @@ class DsmLab:
         """Request-log entries, optionally filtered."""
         return [e for e in self._control("log") if api in (None, e["api"]) and method in (None, e["method"])]
 
+    def clear_log(self):
+        self._control("log", {})
+
     def fault(self, **spec):
         self._control("faults", spec)
+
+    def configure(self, **settings):
+        self._control("config", settings)
+
+
+class DsmLab(MockHandle):
+    def __init__(self, lab, info):
+        super().__init__(lab, info, info["http_port"])
+        self.https_port = info["https_port"]
+        self.http_port = info["http_port"]
+        self.ca_path = info["ca_path"]
 
     def client_args(self, **overrides):
         args = dict(host=self.host, port=self.https_port, username="ansible", password=LAB_PASSWORD,
                     ca_path=self.ca_path)
         args.update(overrides)
         return args
+
+
+class RouterLab(MockHandle):
+    def __init__(self, lab, info):
+        super().__init__(lab, info, info["port"])
+        self.igd_url = info["igd_url"]
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +78,16 @@ def dsm_lab_session(tmp_path_factory):
 def dsm_lab(dsm_lab_session):
     dsm_lab_session.reset()
     return dsm_lab_session
+
+
+@pytest.fixture(scope="session")
+def router_lab_session(tmp_path_factory):
+    lab, info = router_server.start(str(tmp_path_factory.mktemp("mock-router")))
+    yield RouterLab(lab, info)
+    lab.shutdown()
+
+
+@pytest.fixture
+def router_lab(router_lab_session):
+    router_lab_session.reset()
+    return router_lab_session

@@ -19,7 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Request:
-    def __init__(self, verb, path, query, form, files, headers, client):
+    def __init__(self, verb, path, query, form, files, headers, client, raw_body=b""):
+        self.raw_body = raw_body
         self.verb = verb
         self.path = path
         self.query = query
@@ -71,8 +72,10 @@ def parse_body(content_type, body):
             else:
                 form[name] = payload.decode("utf-8")
         return form, files
-    pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-    return dict(pairs), {}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        return dict(pairs), {}
+    return {}, {}
 
 
 class Faults:
@@ -150,7 +153,8 @@ def _handler_for(lab):
                 response = lab.control(verb, split.path, body)
             else:
                 form, files = parse_body(self.headers.get("Content-Type", ""), body)
-                request = Request(verb, split.path, query, form, files, self.headers, self.client_address[0])
+                request = Request(verb, split.path, query, form, files, self.headers, self.client_address[0],
+                                  raw_body=body)
                 response = lab.dispatch(request)
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -211,6 +215,12 @@ class Lab:
             self.faults.configure(spec)
             if spec.get("expire_sessions"):
                 self.app.expire_sessions()
+            return Response(body=compact_json({"ok": True}))
+        if path == "/_lab/config" and verb == "POST":
+            try:
+                self.app.lab_configure(json.loads(body or b"{}"))
+            except ValueError as exc:
+                return Response(400, compact_json({"error": str(exc)}))
             return Response(body=compact_json({"ok": True}))
         if path == "/_lab/state":
             return Response(body=compact_json(self.app.lab_state()))

@@ -50,6 +50,11 @@ class MockDsm:
         self.state.reset()
         self.sessions.reset()
 
+    @staticmethod
+    def lab_configure(spec):
+        if spec:
+            raise ValueError("the mock DSM has no settings; change its state through its API")
+
     def expire_sessions(self):
         self.sessions.expire_all()
 

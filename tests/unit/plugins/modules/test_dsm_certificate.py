@@ -179,7 +179,7 @@ def test_unknown_service_lists_the_known_ones(run, dsm_lab, certs):
 def test_default_false_on_the_default_and_deleting_the_default_are_refused(run, dsm_lab, certs):
     run(**lab_cert(certs, default=True))
     before = config_of(dsm_lab)
-    dsm_lab._control("log", {})
+    dsm_lab.clear_log()
     result = run(**lab_cert(certs, default=False))
     expect_refused(result, dsm_lab, before, "default: false", "default: true")
     result = run(description="lab-cert", state="absent")

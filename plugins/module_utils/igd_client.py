@@ -1,0 +1,277 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""UPnP Internet Gateway Device (IGD v1/v2) client: SSDP discovery and WAN connection SOAP calls.
+
+Standard library only (plus core's open_url), so the module can run on the NAS itself: routers in
+"secure mode" only accept a mapping whose internal client is the host that asks for it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+import xml.etree.ElementTree as ET
+from urllib.error import HTTPError, URLError
+from urllib.parse import urljoin
+from xml.sax.saxutils import escape
+
+from ansible.module_utils.urls import open_url
+
+SSDP_ADDRESS = ("239.255.255.250", 1900)
+SEARCH_TARGETS = ("urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+                  "urn:schemas-upnp-org:device:InternetGatewayDevice:1")
+# Preferred first: the v2 IP connection, then v1, then PPP (DSL routers).
+SERVICE_PREFERENCE = ("urn:schemas-upnp-org:service:WANIPConnection:2",
+                      "urn:schemas-upnp-org:service:WANIPConnection:1",
+                      "urn:schemas-upnp-org:service:WANPPPConnection:1")
+DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
+CONTROL_NS = "urn:schemas-upnp-org:control-1-0"
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+MAX_GENERIC_ENTRIES = 4096  # a bound for routers that never answer 713
+
+# UPnP error codes (IGD WANIPConnection v1/v2) with what they mean for the user.
+UPNP_ERRORS = {
+    401: "the router does not offer this action",
+    402: "the router rejected the arguments",
+    501: "the router could not perform the action (miniupnpd answers this when its WAN address is private "
+         "or CGNAT: port forwarding is impossible there)",
+    606: "the router's policy refuses this mapping (its UPnP permission rules, or secure mode: only the "
+         "internal client itself may map ports to it; run the task on that host or set internal_client to the "
+         "host running it)",
+    713: "no entry at this index",
+    714: "no such port mapping",
+    715: "the router does not accept a wildcard remote host",
+    716: "the router does not accept a wildcard external port",
+    718: "the external port is already mapped to another internal client (or, on a router in secure mode, "
+         "the internal client is not the host asking)",
+    724: "the router requires the same internal and external port",
+    725: "the router only accepts permanent leases (lease_duration: 0)",
+    726: "the router only accepts a wildcard remote host",
+    727: "the router only accepts a wildcard external port",
+    728: "the router has no port mappings left",
+    729: "the mapping conflicts with another mechanism on the router (a static forward or firewall rule)",
+    730: "no port mapping in that range",
+    732: "the router does not accept a wildcard internal port",
+    733: "inconsistent parameters",
+}
+
+
+class UpnpError(Exception):
+    """A router failure; `code` is the UPnP error code when the router sent one."""
+
+    def __init__(self, message, code=None, action=None):
+        super().__init__(message)
+        self.code = code
+        self.action = action
+
+
+def search_message(target, mx=2):
+    return ('M-SEARCH * HTTP/1.1\r\nHOST: %s:%d\r\nMAN: "ssdp:discover"\r\nMX: %d\r\nST: %s\r\n\r\n'
+            % (SSDP_ADDRESS[0], SSDP_ADDRESS[1], mx, target)).encode("ascii")
+
+
+def parse_ssdp_response(data):
+    """Headers of an SSDP reply (upper-case names), or None if it is not a 200 reply."""
+    text = data.decode("utf-8", "replace")
+    lines = text.split("\r\n")
+    if not lines or not lines[0].upper().startswith("HTTP/1.1 200"):
+        return None
+    headers = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().upper()] = value.strip()
+    return headers
+
+
+def discover(timeout=3.0, mx=2):
+    """The description URL of the first IGD answering an SSDP search (v2 asked first, then v1)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+    try:
+        for target in SEARCH_TARGETS:
+            sock.sendto(search_message(target, mx), SSDP_ADDRESS)
+        deadline = time.monotonic() + timeout
+        found = {}
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data, sender = sock.recvfrom(8192)
+            except socket.timeout:
+                break
+            headers = parse_ssdp_response(data)
+            if headers and headers.get("LOCATION") and headers.get("ST") in SEARCH_TARGETS:
+                found[headers["ST"]] = headers["LOCATION"]
+                if SEARCH_TARGETS[0] in found:
+                    break
+    finally:
+        sock.close()
+    for target in SEARCH_TARGETS:
+        if target in found:
+            return found[target]
+    raise UpnpError("no UPnP Internet Gateway Device answered within %.1f s on this network. Is UPnP enabled "
+                    "on the router? Set igd_url to its description URL to skip discovery" % timeout)
+
+
+def parse_description(xml_bytes, location):
+    """(serviceType, absolute control URL) of the preferred WAN connection service."""
+    try:
+        root = ET.fromstring(xml_bytes)
+    except ET.ParseError as exc:
+        raise UpnpError("the device description at %s is not XML: %s" % (location, exc))
+    base = root.findtext("{%s}URLBase" % DEVICE_NS) or location
+    services = {}
+    for service in root.iter("{%s}service" % DEVICE_NS):
+        kind = (service.findtext("{%s}serviceType" % DEVICE_NS) or "").strip()
+        control = (service.findtext("{%s}controlURL" % DEVICE_NS) or "").strip()
+        if kind and control:
+            services.setdefault(kind, urljoin(base, control))
+    for kind in SERVICE_PREFERENCE:
+        if kind in services:
+            return kind, services[kind]
+    raise UpnpError("the device at %s is not an Internet Gateway Device (no WANIPConnection or "
+                    "WANPPPConnection service)" % location)
+
+
+def soap_envelope(service, action, args):
+    body = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in args)
+    return ('<?xml version="1.0"?>\n<s:Envelope xmlns:s="%s" s:encodingStyle='
+            '"http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:%s xmlns:u="%s">%s</u:%s></s:Body>'
+            '</s:Envelope>' % (SOAP_NS, action, service, body, action)).encode("utf-8")
+
+
+def parse_soap_response(xml_bytes, action):
+    """Out-arguments of a successful response as a dict."""
+    root = ET.fromstring(xml_bytes)
+    for element in root.iter():
+        if element.tag.endswith("}" + action + "Response") or element.tag == action + "Response":
+            return {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in element}
+    raise UpnpError("%s: the router's answer has no %sResponse" % (action, action), action=action)
+
+
+def parse_soap_fault(xml_bytes):
+    """(errorCode, errorDescription) of a UPnP fault, or (None, None)."""
+    try:
+        root = ET.fromstring(xml_bytes)
+    except ET.ParseError:
+        return None, None
+    code = root.findtext(".//{%s}errorCode" % CONTROL_NS)
+    text = root.findtext(".//{%s}errorDescription" % CONTROL_NS)
+    return (int(code) if code and code.strip().isdigit() else None), text
+
+
+def local_address_towards(host):
+    """The address this host uses to reach `host` (connecting a UDP socket sends nothing)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.connect((host, 1900))
+        return sock.getsockname()[0]
+    finally:
+        sock.close()
+
+
+def address_kind(address):
+    """'public', 'cgnat' (RFC 6598 100.64.0.0/10), 'private' (or otherwise not global) or 'unknown'."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if ip.version == 4 and ip in ipaddress.ip_network("100.64.0.0/10"):
+        return "cgnat"
+    if ip.is_unspecified:
+        return "unknown"
+    return "public" if ip.is_global else "private"
+
+
+class IgdClient:
+    def __init__(self, location, timeout=10):
+        self.location = location
+        self.timeout = timeout
+        self.service, self.control_url = parse_description(self._get(location), location)
+        self.calls = 0
+
+    def _get(self, url):
+        try:
+            return open_url(url, timeout=self.timeout, validate_certs=False, use_proxy=False).read()
+        except (HTTPError, URLError, OSError) as exc:
+            raise UpnpError("cannot read the router's device description at %s: %s" % (url, exc))
+
+    def call(self, action, *args):
+        """SOAP call with ordered (name, value) arguments; UPnP faults raise UpnpError."""
+        self.calls += 1
+        headers = {"Content-Type": 'text/xml; charset="utf-8"', "SOAPAction": '"%s#%s"' % (self.service, action)}
+        try:
+            reply = open_url(self.control_url, data=soap_envelope(self.service, action, args), headers=headers,
+                             method="POST", timeout=self.timeout, validate_certs=False, use_proxy=False)
+            return parse_soap_response(reply.read(), action)
+        except HTTPError as exc:
+            code, text = parse_soap_fault(exc.read())
+            if code is None:
+                raise UpnpError("%s: the router answered HTTP %s" % (action, exc.code), action=action)
+            raise UpnpError("%s failed with UPnP error %s (%s): %s"
+                            % (action, code, text or "", UPNP_ERRORS.get(code, "router-specific error")),
+                            code=code, action=action)
+        except (URLError, OSError) as exc:
+            raise UpnpError("%s: cannot reach the router at %s: %s" % (action, self.control_url, exc), action=action)
+
+    @property
+    def router_host(self):
+        return self.control_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+
+    def external_address(self):
+        return self.call("GetExternalIPAddress").get("NewExternalIPAddress", "").strip()
+
+    def get_mapping(self, external_port, protocol):
+        """The mapping on (external port, protocol), or None."""
+        try:
+            entry = self.call("GetSpecificPortMappingEntry", ("NewRemoteHost", ""),
+                              ("NewExternalPort", external_port), ("NewProtocol", protocol.upper()))
+        except UpnpError as exc:
+            if exc.code in (714, 730):
+                return None
+            raise
+        return mapping_record(external_port, protocol, entry)
+
+    def list_mappings(self):
+        """Every mapping, through GetGenericPortMappingEntry until the end-of-array error (713)."""
+        mappings = []
+        for index in range(MAX_GENERIC_ENTRIES):
+            try:
+                entry = self.call("GetGenericPortMappingEntry", ("NewPortMappingIndex", index))
+            except UpnpError as exc:
+                if exc.code in (713, 714, 402):  # some routers end the list with 714 or 402
+                    break
+                raise
+            mappings.append(mapping_record(int(entry.get("NewExternalPort") or 0), entry.get("NewProtocol", ""),
+                                           entry))
+        return mappings
+
+    def add_mapping(self, mapping):
+        self.call("AddPortMapping", ("NewRemoteHost", ""), ("NewExternalPort", mapping["external_port"]),
+                  ("NewProtocol", mapping["protocol"].upper()), ("NewInternalPort", mapping["internal_port"]),
+                  ("NewInternalClient", mapping["internal_client"]), ("NewEnabled", 1),
+                  ("NewPortMappingDescription", mapping["description"]),
+                  ("NewLeaseDuration", mapping["lease_duration"]))
+
+    def delete_mapping(self, external_port, protocol):
+        self.call("DeletePortMapping", ("NewRemoteHost", ""), ("NewExternalPort", external_port),
+                  ("NewProtocol", protocol.upper()))
+
+
+def mapping_record(external_port, protocol, entry):
+    def number(name):
+        try:
+            return int(entry.get(name) or 0)
+        except ValueError:
+            return 0
+    return {
+        "external_port": int(external_port),
+        "protocol": protocol.lower(),
+        "internal_port": number("NewInternalPort"),
+        "internal_client": (entry.get("NewInternalClient") or "").strip(),
+        "enabled": (entry.get("NewEnabled") or "1").strip() in ("1", "true"),
+        "description": entry.get("NewPortMappingDescription") or "",
+        "lease_duration": number("NewLeaseDuration"),
+    }

@@ -1,0 +1,336 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: router_port_forward
+short_description: Forward router ports to the NAS over UPnP IGD, and detect carrier-grade NAT
+version_added: 0.1.0
+description:
+  - Creates, updates or removes port mappings on the router with UPnP Internet Gateway Device (IGD v1 and v2,
+    WANIPConnection or WANPPPConnection), the protocol most consumer routers share.
+  - Reports the router's external address and whether it is behind carrier-grade or double NAT, where
+    port forwarding cannot work.
+  - Only mappings whose description starts with O(description_prefix) are ever removed by O(exclusive); mappings
+    made by other programs or people are never touched.
+author:
+  - homelab.nas maintainers (@homelab-nas)
+extends_documentation_fragment:
+  - homelab.nas.attributes
+options:
+  mappings:
+    description:
+      - The port mappings to manage.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      external_port:
+        description: Port on the router's WAN side, 1-65535.
+        type: int
+        required: true
+      internal_port:
+        description: Port on the internal client. Defaults to O(mappings[].external_port).
+        type: int
+      protocol:
+        description: V(tcp) or V(udp).
+        type: str
+        default: tcp
+      internal_client:
+        description:
+          - IPv4 address the router forwards to.
+          - Defaults to the address of the host running the task on the router's network. Routers in
+            secure mode (miniupnpd's default, FRITZ!Box) only accept the host asking for itself, so run the
+            task on the NAS or give the NAS's address on a router that allows it.
+        type: str
+      description:
+        description: What the mapping is for; stored as C(<description_prefix>: <description>).
+        type: str
+      lease_duration:
+        description:
+          - Seconds the router keeps the mapping; V(0) asks for a permanent mapping (IGD v2 routers turn
+            this into their maximum, often 604800). Re-run the task to refresh a lease.
+        type: int
+        default: 0
+  state:
+    description: Whether the mappings should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With O(state=present), also remove mappings carrying O(description_prefix) that are not declared.
+    type: bool
+    default: false
+  description_prefix:
+    description: Marks the mappings this collection owns.
+    type: str
+    default: homelab.nas
+  igd_url:
+    description:
+      - URL of the router's UPnP device description (for example V(http://192.168.1.1:5000/rootDesc.xml)).
+        When unset the router is found by SSDP discovery on the local network.
+    type: str
+  discovery_timeout:
+    description: Seconds to wait for SSDP answers.
+    type: float
+    default: 3
+  timeout:
+    description: Seconds to wait for each router response.
+    type: int
+    default: 10
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  action_group:
+    support: full
+    membership:
+      - homelab.nas.router
+notes:
+  - Needs only the Python standard library, so it can run on the NAS itself (DSM ships Python 3).
+  - UPnP has no authentication; routers limit it by policy. Errors 606, 718 and 729 explain which policy refused.
+"""
+
+EXAMPLES = r"""
+- name: Forward HTTPS to the NAS, and only that
+  homelab.nas.router_port_forward:
+    mappings:
+      - external_port: 443
+        internal_port: 443
+        description: nas-https
+    exclusive: true
+  register: router
+
+- name: Stop when the NAS cannot be reached from the internet
+  ansible.builtin.assert:
+    that: not router.behind_cgnat
+    fail_msg: "{{ router.cgnat_explanation }}"
+
+- name: Close a port again, on a router found by URL
+  homelab.nas.router_port_forward:
+    igd_url: http://192.168.1.1:5000/rootDesc.xml
+    mappings:
+      - external_port: 5001
+    state: absent
+"""
+
+RETURN = r"""
+external_address:
+  description: The router's WAN address as it reports it (empty when it will not say).
+  returned: always
+  type: str
+  sample: 203.0.113.7
+behind_cgnat:
+  description:
+    - True when the WAN address is in 100.64.0.0/10 (carrier-grade NAT), private, or withheld by the router
+      (miniupnpd does that for such addresses). Port forwards then do not make the NAS reachable.
+  returned: always
+  type: bool
+cgnat_explanation:
+  description: What O(behind_cgnat) means for the user, when it is true.
+  returned: when behind_cgnat is true
+  type: str
+igd_url:
+  description: The device description used.
+  returned: always
+  type: str
+service:
+  description: The WAN connection service used.
+  returned: always
+  type: str
+  sample: urn:schemas-upnp-org:service:WANIPConnection:2
+mappings:
+  description: The declared mappings as the router holds them after the task (absent ones omitted).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {external_port: 443, protocol: tcp, internal_port: 443, internal_client: 192.168.1.10, enabled: true,
+       description: "homelab.nas: nas-https", lease_duration: 604800}
+removed:
+  description: Mappings removed (or to be removed in check mode), as C(<protocol>/<external port>).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import ipaddress
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.nas.plugins.module_utils import igd_client
+from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient, UpnpError
+
+COMPARED = ("internal_port", "internal_client", "enabled", "description")
+MAX_LEASE = 604800
+CGNAT_EXPLANATION = (
+    "The router's WAN address %s is not a public address: the provider (carrier-grade NAT, 100.64.0.0/10) or "
+    "another router in front (double NAT) sits between it and the internet, so ports forwarded here cannot be "
+    "reached from outside. Ask the provider for a public IPv4 address, put the upstream router in bridge mode, "
+    "or use a tunnel (for example Cloudflare Tunnel) instead of port forwarding.")
+
+
+def key(mapping):
+    return "%s/%s" % (mapping["protocol"], mapping["external_port"])
+
+
+def validate(module):
+    """Normalise declared mappings; every error names the field and the fix. No network yet."""
+    p = module.params
+    declared = []
+    for index, item in enumerate(p["mappings"]):
+        where = "mappings[%d]" % index
+        protocol = (item["protocol"] or "").lower()
+        if protocol not in ("tcp", "udp"):
+            module.fail_json(msg="%s.protocol: '%s' is not a protocol port forwarding knows; use tcp or udp"
+                                 % (where, item["protocol"]))
+        internal_port = item["internal_port"] or item["external_port"]
+        for name, port in (("external_port", item["external_port"]), ("internal_port", internal_port)):
+            if not 1 <= port <= 65535:
+                module.fail_json(msg="%s.%s: %s is not a port; use 1-65535" % (where, name, port))
+        client = item["internal_client"]
+        if client is not None:
+            try:
+                client = str(ipaddress.IPv4Address(client.strip()))
+            except ValueError:
+                module.fail_json(msg="%s.internal_client: '%s' is not an IPv4 address (UPnP IGD forwards IPv4 "
+                                     "only); give the NAS's address, for example 192.168.1.10" % (where, client))
+        if not 0 <= item["lease_duration"] <= MAX_LEASE:
+            module.fail_json(msg="%s.lease_duration: %s is out of range; use 0 (permanent) to %d seconds"
+                                 % (where, item["lease_duration"], MAX_LEASE))
+        mapping = dict(external_port=item["external_port"], protocol=protocol, internal_port=internal_port,
+                       internal_client=client, enabled=True, lease_duration=item["lease_duration"],
+                       description="%s: %s" % (p["description_prefix"],
+                                               item["description"] or "%s %s" % (protocol, item["external_port"])))
+        if any(key(m) == key(mapping) for m in declared):
+            module.fail_json(msg="%s: %s is declared twice; one external port and protocol can only be forwarded "
+                                 "to one place" % (where, key(mapping)))
+        declared.append(mapping)
+    return declared
+
+
+def differs(current, wanted):
+    return current is None or any(current[k] != wanted[k] for k in COMPARED)
+
+
+def add(client, mapping):
+    """AddPortMapping, working around the lease quirks of real routers."""
+    try:
+        client.add_mapping(mapping)
+    except UpnpError as exc:
+        if exc.code == 725 and mapping["lease_duration"]:
+            client.add_mapping(dict(mapping, lease_duration=0))
+        elif exc.code == 402 and mapping["lease_duration"] == 0:
+            client.add_mapping(dict(mapping, lease_duration=MAX_LEASE))
+        else:
+            raise
+
+
+def run(module, declared, result):
+    """Fills `result` as it goes, so a failure still reports what was learnt (address, CGNAT)."""
+    p = module.params
+    location = p["igd_url"] or igd_client.discover(timeout=p["discovery_timeout"])
+    result["igd_url"] = location
+    client = IgdClient(location, timeout=p["timeout"])
+    result["service"] = client.service
+
+    external = client.external_address()
+    kind = igd_client.address_kind(external) if external else "unknown"
+    result.update(external_address=external, behind_cgnat=kind != "public")
+    if result["behind_cgnat"]:
+        result["cgnat_explanation"] = CGNAT_EXPLANATION % (external or "(withheld by the router)")
+        module.warn(result["cgnat_explanation"])
+
+    own_address = None
+    for mapping in declared:
+        if mapping["internal_client"] is None:
+            own_address = own_address or igd_client.local_address_towards(client.router_host)
+            mapping["internal_client"] = own_address
+
+    # Every read first: a conflict stops the task before anything is written.
+    current = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+    to_add, to_delete = [], []
+    for mapping in declared:
+        held = current[key(mapping)]
+        if p["state"] == "present":
+            if held and held["internal_client"] != mapping["internal_client"]:
+                module.fail_json(msg="%s is already forwarded to %s (%s), not to %s. Remove that mapping on the "
+                                     "router first, or choose another external port"
+                                     % (key(mapping), held["internal_client"], held["description"] or "no description",
+                                        mapping["internal_client"]), **result)
+            if differs(held, mapping):
+                to_add.append(mapping)
+        elif held:
+            if held["internal_client"] == mapping["internal_client"] or \
+                    held["description"].startswith(p["description_prefix"] + ":"):
+                to_delete.append(held)
+            else:
+                module.warn("%s is forwarded to %s by someone else; left in place" % (key(held), held["internal_client"]))
+    if p["state"] == "present" and p["exclusive"]:
+        declared_keys = {key(m) for m in declared}
+        to_delete += [m for m in client.list_mappings() if key(m) not in declared_keys
+                      and m["description"].startswith(p["description_prefix"] + ":")]
+
+    before = {k: v for k, v in current.items() if v}
+    before.update({key(m): m for m in to_delete})
+    after = {k: v for k, v in before.items() if v not in to_delete}
+    after.update({key(m): m for m in to_add})
+    result["changed"] = bool(to_add or to_delete)
+    result["removed"] = sorted(key(m) for m in to_delete)
+    if module._diff:
+        result["diff"] = dict(before=_for_diff(before), after=_for_diff(after))
+    if result["changed"] and not module.check_mode:
+        for mapping in to_delete:
+            client.delete_mapping(mapping["external_port"], mapping["protocol"])
+        for mapping in to_add:
+            add(client, mapping)
+        # Read back: routers silently adjust leases (and worse), so report what they hold.
+        after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+        for mapping in to_add:
+            if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
+                module.fail_json(msg="the router accepted %s but holds %s; it does not support this mapping"
+                                     % (key(mapping), after[key(mapping)]), **result)
+    result["mappings"] = [after[key(m)] for m in declared if after.get(key(m))]
+
+
+def _for_diff(mappings):
+    # Remaining lease time ticks on its own; it is not a change.
+    return {k: {f: v for f, v in m.items() if f != "lease_duration"} for k, m in sorted(mappings.items())}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            mappings=dict(type="list", elements="dict", required=True, options=dict(
+                external_port=dict(type="int", required=True),
+                internal_port=dict(type="int"),
+                protocol=dict(type="str", default="tcp"),
+                internal_client=dict(type="str"),
+                description=dict(type="str"),
+                lease_duration=dict(type="int", default=0),
+            )),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            exclusive=dict(type="bool", default=False),
+            description_prefix=dict(type="str", default="homelab.nas"),
+            igd_url=dict(type="str"),
+            discovery_timeout=dict(type="float", default=3),
+            timeout=dict(type="int", default=10),
+        ),
+        supports_check_mode=True,
+    )
+    declared = validate(module)
+    result = dict(changed=False, removed=[], mappings=[])
+    try:
+        run(module, declared, result)
+    except UpnpError as exc:
+        module.fail_json(msg=str(exc), upnp_error=exc.code, action=exc.action, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""router_port_forward end to end against the mock IGD (in-process module, real HTTP/SOAP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient
+from ansible_collections.homelab.nas.plugins.modules import router_port_forward
+from tests.unit.plugins.modules.runner import run_module
+
+HTTPS = {"external_port": 443, "internal_port": 5001, "description": "nas-https"}
+WRITES = ("AddPortMapping", "DeletePortMapping")
+
+
+@pytest.fixture
+def run(router_lab, capsys):
+    def _run(check_mode=False, diff=True, **args):
+        args.setdefault("igd_url", router_lab.igd_url)
+        return run_module(router_port_forward, args, capsys, check_mode=check_mode, diff=diff)
+    return _run
+
+
+def held(router_lab):
+    return {(m["NewProtocol"], m["NewExternalPort"]): (m["NewInternalClient"], m["NewInternalPort"],
+                                                     m["NewPortMappingDescription"])
+            for m in router_lab.state()["mappings"]}
+
+
+def writes(router_lab):
+    return [c for c in router_lab.calls() if c["method"] in WRITES]
+
+
+def test_add_then_idempotent(run, router_lab):
+    first = run(mappings=[HTTPS, {"external_port": 5001}])
+    assert first["changed"] is True
+    assert held(router_lab) == {("TCP", 443): ("127.0.0.1", 5001, "homelab.nas: nas-https"),
+                                ("TCP", 5001): ("127.0.0.1", 5001, "homelab.nas: tcp 5001")}
+    assert first["external_address"] == "100.128.77.2" and first["behind_cgnat"] is False
+    assert [m["external_port"] for m in first["mappings"]] == [443, 5001]
+    router_lab.clear_log()
+    second = run(mappings=[HTTPS, {"external_port": 5001}])
+    assert second["changed"] is False and second["diff"]["before"] == second["diff"]["after"]
+    assert writes(router_lab) == []
+
+
+def test_changed_internal_port_is_updated_in_place(run, router_lab):
+    run(mappings=[HTTPS])
+    result = run(mappings=[dict(HTTPS, internal_port=8443)])
+    assert result["changed"] is True
+    assert result["diff"]["before"]["tcp/443"]["internal_port"] == 5001
+    assert held(router_lab)[("TCP", 443)][1] == 8443
+
+
+def test_check_mode_changes_nothing(run, router_lab):
+    result = run(check_mode=True, mappings=[HTTPS])
+    assert result["changed"] is True and "tcp/443" in result["diff"]["after"]
+    assert held(router_lab) == {} and writes(router_lab) == []
+
+
+@pytest.mark.parametrize("mapping,fragment", [
+    ({"external_port": 0}, "mappings[0].external_port: 0 is not a port"),
+    ({"external_port": 70000}, "mappings[0].external_port: 70000 is not a port"),
+    ({"external_port": 443, "internal_port": 65536}, "mappings[0].internal_port"),
+    ({"external_port": 443, "protocol": "sctp"}, "mappings[0].protocol: 'sctp'"),
+    ({"external_port": 443, "internal_client": "nas.local"}, "mappings[0].internal_client: 'nas.local' is not an IPv4"),
+    ({"external_port": 443, "lease_duration": 700000}, "mappings[0].lease_duration"),
+])
+def test_bad_input_is_refused_before_the_router_is_contacted(run, router_lab, mapping, fragment):
+    result = run(mappings=[mapping])
+    assert result["failed"] is True and fragment in result["msg"]
+    assert router_lab.calls() == [] and held(router_lab) == {}
+
+
+def test_duplicate_declaration_is_refused(run, router_lab):
+    result = run(mappings=[HTTPS, {"external_port": 443, "protocol": "TCP"}])
+    assert result["failed"] is True and "tcp/443 is declared twice" in result["msg"]
+    assert router_lab.calls() == []
+
+
+def test_conflict_names_the_holder_and_writes_nothing(run, router_lab):
+    IgdClient(router_lab.igd_url).add_mapping(dict(external_port=443, protocol="tcp", internal_port=443,
+                                                   internal_client="192.168.1.50", description="game console",
+                                                   lease_duration=0))
+    router_lab.clear_log()
+    result = run(mappings=[HTTPS, {"external_port": 5001}])
+    assert result["failed"] is True
+    assert "192.168.1.50" in result["msg"] and "game console" in result["msg"]
+    assert writes(router_lab) == []
+    assert ("TCP", 5001) not in held(router_lab)
+
+
+def test_secure_mode_refusal_is_explained(run, router_lab):
+    router_lab.configure(secure_mode=True)
+    result = run(mappings=[dict(HTTPS, internal_client="192.168.1.10")])
+    assert result["failed"] is True and result["upnp_error"] == 718 and "secure mode" in result["msg"]
+    assert held(router_lab) == {}
+
+
+def test_policy_refusal_606(run, router_lab):
+    router_lab.configure(min_external_port=1024)
+    result = run(mappings=[HTTPS])
+    assert result["failed"] is True and result["upnp_error"] == 606 and "policy" in result["msg"]
+
+
+def test_permanent_only_router_gets_a_permanent_lease(run, router_lab):
+    router_lab.configure(permanent_only=True)
+    result = run(mappings=[dict(HTTPS, lease_duration=3600)])
+    assert result["changed"] is True and result["mappings"][0]["lease_duration"] == 0
+    assert [c["outcome"] for c in router_lab.calls(method="AddPortMapping")] == [725, "ok"]
+
+
+def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
+    IgdClient(router_lab.igd_url).add_mapping(dict(external_port=3074, protocol="udp", internal_port=3074,
+                                                   internal_client="127.0.0.1", description="xbox",
+                                                   lease_duration=0))
+    run(mappings=[HTTPS, {"external_port": 80}])
+    result = run(mappings=[HTTPS], exclusive=True)
+    assert result["changed"] is True and result["removed"] == ["tcp/80"]
+    assert set(held(router_lab)) == {("TCP", 443), ("UDP", 3074)}
+
+
+def test_absent_deletes_ours_and_leaves_others(run, router_lab):
+    run(mappings=[HTTPS])
+    IgdClient(router_lab.igd_url).add_mapping(dict(external_port=8080, protocol="tcp", internal_port=80,
+                                                   internal_client="192.168.1.50", description="camera",
+                                                   lease_duration=0))
+    result = run(mappings=[HTTPS, {"external_port": 8080}], state="absent")
+    assert result["changed"] is True and result["removed"] == ["tcp/443"]
+    assert any("forwarded to 192.168.1.50 by someone else" in str(w) for w in result["warnings"]), result["warnings"]
+    assert set(held(router_lab)) == {("TCP", 8080)}
+    assert run(mappings=[HTTPS], state="absent")["changed"] is False
+
+
+@pytest.mark.parametrize("wan", ["100.64.12.34", "192.168.0.2"])
+def test_cgnat_or_double_nat_is_reported_even_when_adding_fails(run, router_lab, wan):
+    router_lab.configure(external_ip=wan)
+    probe = run(mappings=[])
+    assert probe["behind_cgnat"] is True and probe["changed"] is False
+    assert "carrier-grade NAT" in probe["cgnat_explanation"]
+    failed = run(mappings=[HTTPS])
+    assert failed["failed"] is True and failed["upnp_error"] == 501
+    assert failed["behind_cgnat"] is True and "private or CGNAT" in failed["msg"]
