@@ -47,7 +47,7 @@ options:
             task on the NAS or give the NAS's address on a router that allows it.
         type: str
       description:
-        description: What the mapping is for; stored as C(<description_prefix>: <description>).
+        description: "What the mapping is for; stored as C(<description_prefix>: <description>)."
         type: str
       lease_duration:
         description:
@@ -132,7 +132,7 @@ behind_cgnat:
   returned: always
   type: bool
 cgnat_explanation:
-  description: What O(behind_cgnat) means for the user, when it is true.
+  description: What RV(behind_cgnat) means for the user, when it is true.
   returned: when behind_cgnat is true
   type: str
 igd_url:
@@ -153,7 +153,7 @@ mappings:
     - {external_port: 443, protocol: tcp, internal_port: 443, internal_client: 192.168.1.10, enabled: true,
        description: "homelab.nas: nas-https", lease_duration: 604800}
 removed:
-  description: Mappings removed (or to be removed in check mode), as C(<protocol>/<external port>).
+  description: "Mappings removed (or to be removed in check mode), as C(<protocol>/<external port>)."
   returned: always
   type: list
   elements: str

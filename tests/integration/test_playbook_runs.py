@@ -48,9 +48,12 @@ def test_vvv_log_holds_neither_private_key_nor_password(dsm_lab, tmp_path):
     assert any(c["desc"] == "inline-key" for c in dsm_lab.state()["certificates"].values())
 
 
-@pytest.mark.parametrize("module", ["dsm_certificate", "dsm_info", "dsm_session"])
+MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py"))
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_ansible_doc_renders(module):
     run = ansible("ansible-doc", "homelab.nas.%s" % module)
     assert run.returncode == 0, run.stderr
     assert "> MODULE homelab.nas.%s" % module in run.stdout
-    assert "validate_certs" in run.stdout and "EXAMPLES" in run.stdout
+    assert "EXAMPLES" in run.stdout and "RETURN VALUES" in run.stdout

@@ -100,8 +100,8 @@ class MockIgd:
         soap_action = request.headers.get("SOAPAction")
         if not soap_action:
             return Response(400, b"", "text/html")
-        service, _, action = soap_action.strip('"').rpartition("#")
-        if service != SERVICE:
+        service, separator, action = soap_action.strip('"').rpartition("#")
+        if not separator or service != SERVICE:
             return _fault(401)
         try:
             args = _parse_args(request.raw_body, action)
@@ -247,4 +247,3 @@ def _fault(code):
     response = Response(500, _envelope(detail), 'text/xml; charset="utf-8"')
     response.outcome = code
     return response
-

@@ -21,8 +21,8 @@ def run(router_lab, capsys):
 
 
 def held(router_lab):
-    return {(m["NewProtocol"], m["NewExternalPort"]): (m["NewInternalClient"], m["NewInternalPort"],
-                                                     m["NewPortMappingDescription"])
+    return {(m["NewProtocol"], m["NewExternalPort"]):
+            (m["NewInternalClient"], m["NewInternalPort"], m["NewPortMappingDescription"])
             for m in router_lab.state()["mappings"]}
 
 
