@@ -15,12 +15,14 @@ import argparse
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
+from tests.lab.mock_cloudflare import server as cloudflare_server
 from tests.lab.mock_dsm import server as dsm_server
 from tests.lab.mock_router import server as router_server
 
@@ -29,7 +31,9 @@ def serve(args):
     dsm_lab, dsm = dsm_server.start(os.path.join(args.dir, "dsm"), http_port=args.dsm_http_port,
                                     https_port=args.dsm_https_port)
     router_lab, router = router_server.start(os.path.join(args.dir, "router"), port=args.router_port)
-    info = {"pid": os.getpid(), "dsm": dsm, "router": router}
+    cloudflare_lab, cloudflare = cloudflare_server.start(os.path.join(args.dir, "cloudflare"),
+                                                         port=args.cloudflare_port)
+    info = {"pid": os.getpid(), "dsm": dsm, "router": router, "cloudflare": cloudflare}
     tmp = os.path.join(args.dir, "lab.json.tmp")
     with open(tmp, "w", encoding="utf-8") as out:
         json.dump(info, out, indent=1)
@@ -40,6 +44,7 @@ def serve(args):
     stop.wait()
     dsm_lab.shutdown()
     router_lab.shutdown()
+    cloudflare_lab.shutdown()
 
 
 def up(args):
@@ -49,7 +54,7 @@ def up(args):
         os.unlink(info_path)
     cmd = [sys.executable, "-m", "tests.lab", "serve", args.dir,
            "--dsm-http-port", str(args.dsm_http_port), "--dsm-https-port", str(args.dsm_https_port),
-           "--router-port", str(args.router_port)]
+           "--router-port", str(args.router_port), "--cloudflare-port", str(args.cloudflare_port)]
     log = open(os.path.join(args.dir, "lab.log"), "ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -81,9 +86,11 @@ def down(args):
 
 def log(args):
     info = _info(args.dir)[args.mock]
-    url = "http://%s:%s/_lab/log" % (info["host"], info.get("http_port") or info["port"])
+    scheme = "https" if "ca_path" in info and "http_port" not in info else "http"
+    url = "%s://%s:%s/_lab/log" % (scheme, info["host"], info.get("http_port") or info["port"])
     request = urllib.request.Request(url, data=b"{}" if args.clear else None)
-    with urllib.request.urlopen(request) as reply:
+    tls = ssl.create_default_context(cafile=info["ca_path"]) if scheme == "https" else None
+    with urllib.request.urlopen(request, context=tls) as reply:
         entries = json.load(reply)
     if args.count:
         api, method = args.count.rsplit(".", 1)
@@ -104,9 +111,11 @@ def main(argv=None):
     parser.add_argument("--dsm-http-port", type=int, default=0)
     parser.add_argument("--dsm-https-port", type=int, default=0)
     parser.add_argument("--router-port", type=int, default=0)
+    parser.add_argument("--cloudflare-port", type=int, default=0)
     parser.add_argument("--clear", action="store_true")
     parser.add_argument("--count", help="API.METHOD, e.g. SYNO.API.Auth.login")
-    parser.add_argument("--mock", choices=["dsm", "router"], default="dsm", help="whose log (log command)")
+    parser.add_argument("--mock", choices=["dsm", "router", "cloudflare"], default="dsm",
+                        help="whose log (log command)")
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
     {"serve": serve, "up": up, "down": down, "log": log}[args.command](args)

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.request
 
 import pytest
 
 from tests.lab.mock_dsm import server as dsm_server
 from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.lab.mock_cloudflare import server as cloudflare_server
+from tests.lab.mock_cloudflare.seed import LAB_TOKEN
 from tests.lab.mock_router import server as router_server
 
 
 class MockHandle:
     """What a test needs from a running mock: its state, its request log, its faults and settings."""
 
-    def __init__(self, lab, info, control_port):
+    def __init__(self, lab, info, control_port, ca_path=None):
         self.lab = lab
         self.info = info
         self.host = info["host"]
-        self._control_base = "http://%s:%s/_lab/" % (self.host, control_port)
+        self._control_base = "%s://%s:%s/_lab/" % ("https" if ca_path else "http", self.host, control_port)
+        self._tls = ssl.create_default_context(cafile=ca_path) if ca_path else None
 
     def _control(self, path, payload=None):
         data = json.dumps(payload).encode() if payload is not None else None
         request = urllib.request.Request(self._control_base + path, data=data, method="POST" if data else "GET")
-        with urllib.request.urlopen(request) as reply:
+        with urllib.request.urlopen(request, context=self._tls) as reply:
             return json.load(reply)
 
     def reset(self):
@@ -67,6 +71,20 @@ class RouterLab(MockHandle):
         self.igd_url = info["igd_url"]
 
 
+class CloudflareLab(MockHandle):
+    def __init__(self, lab, info):
+        super().__init__(lab, info, info["port"], ca_path=info["ca_path"])
+        self.api_base_url = info["api_base_url"]
+        self.ca_path = info["ca_path"]
+        self.origin_ca_root_url = info["origin_ca_root_url"]
+
+    def module_args(self, **overrides):
+        """Connection options for a module; pass zone=None for modules without a zone."""
+        args = dict(api_token=LAB_TOKEN, api_base_url=self.api_base_url, ca_path=self.ca_path, zone="example.test")
+        args.update(overrides)
+        return {k: v for k, v in args.items() if v is not None}
+
+
 @pytest.fixture(scope="session")
 def dsm_lab_session(tmp_path_factory):
     lab, info = dsm_server.start(str(tmp_path_factory.mktemp("mock-dsm")))
@@ -91,3 +109,16 @@ def router_lab_session(tmp_path_factory):
 def router_lab(router_lab_session):
     router_lab_session.reset()
     return router_lab_session
+
+
+@pytest.fixture(scope="session")
+def cloudflare_lab_session(tmp_path_factory):
+    lab, info = cloudflare_server.start(str(tmp_path_factory.mktemp("mock-cloudflare")))
+    yield CloudflareLab(lab, info)
+    lab.shutdown()
+
+
+@pytest.fixture
+def cloudflare_lab(cloudflare_lab_session):
+    cloudflare_lab_session.reset()
+    return cloudflare_lab_session

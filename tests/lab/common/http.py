@@ -199,7 +199,10 @@ class Lab:
         if self.faults.latency:
             time.sleep(self.faults.latency)
         if fault and fault["kind"] == "http_error_next":
-            response = Response(int(fault.get("status", 502)), b"<html>Bad Gateway</html>", "text/html")
+            if hasattr(self.app, "http_error_response"):
+                response = self.app.http_error_response(fault)
+            else:
+                response = Response(int(fault.get("status", 502)), b"<html>Bad Gateway</html>", "text/html")
         elif fault:
             response = self.app.fault_response(fault)
         else:

@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options shared by the Cloudflare modules (set them once with module_defaults)."""
+
+    DOCUMENTATION = r"""
+options:
+  api_token:
+    description:
+      - Cloudflare API token, sent as a Bearer token. Give it only the permissions the tasks need
+        (Zone Settings, DNS, SSL and Certificates).
+      - If not set, the value of the E(CLOUDFLARE_API_TOKEN) environment variable is used.
+    type: str
+    required: true
+  api_base_url:
+    description:
+      - Base URL of the API. Only change it to point at a stand-in such as the collection's lab.
+      - If not set, the value of the E(CLOUDFLARE_API_BASE_URL) environment variable is used.
+    type: str
+    default: https://api.cloudflare.com/client/v4
+  validate_certs:
+    description: Verify the API's TLS certificate.
+    type: bool
+    default: true
+  ca_path:
+    description: PEM file of the CA that signed the API's certificate, when it is not in the system trust store.
+    type: path
+  timeout:
+    description: Seconds to wait for each API response.
+    type: int
+    default: 30
+notes:
+  - Reads are retried with backoff on HTTP 5xx; any request refused with HTTP 429 is retried after the
+    C(Retry-After) Cloudflare sends (at most 60 seconds each, 5 retries), then the task fails with Cloudflare's answer.
+requirements:
+  - requests
+"""
+
+    ZONE = r"""
+options:
+  zone:
+    description: Name of the Cloudflare zone, for example V(example.com).
+    type: str
+    required: true
+    aliases: [zone_name]
+"""

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cloudflare API v4 client shared by the Cloudflare modules."""
+
+from __future__ import annotations
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+    Retry = object
+
+DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+# Longest Retry-After we honour; a longer wait fails the task with the server's answer instead.
+MAX_RETRY_AFTER = 60
+
+
+class CloudflareError(Exception):
+    """A failed API call; `status` is the HTTP status, `codes` Cloudflare's error codes."""
+
+    def __init__(self, message, status=None, codes=()):
+        super().__init__(message)
+        self.status = status
+        self.codes = list(codes)
+
+
+class RateLimitRetry(Retry):
+    """Retry reads on 5xx, and any request on 429: a rate-limited request was refused, not applied."""
+
+    def is_retry(self, method, status_code, has_retry_after=False):
+        if status_code == 429:
+            return bool(self.total)
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+
+def describe_errors(errors):
+    """'9109 Invalid access token (6111 Invalid format...)' for every error and its chain."""
+    parts = []
+    for error in errors or []:
+        text = "%s %s" % (error.get("code"), error.get("message"))
+        chain = describe_errors(error.get("error_chain"))
+        parts.append("%s (%s)" % (text, chain) if chain else text)
+    return "; ".join(parts)
+
+
+class CloudflareClient:
+    def __init__(self, api_token, base_url=DEFAULT_BASE_URL, validate_certs=True, ca_path=None, timeout=30,
+                 retries=5, backoff_factor=1.0):
+        if not HAS_REQUESTS:
+            raise CloudflareError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.verify = (ca_path or True) if validate_certs else False
+        self.http = requests.Session()
+        self.http.headers.update({"Authorization": "Bearer %s" % api_token, "Content-Type": "application/json"})
+        retry = RateLimitRetry(total=retries, connect=retries, read=retries, status=retries,
+                               backoff_factor=backoff_factor, status_forcelist=(429, 500, 502, 503, 504),
+                               allowed_methods=frozenset(["GET"]), raise_on_status=False)
+        self.http.mount("https://", HTTPAdapter(max_retries=retry))
+        self.http.mount("http://", HTTPAdapter(max_retries=retry))
+        self._zones = {}
+
+    def close(self):
+        self.http.close()
+
+    def request(self, method, path, params=None, body=None):
+        """The envelope of one call; raises CloudflareError unless `success` is true."""
+        url = self.base_url + path
+        try:
+            # verify per request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
+            response = self.http.request(method, url, params=params, json=body, timeout=self.timeout,
+                                         verify=self.verify)
+        except requests.exceptions.SSLError as exc:
+            raise CloudflareError("TLS verification of %s failed (%s); set ca_path or validate_certs"
+                                  % (self.base_url, exc))
+        except requests.exceptions.RequestException as exc:
+            raise CloudflareError("%s %s: cannot reach the Cloudflare API: %s" % (method, path, exc))
+        try:
+            envelope = response.json()
+        except ValueError:
+            envelope = None
+        if not isinstance(envelope, dict) or not envelope.get("success"):
+            errors = (envelope or {}).get("errors") if isinstance(envelope, dict) else None
+            detail = describe_errors(errors) or "HTTP %s" % response.status_code
+            hint = ""
+            if response.status_code == 429:
+                hint = " (rate limited: still refused after the retries, waiting as Cloudflare asked)"
+            elif response.status_code in (400, 401, 403) and any(
+                    e.get("code") in (6003, 9109, 10000, 1000) for e in errors or []):
+                hint = " (check api_token and that it has the permissions this task needs)"
+            raise CloudflareError("%s %s failed: %s%s" % (method, path, detail, hint), status=response.status_code,
+                                  codes=[e.get("code") for e in errors or []])
+        return envelope
+
+    def get(self, path, **params):
+        return self.request("GET", path, params=params or None)["result"]
+
+    def paginate(self, path, per_page=100, **params):
+        """Every item of a paginated list."""
+        items, page = [], 1
+        while True:
+            envelope = self.request("GET", path, params=dict(params, page=page, per_page=per_page))
+            items.extend(envelope.get("result") or [])
+            info = envelope.get("result_info") or {}
+            if page >= int(info.get("total_pages") or 1):
+                return items
+            page += 1
+
+    def zone_id(self, name):
+        """The id of a zone by its name (cached for the task)."""
+        if name not in self._zones:
+            zones = self.get("/zones", name=name)
+            if not zones:
+                raise CloudflareError("zone '%s' not found: check the name, and that api_token may read it "
+                                      "(Zone: Read)" % name)
+            self._zones[name] = zones[0]["id"]
+        return self._zones[name]

@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cloudflare modules' base: the shared connection options and the Cloudflare client."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import (
+    DEFAULT_BASE_URL, CloudflareClient, CloudflareError, HAS_REQUESTS, REQUESTS_IMPORT_ERROR)
+
+
+def cloudflare_argument_spec(zone=True):
+    """The options documented in the homelab.nas.cloudflare doc fragment."""
+    spec = dict(
+        api_token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["CLOUDFLARE_API_TOKEN"])),
+        api_base_url=dict(type="str", default=DEFAULT_BASE_URL,
+                          fallback=(env_fallback, ["CLOUDFLARE_API_BASE_URL"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path"),
+        timeout=dict(type="int", default=30),
+    )
+    if zone:
+        spec["zone"] = dict(type="str", required=True, aliases=["zone_name"])
+    return spec
+
+
+class CloudflareModule(ApiModule):
+    error_class = CloudflareError
+
+    def __init__(self, argument_spec=None, zone=True, **kwargs):
+        spec = cloudflare_argument_spec(zone=zone)
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+
+    def make_client(self):
+        p = self.params
+        return CloudflareClient(p["api_token"], base_url=p["api_base_url"], validate_certs=p["validate_certs"],
+                                ca_path=p["ca_path"], timeout=p["timeout"])
+
+    def error_details(self, exc):
+        return dict(status=exc.status, error_codes=exc.codes)
+
+    @property
+    def zone_id(self):
+        return self.client.zone_id(self.params["zone"])

@@ -1,0 +1,215 @@
+"""The Cloudflare modules end to end against the mock API (in-process modules, real HTTPS)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from cryptography import x509
+
+from ansible_collections.homelab.nas.plugins.modules import (
+    cloudflare_dns_record, cloudflare_ips, cloudflare_origin_certificate, cloudflare_zone_settings)
+from tests.lab.mock_cloudflare.seed import ZONE_ID
+from tests.unit.plugins.modules.runner import run_module
+
+SEED_SETTINGS = {"ssl_mode": "Full (strict)", "minimum_tls_version": "1.2", "tls_1_3": "on",
+                 "opportunistic_encryption": True, "automatic_https_rewrites": True, "always_use_https": True,
+                 "authenticated_origin_pulls": True}
+SEED_HSTS = {"max_age": 15552000, "include_subdomains": True, "nosniff": True}
+
+
+@pytest.fixture
+def run(cloudflare_lab, capsys):
+    def _run(module, check_mode=False, diff=True, **args):
+        return run_module(module, cloudflare_lab.module_args(**args), capsys, check_mode=check_mode, diff=diff)
+    return _run
+
+
+def settings_of(lab):
+    return {k: v["value"] for k, v in lab.state()["settings"][ZONE_ID].items()}
+
+
+def writes(lab):
+    return [c for c in lab.calls() if c["api"] in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+# -- zone settings -------------------------------------------------------------------
+
+def test_seed_settings_applied_in_one_write_then_noop_is_one_read(run, cloudflare_lab):
+    first = run(cloudflare_zone_settings, settings=SEED_SETTINGS, hsts=SEED_HSTS)
+    assert first["changed"] is True
+    values = settings_of(cloudflare_lab)
+    assert values["ssl"] == "strict" and values["min_tls_version"] == "1.2" and values["tls_client_auth"] == "on"
+    assert values["always_use_https"] == "on" and values["automatic_https_rewrites"] == "on"
+    assert values["security_header"]["strict_transport_security"] == {
+        "enabled": True, "max_age": 15552000, "include_subdomains": True, "preload": False, "nosniff": True}
+    assert [c["method"] for c in writes(cloudflare_lab)] == ["/zones/:id/settings"]
+
+    cloudflare_lab.clear_log()
+    second = run(cloudflare_zone_settings, settings=SEED_SETTINGS, hsts=SEED_HSTS)
+    assert second["changed"] is False and second["diff"]["before"] == second["diff"]["after"]
+    assert len(cloudflare_lab.calls("GET", "/zones/:id/settings")) == 1
+    assert writes(cloudflare_lab) == []
+
+
+def test_check_mode_reports_the_changes_only(run, cloudflare_lab):
+    before = settings_of(cloudflare_lab)
+    result = run(cloudflare_zone_settings, check_mode=True, settings={"ssl": "strict", "tls_1_3": "on"})
+    assert result["changed"] is True and result["changed_settings"] == ["ssl"]
+    assert result["diff"]["before"]["ssl"] == "full" and result["diff"]["after"]["ssl"] == "strict"
+    assert settings_of(cloudflare_lab) == before and writes(cloudflare_lab) == []
+
+
+def test_falls_back_to_one_request_per_setting_without_the_bulk_call(run, cloudflare_lab):
+    cloudflare_lab.configure(bulk_settings=False)
+    result = run(cloudflare_zone_settings, settings={"ssl": "strict", "always_use_https": True})
+    assert result["changed"] is True
+    assert sorted(c["method"] for c in writes(cloudflare_lab) if c["status"] == 200) == [
+        "/zones/:id/settings/always_use_https", "/zones/:id/settings/ssl"]
+    assert settings_of(cloudflare_lab)["ssl"] == "strict"
+
+
+@pytest.mark.parametrize("args,fragment", [
+    ({"settings": {"sslmode": "strict"}}, "sslmode is not a setting of zone example.test"),
+    ({"settings": {"ssl": "fullstrict"}}, "ssl: 'fullstrict' is not an SSL/TLS encryption mode"),
+    ({"hsts": {"max_age": 15552000, "include_subdomains": True, "preload": True}}, "preload needs max_age"),
+    ({"settings": {"waf": "on"}}, "waf cannot be changed on this zone's plan"),
+])
+def test_bad_input_is_refused_and_nothing_changes(run, cloudflare_lab, args, fragment):
+    before = settings_of(cloudflare_lab)
+    result = run(cloudflare_zone_settings, **args)
+    assert result["failed"] is True and fragment in result["msg"]
+    assert settings_of(cloudflare_lab) == before and writes(cloudflare_lab) == []
+
+
+def test_rate_limit_storm_is_waited_out(run, cloudflare_lab):
+    cloudflare_lab.fault(http_error_next={"count": 2, "status": 429, "retry_after": 1})
+    result = run(cloudflare_zone_settings, settings={"ssl": "strict"})
+    assert result["changed"] is True and settings_of(cloudflare_lab)["ssl"] == "strict"
+
+
+def test_rate_limit_storm_past_the_budget_fails_with_nothing_half_applied(run, cloudflare_lab):
+    before = settings_of(cloudflare_lab)
+    cloudflare_lab.fault(http_error_next={"count": 6, "status": 429, "retry_after": 1, "api": "PATCH"})
+    result = run(cloudflare_zone_settings, settings=SEED_SETTINGS, hsts=SEED_HSTS)
+    assert result["failed"] is True and "rate limited" in result["msg"] and result["status"] == 429
+    assert settings_of(cloudflare_lab) == before
+
+
+# -- DNS records ---------------------------------------------------------------------------
+
+def records(lab):
+    return sorted((r["type"], r["name"], r["content"], r["proxied"]) for r in
+                  lab.state()["dns_records"].get(ZONE_ID, {}).values())
+
+
+def test_dns_record_lifecycle(run, cloudflare_lab):
+    first = run(cloudflare_dns_record, name="nas", content="100.128.77.2", comment="homelab")
+    assert first["changed"] is True and first["record"]["name"] == "nas.example.test"
+    assert records(cloudflare_lab) == [("A", "nas.example.test", "100.128.77.2", True)]
+    assert run(cloudflare_dns_record, name="nas.example.test", content="100.128.77.2", comment="homelab")["changed"] is False
+    moved = run(cloudflare_dns_record, name="nas", content="100.128.77.3", comment="homelab")
+    assert moved["changed"] is True and moved["diff"]["before"]["content"] == "100.128.77.2"
+    assert moved["record"]["id"] == first["record"]["id"]
+    assert run(cloudflare_dns_record, name="nas", state="absent")["changed"] is True
+    assert records(cloudflare_lab) == []
+
+
+def test_dns_record_check_mode_and_port_warning(run, cloudflare_lab):
+    result = run(cloudflare_dns_record, check_mode=True, name="@", content="100.128.77.2", port=5001)
+    assert result["changed"] is True and result["record"]["name"] == "example.test"
+    assert any("port 5001 is not one Cloudflare's proxy passes" in str(w) for w in result["warnings"])
+    assert records(cloudflare_lab) == []
+    quiet = run(cloudflare_dns_record, check_mode=True, name="@", content="100.128.77.2", port=443)
+    assert not quiet.get("warnings")
+
+
+def test_dns_record_bad_content_is_refused(run, cloudflare_lab):
+    result = run(cloudflare_dns_record, name="nas", type="AAAA", content="100.128.77.2")
+    assert result["failed"] is True and "not an IPv6 address" in result["msg"]
+    assert cloudflare_lab.calls() == []
+
+
+# -- Origin CA ------------------------------------------------------------------------------
+
+@pytest.fixture
+def origin(run, cloudflare_lab, tmp_path):
+    def _origin(**args):
+        args.setdefault("hostnames", ["example.test", "*.example.test"])
+        args.setdefault("private_key_path", str(tmp_path / "origin.key"))
+        args.setdefault("origin_ca_root_url", cloudflare_lab.origin_ca_root_url)
+        return run(cloudflare_origin_certificate, **args)
+    return _origin
+
+
+def test_origin_certificate_issued_reused_and_revoked(origin, cloudflare_lab, tmp_path):
+    first = origin(certificate_path=str(tmp_path / "origin.pem"))
+    assert first["changed"] is True and first["id"]
+    key_path = tmp_path / "origin.key"
+    assert stat.S_IMODE(os.stat(key_path).st_mode) == 0o600
+    assert "PRIVATE KEY" not in str(first)
+    cert = x509.load_pem_x509_certificate(first["certificate"].encode())
+    root = x509.load_pem_x509_certificate(first["chain"].encode())
+    cert.verify_directly_issued_by(root)
+    assert (tmp_path / "origin.pem").read_text() == first["certificate"]
+    assert sorted(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                  .get_values_for_type(x509.DNSName)) == ["*.example.test", "example.test"]
+
+    again = origin(certificate_path=str(tmp_path / "origin.pem"))
+    assert again["changed"] is False and again["id"] == first["id"]
+    assert len(cloudflare_lab.calls("POST", "/certificates")) == 1
+
+    gone = origin(state="absent")
+    assert gone["changed"] is True and gone["revoked"] == [first["id"]]
+    assert cloudflare_lab.state()["certificates"][first["id"]]["revoked_at"]
+
+
+def test_origin_certificate_renewed_near_expiry_or_without_its_key(origin, cloudflare_lab, tmp_path):
+    first = origin(requested_validity=30, renew_before_days=29)
+    assert first["changed"] is True, first
+    renewed = origin(requested_validity=30, renew_before_days=29)
+    assert renewed["changed"] is False, "30 days left is not within 29 days"
+    renewed = origin(requested_validity=365, renew_before_days=31)
+    assert renewed["changed"] is True and renewed["id"] != first["id"]
+    (tmp_path / "origin.key").unlink()
+    lost_key = origin(requested_validity=365)
+    assert lost_key["changed"] is True and lost_key["id"] != renewed["id"]
+
+
+def test_origin_certificate_check_mode_writes_nothing(origin, cloudflare_lab, tmp_path):
+    result = origin(check_mode=True)
+    assert result["changed"] is True and result["certificate"] is None
+    assert not (tmp_path / "origin.key").exists() and cloudflare_lab.state()["certificates"] == {}
+
+
+@pytest.mark.parametrize("args,fragment", [
+    ({"key_type": "ecdsa"}, "DSM 6 does not accept ECDSA"),
+    ({"hostnames": ["nas.other.test"]}, "nas.other.test not in the zone"),
+    ({"requested_validity": 30, "renew_before_days": 30}, "renew_before_days: 30 must be"),
+])
+def test_origin_certificate_bad_input(origin, cloudflare_lab, args, fragment):
+    result = origin(**args)
+    assert result["failed"] is True and fragment in result["msg"]
+    assert cloudflare_lab.calls() == []
+
+
+def test_origin_certificate_ecdsa_when_not_for_dsm(origin, cloudflare_lab):
+    result = origin(key_type="ecdsa", dsm_compatible=False, origin_ca_root_url=cloudflare_lab.origin_ca_root_url)
+    assert result["changed"] is True
+    assert cloudflare_lab.state()["certificates"][result["id"]]["request_type"] == "origin-ecc"
+
+
+# -- IP ranges -------------------------------------------------------------------------------
+
+def test_ip_ranges_are_collapsed(run, cloudflare_lab):
+    result = run(cloudflare_ips, zone=None)
+    assert "103.21.244.0/22" in result["ipv4"] and "103.21.244.0/23" not in result["ipv4"]
+    assert result["ipv6"] == ["2400:cb00::/32", "2606:4700::/32", "2803:f800::/32"]
+    assert result["all"] == result["ipv4"] + result["ipv6"] and result["changed"] is False
+
+
+def test_a_corrupt_range_list_is_refused(run, cloudflare_lab):
+    cloudflare_lab.configure(ips={"ipv4_cidrs": ["173.245.48.0/20", "not-a-network"], "ipv6_cidrs": ["2400:cb00::/32"]})
+    result = run(cloudflare_ips, zone=None)
+    assert result["failed"] is True and "'not-a-network' is not a network" in result["msg"]
