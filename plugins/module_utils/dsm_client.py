@@ -170,6 +170,29 @@ class DsmClient:
         """A call that changes DSM: POST with the SynoToken, never retried blindly."""
         return self.call(api, method, version, write=True, files=files, **params)
 
+    def batch(self, calls):
+        """Several reads in one HTTP request (DSM's SYNO.Entry.Request compound call).
+
+        calls: [(api, method, version, {params})]; returns each call's data in order and raises the
+        first call's error, named after that call.
+        """
+        compound = []
+        for api, method, version, params in calls:
+            entry = {k: _encode(v) for k, v in params.items()}
+            entry.update(api=api, method=method, version=self.pick_version(api, version))
+            compound.append(entry)
+        data = self.read("SYNO.Entry.Request", "request", 1, stop_when_error=False, mode="sequential",
+                         compound=compound)
+        results = data.get("result") or []
+        if len(results) != len(calls):
+            raise DsmError("SYNO.Entry.Request answered %d results for %d calls" % (len(results), len(calls)))
+        out = []
+        for (api, method, version, params), entry in zip(calls, results):
+            if not entry.get("success"):
+                raise DsmError.from_code((entry.get("error") or {}).get("code", 100), api, method)
+            out.append(entry.get("data") or {})
+        return out
+
     def call(self, api, method, version, write=False, files=None, raw=False, **params):
         self.login()
         try:

@@ -44,6 +44,15 @@ def reverse_proxy_service(hostname, entry_uuid):
             "service": entry_uuid, "subscriber": "ReverseProxy", "user_setable": True}
 
 
+def reverse_proxy_entry(hostname, backend_port):
+    entry_uuid = str(uuid.uuid5(uuid.NAMESPACE_DNS, hostname))
+    return {"UUID": entry_uuid, "_key": entry_uuid, "description": hostname.split(".")[0],
+            "frontend": {"fqdn": hostname, "port": 443, "protocol": 1, "acl": None, "https": {"hsts": False}},
+            "backend": {"fqdn": "localhost", "port": backend_port, "protocol": 0},
+            "customize_headers": [], "proxy_connect_timeout": 60, "proxy_read_timeout": 60,
+            "proxy_send_timeout": 60, "proxy_http_version": 1, "proxy_intercept_errors": False}
+
+
 def self_signed_default():
     """DSM's factory certificate: self-signed, CN 'synology'."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -65,9 +74,12 @@ def initial_state(config=None):
     config = config or {}
     cert_pem, key_pem = self_signed_default()
     services = {s["service"]: s for s in SYSTEM_SERVICES}
-    for hostname in config.get("reverse_proxy_hosts", ["nas.example.test", "photos.example.test"]):
-        entry = reverse_proxy_service(hostname, str(uuid.uuid5(uuid.NAMESPACE_DNS, hostname)))
-        services[entry["service"]] = entry
+    reverse_proxy = {}
+    for hostname, port in config.get("reverse_proxy_hosts", [("nas.example.test", 5000),
+                                                              ("photos.example.test", 8080)]):
+        entry = reverse_proxy_entry(hostname, port)
+        reverse_proxy[entry["UUID"]] = entry
+        services[entry["UUID"]] = reverse_proxy_service(hostname, entry["UUID"])
     default_id = "sYnDef"
     return {
         "dsm_info": dict(DSM_INFO),
@@ -85,4 +97,19 @@ def initial_state(config=None):
         },
         "services": services,
         "bindings": {key: default_id for key in services},
+        "reverse_proxy": reverse_proxy,
+        "access_control_profiles": [{"UUID": "6f1c2b8e-5d2a-4c55-9a1e-1c0ffee00001", "name": "LAN only"}],
+        "firewall": {"enable_firewall": False, "profile_name": "default",
+                     "profiles": {"default": {"name": "default", "global": {"policy": "allow", "rules": []}}}},
+        "security": {
+            "trusted_proxies": [],
+            "dos": {"eth0": False, "eth1": False},
+            "autoblock": {"enable": False, "attempts": 10, "within_mins": 5, "expire_day": 0},
+            "autoblock_lists": {"allow": [], "deny": []},
+            "smartblock": {"enabled": False, "untrust_try": 5, "untrust_minute": 1, "untrust_lock": 30,
+                           "trust_try": 10, "trust_minute": 1, "trust_lock": 30},
+            "otp_enforce_option": "none",
+        },
+        "upgrade": {"autoupdate_enable": False, "autoupdate_type": "notify",
+                    "schedule": {"week_day": "0", "hour": 3, "minute": 0}},
     }
