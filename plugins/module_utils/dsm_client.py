@@ -44,6 +44,8 @@ class DsmClient:
         port = port or (5001 if use_https else 5000)
         host_part = "[%s]" % host if ":" in host and not host.startswith("[") else host
         self.base_url = "%s://%s:%s/webapi/" % (scheme, host_part, port)
+        self.host = host
+        self.port = port
         self.username = username
         self._password = password
         self._otp_code = otp_code
@@ -57,6 +59,7 @@ class DsmClient:
         self.logins = 0
         self.device_token_saved = False
         self._apis = None
+        self._apis_cached = False
         self.http = session or requests.Session()
         # Passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
         self.verify = (ca_path or True) if validate_certs else False
@@ -100,6 +103,8 @@ class DsmClient:
         cached = self.cache.load_session() if self.cache else None
         if cached and cached.get("sid"):
             self.sid, self.synotoken = cached["sid"], cached.get("synotoken")
+            if cached.get("apis") and self._apis is None:
+                self._apis, self._apis_cached = cached["apis"], True
             return
         self._fresh_login()
 
@@ -127,7 +132,7 @@ class DsmClient:
         # A one-time code cannot be used twice: later re-logins rely on the device token.
         self._otp_code = None
         if self.cache:
-            self.cache.save_session(self.sid, self.synotoken)
+            self.cache.save_session(self.sid, self.synotoken, self._apis)
 
     def logout(self):
         """End the DSM session and forget it locally."""
@@ -176,6 +181,7 @@ class DsmClient:
         calls: [(api, method, version, {params})]; returns each call's data in order and raises the
         first call's error, named after that call.
         """
+        self.login()  # first: a cached session brings the cached API list, so no discovery is needed
         compound = []
         for api, method, version, params in calls:
             entry = {k: _encode(v) for k, v in params.items()}
@@ -198,6 +204,10 @@ class DsmClient:
         try:
             return self._call_once(api, method, version, write, files, raw, params)
         except DsmError as exc:
+            if exc.code in (102, 103, 104) and self._apis_cached:
+                # The cached API list may predate a DSM update: discover again, once.
+                self._apis, self._apis_cached = None, False
+                return self.call(api, method, version, write=write, files=files, raw=raw, **params)
             if exc.code not in SESSION_ERRORS:
                 raise
         # The session expired or was replaced: DSM rejected the request before acting

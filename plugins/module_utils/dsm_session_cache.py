@@ -31,8 +31,9 @@ class SessionCache:
     def load_session(self):
         return self._read(self._session_path)
 
-    def save_session(self, sid, synotoken):
-        self._write(self._session_path, {"sid": sid, "synotoken": synotoken})
+    def save_session(self, sid, synotoken, apis=None):
+        """The session, and DSM's API list (paths and versions) so a reused session needs no discovery."""
+        self._write(self._session_path, {"sid": sid, "synotoken": synotoken, "apis": apis})
 
     def drop_session(self):
         self._remove(self._session_path)

@@ -64,6 +64,8 @@ def source(field, value):
                 return "ip", str(network.ip)
             return "subnet", str(network.cidr)
         return "ip", str(netaddr.IPAddress(text))
+    except InputError:
+        raise
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise InputError("%s: '%s' is not an address, a CIDR network (192.168.1.0/24) or a range "
                          "(192.168.1.10-192.168.1.20); use one of those, or 'all'" % (field, text))

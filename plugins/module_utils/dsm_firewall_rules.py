@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DSM firewall rules: user form <-> DSM's profile form, and first-match evaluation for lockout protection."""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+
+# Names users know for the ports of common DSM services.
+SERVICES = {
+    "dsm": "5000,5001", "dsm_http": "5000", "dsm_https": "5001", "http": "80", "https": "443", "ssh": "22",
+    "webdav": "5005,5006", "smb": "139,445", "afp": "548", "ftp": "21", "rsync": "873", "synology_drive": "6690",
+}
+ACTIONS = ("allow", "deny")
+PROTOCOLS = ("tcp", "udp", "tcp_udp", "all")
+
+
+def _ports(field, value):
+    """'all' or a canonical, sorted, de-duplicated list of ports and ranges ('443,5000-5001')."""
+    items = value if isinstance(value, list) else [value]
+    spans = set()
+    for item in items:
+        for part in str(item).replace(" ", "").lower().split(","):
+            if part in ("all", "any", "*"):
+                return "all"
+            if part in SERVICES:
+                spans.update(_ports(field, SERVICES[part]).split(","))
+                continue
+            low, sep, high = part.partition("-")
+            first = v.port(field, low)
+            last = v.port(field, high) if sep else first
+            if last < first:
+                raise v.InputError("%s: range %s runs backwards; write it low-high" % (field, part))
+            spans.add("%d-%d" % (first, last) if last != first else "%d" % first)
+    if not spans:
+        raise v.InputError("%s: no ports given; list ports, ranges (5000-5001), service names (%s) or 'all'"
+                           % (field, ", ".join(sorted(SERVICES))))
+    return ",".join(sorted(spans, key=lambda s: tuple(int(x) for x in s.split("-"))))
+
+
+def normalise_rule(index, rule):
+    """A user rule -> DSM's rule object. Raises InputError naming rules[index].<field>."""
+    where = "rules[%d]" % index
+    action = str(rule.get("action", "allow")).lower()
+    if action not in ACTIONS:
+        raise v.InputError("%s.action: '%s' is not allow or deny" % (where, rule.get("action")))
+    protocol = str(rule.get("protocol", "tcp")).lower()
+    if protocol not in PROTOCOLS:
+        raise v.InputError("%s.protocol: '%s' is not one of %s" % (where, rule.get("protocol"), ", ".join(PROTOCOLS)))
+    ports = _ports("%s.ports" % where, rule.get("ports", "all"))
+    group, source = v.source("%s.source" % where, rule.get("source", "all"))
+    return {"enable": bool(rule.get("enabled", True)), "name": str(rule.get("name") or "rule %d" % (index + 1)),
+            "policy": action, "protocol": protocol, "port_direction": "destination",
+            "port_group": "all" if ports == "all" else "custom", "ports": "" if ports == "all" else ports,
+            "source_ip_group": group, "source_ip": source, "log": False}
+
+
+def rule_from_dsm(dsm_rule):
+    """DSM's rule object -> the user form (what diffs show)."""
+    return {"name": dsm_rule.get("name"), "action": dsm_rule.get("policy"), "protocol": dsm_rule.get("protocol"),
+            "ports": "all" if dsm_rule.get("port_group") == "all" else dsm_rule.get("ports"),
+            "source": dsm_rule.get("source_ip") if dsm_rule.get("source_ip_group") != "all" else "all",
+            "enabled": bool(dsm_rule.get("enable"))}
+
+
+def _covers_port(dsm_rule, port):
+    if dsm_rule.get("port_group") == "all":
+        return True
+    for span in str(dsm_rule.get("ports") or "").split(","):
+        low, _sep, high = span.partition("-")
+        if low and int(low) <= port <= int(high or low):
+            return True
+    return False
+
+
+def first_match(dsm_rules, default_action, address, port, protocol="tcp"):
+    """(action, rule name) the firewall applies to a connection; rules are evaluated top-down."""
+    for dsm_rule in dsm_rules:
+        if not dsm_rule.get("enable"):
+            continue
+        if dsm_rule.get("protocol") not in ("all", "tcp_udp", protocol):
+            continue
+        if _covers_port(dsm_rule, port) and \
+                v.source_contains(dsm_rule.get("source_ip_group"), dsm_rule.get("source_ip"), address):
+            return dsm_rule["policy"], dsm_rule.get("name")
+    return default_action, None
