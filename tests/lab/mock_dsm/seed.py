@@ -75,8 +75,8 @@ def initial_state(config=None):
     cert_pem, key_pem = self_signed_default()
     services = {s["service"]: s for s in SYSTEM_SERVICES}
     reverse_proxy = {}
-    for hostname, port in config.get("reverse_proxy_hosts", [("nas.example.test", 5000),
-                                                              ("photos.example.test", 8080)]):
+    default_hosts = [("nas.example.test", 5000), ("photos.example.test", 8080)]
+    for hostname, port in config.get("reverse_proxy_hosts", default_hosts):
         entry = reverse_proxy_entry(hostname, port)
         reverse_proxy[entry["UUID"]] = entry
         services[entry["UUID"]] = reverse_proxy_service(hostname, entry["UUID"])

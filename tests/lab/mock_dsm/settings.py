@@ -170,7 +170,7 @@ class Settings:
             raise ApiError(101)
         if rule.get("port_group") == "custom":
             for part in str(rule.get("ports", "")).split(","):
-                low, _, high = part.partition("-")
+                low, _dash, high = part.partition("-")
                 if not low.isdigit() or not 1 <= int(low) <= 65535 or (high and not 1 <= int(high) <= 65535):
                     raise ApiError(101)
         try:
@@ -271,6 +271,10 @@ class Settings:
     def autoblock_rules_delete(self, request):
         kind, ip = request.param("type"), request.param("ip")
         entries = self.data["security"]["autoblock_lists"].get(kind)
+        try:
+            ip = str(ipaddress.ip_network(ip, strict=False))
+        except (TypeError, ValueError):
+            raise ApiError(101)
         if entries is None or ip not in entries:
             raise ApiError(101)
         entries.remove(ip)
@@ -327,7 +331,7 @@ class Settings:
             values[field] = value
         schedule = values["schedule"]
         if values["autoupdate_type"] not in UPDATE_TYPES or not isinstance(schedule, dict) or \
-                str(schedule.get("week_day")) not in [str(d) for d in range(7)] + ["0,1,2,3,4,5,6"] or \
+                not set(str(schedule.get("week_day", "")).split(",")) <= {str(d) for d in range(7)} or \
                 not 0 <= int(schedule.get("hour", -1)) <= 23 or not 0 <= int(schedule.get("minute", -1)) <= 59:
             raise ApiError(101)
         self.data["upgrade"] = values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pyotp
 import pytest
@@ -222,3 +223,36 @@ def test_slow_dsm_hits_the_timeout_with_a_clear_error(dsm_lab, tmp_path):
         assert "cannot reach DSM" in str(err.value) and "timed out" in str(err.value).lower()
     finally:
         dsm_lab.fault(latency_ms=0)
+        # The abandoned request is still being served; let it land in this test's log, not the next one's.
+        deadline = time.monotonic() + 5
+        while not dsm_lab.calls("SYNO.Core.Certificate.CRT", "list") and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def test_a_reused_session_needs_no_discovery_until_dsm_changes(dsm_lab, tmp_path):
+    make_client(dsm_lab, tmp_path).read("SYNO.Core.Certificate.CRT", "list", 1)
+    dsm_lab.clear_log()
+    client = make_client(dsm_lab, tmp_path)
+    client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Core.Certificate.CRT", "list")]
+    # A cached API list that no longer matches DSM (102 after an update) is refreshed once.
+    cache = client.cache
+    cached = cache.load_session()
+    cached["apis"]["SYNO.Core.Certificate.CRT"]["path"] = "auth.cgi"  # DSM answers 102 there
+    cache.save_session(cached["sid"], cached["synotoken"], cached["apis"])
+    dsm_lab.clear_log()
+    assert make_client(dsm_lab, tmp_path).read("SYNO.Core.Certificate.CRT", "list", 1)["certificates"]
+    assert [(c["method"], c["outcome"]) for c in dsm_lab.calls()] == [("list", 102), ("query", "ok"), ("list", "ok")]
+
+
+def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    dsm_lab.clear_log()
+    info, certs = client.batch([("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Certificate.CRT", "list", 1, {})])
+    assert info["model"] == "DS920+" and certs["certificates"][0]["id"] == "sYnDef"
+    assert [c["api"] for c in dsm_lab.calls()] == ["SYNO.Entry.Request"]
+    with pytest.raises(DsmError) as err:
+        client.batch([("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Security.Firewall.Profile", "get", 1,
+                                                            {"name": "nope"})])
+    assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 101

@@ -1,0 +1,119 @@
+"""dsm_security, dsm_user and dsm_update_policy against the mock DSM."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.homelab.nas.plugins.modules import dsm_security, dsm_update_policy, dsm_user
+from tests.unit.plugins.modules.runner import run_module
+
+CLOUDFLARE = ["173.245.48.0/20", "2400:cb00::/32", "103.21.244.0/22"]
+
+
+@pytest.fixture
+def run(dsm_lab, capsys, tmp_path):
+    def _run(module, check_mode=False, diff=True, **args):
+        base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
+        base.update(args)
+        return run_module(module, base, capsys, check_mode=check_mode, diff=diff)
+    return _run
+
+
+def security(lab):
+    return lab.state()["security"]
+
+
+SEED = dict(trusted_proxies=CLOUDFLARE, dos_protection={"eth0": True},
+            auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["127.0.0.1", "192.168.1.0/24"]},
+            account_protection={}, two_factor_enforcement="administrators")
+
+
+def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab):
+    first = run(dsm_security, **SEED)
+    assert first["changed"] is True
+    state = security(dsm_lab)
+    assert sorted(state["trusted_proxies"]) == sorted(CLOUDFLARE)
+    assert state["dos"] == {"eth0": True, "eth1": False}
+    assert state["autoblock"] == {"enable": True, "attempts": 5, "within_mins": 5, "expire_day": 0}
+    assert sorted(state["autoblock_lists"]["allow"]) == ["127.0.0.1/32", "192.168.1.0/24"]
+    assert state["smartblock"]["enabled"] is True and state["otp_enforce_option"] == "admin"
+    dsm_lab.clear_log()
+    again = run(dsm_security, **SEED)
+    assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"]
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Entry.Request", "request")]
+
+
+def test_trusted_proxies_compare_as_sets_and_lists_are_exact(run, dsm_lab):
+    run(dsm_security, **SEED)
+    assert run(dsm_security, trusted_proxies=list(reversed(CLOUDFLARE)))["changed"] is False
+    result = run(dsm_security, auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["10.0.0.0/8"]})
+    assert result["changed"] is True and security(dsm_lab)["autoblock_lists"]["allow"] == ["10.0.0.0/8"]
+
+
+def test_security_check_mode(run, dsm_lab):
+    before = security(dsm_lab)
+    result = run(dsm_security, check_mode=True, **SEED)
+    assert result["changed"] is True and security(dsm_lab) == before
+
+
+@pytest.mark.parametrize("args,fragment", [
+    ({"trusted_proxies": ["173.245.48.1/20"]}, "did you mean 173.245.48.0/20"),
+    ({"trusted_proxies": ["cloudflare"]}, "'cloudflare' is not an IP network"),
+    ({"auto_block": {"attempts": 0}}, "auto_block.attempts: 0 is out of range"),
+    ({"dos_protection": {"eth0": "yes please"}}, "dos_protection.eth0"),
+])
+def test_security_bad_input(run, dsm_lab, args, fragment):
+    before = security(dsm_lab)
+    result = run(dsm_security, **args)
+    assert result["failed"] is True and fragment in result["msg"]
+    assert dsm_lab.calls() == [] and security(dsm_lab) == before
+
+
+def test_unknown_interface_is_refused(run, dsm_lab):
+    before = security(dsm_lab)
+    result = run(dsm_security, dos_protection={"eth9": True})
+    assert result["failed"] is True and "no interface eth9" in result["msg"] and "eth0, eth1" in result["msg"]
+    assert security(dsm_lab) == before
+
+
+def test_disable_admin_and_guest(run, dsm_lab):
+    # admin and guest ship disabled on DSM 7; enable admin first to see a change.
+    assert run(dsm_user, name=["admin"], enabled=True)["changed"] is True
+    assert dsm_lab.state()["users"]["admin"]["disabled"] is False
+    result = run(dsm_user, name=["admin", "guest"], enabled=False)
+    assert result["changed"] is True and result["diff"]["before"]["admin"] == {"enabled": True}
+    assert dsm_lab.state()["users"]["admin"]["disabled"] is True
+    assert run(dsm_user, name=["admin", "guest"], enabled=False)["changed"] is False
+
+
+def test_refuses_to_disable_its_own_account(run, dsm_lab):
+    result = run(dsm_user, name=["ansible"], enabled=False)
+    assert result["failed"] is True and "the account this task logs in with" in result["msg"]
+    assert dsm_lab.calls() == [] and dsm_lab.state()["users"]["ansible"]["disabled"] is False
+
+
+def test_unknown_account(run, dsm_lab):
+    result = run(dsm_user, name=["mallory"], enabled=False)
+    assert result["failed"] is True and "no account mallory" in result["msg"]
+
+
+def test_update_policy(run, dsm_lab):
+    result = run(dsm_update_policy, mode="security_only", days=["sun", "Wednesday"], time="3:30")
+    assert result["changed"] is True and result["policy"] == {"mode": "security_only", "days": ["sun", "wed"],
+                                                              "time": "03:30"}
+    assert dsm_lab.state()["upgrade"] == {"autoupdate_enable": True, "autoupdate_type": "hotfix-security",
+                                          "schedule": {"week_day": "0,3", "hour": 3, "minute": 30}}
+    assert run(dsm_update_policy, mode="security_only", days=["wed", "sun"], time="03:30")["changed"] is False
+    notify = run(dsm_update_policy, mode="notify_only")
+    assert notify["changed"] is True and dsm_lab.state()["upgrade"]["autoupdate_enable"] is False
+
+
+@pytest.mark.parametrize("args,fragment", [
+    ({"mode": "all", "days": ["someday"]}, "'someday' is not a day"),
+    ({"mode": "all", "time": "25:00"}, "time: '25:00' is not a time of day"),
+])
+def test_update_policy_bad_input(run, dsm_lab, args, fragment):
+    before = dsm_lab.state()["upgrade"]
+    result = run(dsm_update_policy, **args)
+    assert result["failed"] is True and fragment in result["msg"]
+    assert dsm_lab.calls() == [] and dsm_lab.state()["upgrade"] == before
