@@ -142,13 +142,22 @@ EXAMPLES = r"""
 
 RETURN = r"""
 rules:
-  description: The declared rules as DSM holds them after the task (planned values in check mode).
+  description:
+    - The declared rules in DSM's entry form after the task (planned values in check mode); protocols are
+      C(0) for HTTP and C(1) for HTTPS, C(acl) is the access control profile's id.
   returned: always
   type: list
   elements: dict
   sample:
-    - {description: photos, frontend: {protocol: https, hostname: photos.example.com, port: 443},
-       backend: {protocol: http, host: localhost, port: 5080}, hsts: true, http2: true, websocket: false}
+    - description: photos
+      frontend: {fqdn: photos.example.com, port: 443, protocol: 1, acl: null, https: {hsts: true, http2: true}}
+      backend: {fqdn: localhost, port: 5080, protocol: 0}
+      customize_headers: []
+      proxy_connect_timeout: 60
+      proxy_read_timeout: 60
+      proxy_send_timeout: 60
+      proxy_http_version: 1
+      proxy_intercept_errors: false
 deleted:
   description: Descriptions of the rules deleted (or to delete in check mode).
   returned: always
