@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# make demo: start the lab, run the demo playbook twice (the second run must change nothing and
-# log in at most once), stop the lab. Usage: tests/demo.sh LAB_DIR
+# make demo: start the lab, run site.yml twice (the second run must change nothing and log in to DSM
+# at most once), stop the lab. Usage: tests/demo.sh LAB_DIR
 set -euo pipefail
 lab=$(realpath -m "$1")
 cd "$(dirname "$0")/.."
 
 python -m tests.lab down "$lab"
 rm -rf "$lab"
-python -m tests.lab up "$lab" --dsm-http-port 15000 --dsm-https-port 15001 >/dev/null
+python -m tests.lab up "$lab" --dsm-http-port 15000 --dsm-https-port 15001 --router-port 15002 \
+  --cloudflare-port 15003 >/dev/null
 trap 'python -m tests.lab down "$lab"' EXIT
-python -m tests.lab.pki "$lab/pki"
 export HOMELAB_NAS_LAB_DIR="$lab"
 
 run() {
-  ansible-playbook -i playbooks/inventory/lab playbooks/demo.yml "$@" | tee "$lab/run.log"
+  ansible-playbook -i playbooks/inventory/lab playbooks/site.yml "$@" | tee "$lab/run.log"
 }
 
 echo "=== first run: brings the lab NAS to the declared state"

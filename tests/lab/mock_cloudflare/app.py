@@ -222,11 +222,13 @@ class MockCloudflare:
 
     # -- DNS records -------------------------------------------------------------
     def _records(self, zone):
+        """The zone's records, created on first write (a read never changes the state)."""
         self._zone(zone)
         return self.data["dns_records"].setdefault(zone, {})
 
     def list_records(self, request, zone, **_):
-        records = sorted(self._records(zone).values(), key=lambda r: (r["name"], r["type"], r["id"]))
+        self._zone(zone)
+        records = sorted(self.data["dns_records"].get(zone, {}).values(), key=lambda r: (r["name"], r["type"], r["id"]))
         for field in ("type", "name", "content"):
             if request.query.get(field):
                 wanted = request.query[field].lower() if field == "name" else request.query[field]
@@ -259,7 +261,7 @@ class MockCloudflare:
             record["ttl"] = 1
         elif record["ttl"] != 1 and not 60 <= int(record["ttl"]) <= 86400:
             raise ApiError(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.")
-        for other in self._records(zone).values():
+        for other in self.data["dns_records"].get(zone, {}).values():
             if other["id"] != record.get("id") and other["name"] == name and \
                     (kind == "CNAME" or other["type"] == "CNAME"):
                 raise ApiError(400, 81053, "A CNAME record with that host already exists or conflicts.")
@@ -277,7 +279,8 @@ class MockCloudflare:
         return dict(record), None
 
     def _record(self, zone, record):
-        records = self._records(zone)
+        self._zone(zone)
+        records = self.data["dns_records"].get(zone, {})
         if record not in records:
             raise ApiError(404, 81044, "Record does not exist.")
         return records[record]

@@ -1,0 +1,80 @@
+"""playbooks/site.yml against the in-process lab: bad variables fail before anything is touched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.lab.mock_cloudflare.seed import ZONE_ID
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
+
+
+@pytest.fixture
+def site(dsm_lab, router_lab, cloudflare_lab, tmp_path):
+    """Run site.yml with the lab inventory, pointed at this test session's mocks."""
+    def _run(*extra_args, **overrides):
+        variables = {
+            "lab_dir": str(tmp_path), "dsm_port": dsm_lab.https_port, "dsm_ca_path": dsm_lab.ca_path,
+            "cloudflare_api_base_url": cloudflare_lab.api_base_url, "cloudflare_ca_path": cloudflare_lab.ca_path,
+            "router_igd_url": router_lab.igd_url, "tls_origin_ca_root_url": cloudflare_lab.origin_ca_root_url,
+            "hardening_lan_networks": ["127.0.0.0/8"], "hardening_lan_ports": [str(dsm_lab.https_port)],
+        }
+        variables.update(overrides)
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
+        return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
+                               "playbooks/inventory/lab", "playbooks/site.yml", "-e", json.dumps(variables),
+                               *extra_args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
+                              check=False)
+    return _run
+
+
+def untouched(dsm_lab, router_lab, cloudflare_lab):
+    return (len(dsm_lab.state()["reverse_proxy"]) == 2 and router_lab.state()["mappings"] == []
+            and cloudflare_lab.state()["dns_records"] == {}
+            and cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "full")
+
+
+def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
+    first = site()
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "failed=0" in first.stdout
+    assert {m["NewExternalPort"] for m in router_lab.state()["mappings"]} == {443}
+    assert len(cloudflare_lab.state()["dns_records"][ZONE_ID]) == 2
+    assert dsm_lab.state()["firewall"]["enable_firewall"] is True
+    second = site()
+    assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"nas_services": [{"name": "x", "hostname": "x.example.test"}]}, "backend_port"),
+    ({"hardening_two_factor": "everyone"}, "hardening_two_factor"),
+    ({"nas_services": [{"name": "ssh", "hostname": "ssh.example.test", "backend_port": 22, "external_port": 22}]},
+     "Cloudflare's proxy does not pass"),
+])
+def test_bad_variables_fail_at_the_start(site, dsm_lab, router_lab, cloudflare_lab, overrides, message):
+    run = site(**overrides)
+    assert run.returncode != 0 and message in run.stdout, run.stdout[-3000:]
+    assert untouched(dsm_lab, router_lab, cloudflare_lab)
+
+
+def test_hardening_refuses_to_disable_the_admin_it_logs_in_with(site, dsm_lab, router_lab, cloudflare_lab):
+    run = site("--tags", "hardening", dsm_username="admin")
+    assert run.returncode != 0 and "the account this play logs in with" in run.stdout
+    assert dsm_lab.state()["users"]["admin"]["disabled"] is True and not dsm_lab.state()["firewall"]["enable_firewall"]
+
+
+def test_check_mode_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
+    before = (dsm_lab.state(), router_lab.state(), cloudflare_lab.state())
+    run = site("--check", "--diff")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "changed=" in run.stdout and " changed=0 " not in run.stdout
+    after = (dsm_lab.state(), router_lab.state(), cloudflare_lab.state())
+    assert before[1] == after[1] and before[2] == after[2]
+    assert {k: v for k, v in before[0].items() if k != "active_sessions"} == \
+        {k: v for k, v in after[0].items() if k != "active_sessions"}
