@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Attributes shared by every module of this collection."""
+    """Attributes shared by the modules of this collection; the API fragments add the action group."""
 
     DOCUMENTATION = r"""
 attributes:
@@ -15,10 +15,16 @@ attributes:
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
   action_group:
-    description: Use C(group/homelab.nas.dsm) in C(module_defaults) to set defaults for this module.
+    description: Use C(group/homelab.nas.<api>) in C(module_defaults) to set the connection options once.
+"""
+
+    # A module that changes things, with full check mode and diff support.
+    FULL = r"""
+attributes:
+  check_mode:
     support: full
-    membership:
-      - homelab.nas.dsm
+  diff_mode:
+    support: full
 """
 
     INFO_MODULE = r"""
@@ -29,4 +35,12 @@ attributes:
   diff_mode:
     support: N/A
     details: This action does not modify state.
+"""
+
+    ROUTER_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership:
+      - homelab.nas.router
 """

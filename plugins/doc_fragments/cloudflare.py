@@ -34,6 +34,11 @@ options:
     description: Seconds to wait for each API response.
     type: int
     default: 30
+attributes:
+  action_group:
+    support: full
+    membership:
+      - homelab.nas.cloudflare
 notes:
   - Reads are retried with backoff on HTTP 5xx; any request refused with HTTP 429 is retried after the
     C(Retry-After) Cloudflare sends (at most 60 seconds each, 5 retries), then the task fails with Cloudflare's answer.

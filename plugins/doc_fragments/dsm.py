@@ -90,6 +90,11 @@ options:
       - If not set, the value of the E(HOMELAB_NAS_SESSION_CACHE_DIR) environment variable is used,
         then C(~/.cache/homelab.nas/dsm).
     type: path
+attributes:
+  action_group:
+    support: full
+    membership:
+      - homelab.nas.dsm
 notes:
   - Modules run on the controller and talk to the DSM Web API (C(/webapi/entry.cgi)); no SSH is needed.
   - Secrets (O(password), O(otp_code), O(device_id)) are never logged or returned.

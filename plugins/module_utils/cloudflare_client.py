@@ -5,16 +5,8 @@
 
 from __future__ import annotations
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = exc
-    Retry = object
+from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Retry, requests, session_with_retries)
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 # Longest Retry-After we honour; a longer wait fails the task with the server's answer instead.
@@ -61,13 +53,11 @@ class CloudflareClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.verify = (ca_path or True) if validate_certs else False
-        self.http = requests.Session()
-        self.http.headers.update({"Authorization": "Bearer %s" % api_token, "Content-Type": "application/json"})
         retry = RateLimitRetry(total=retries, connect=retries, read=retries, status=retries,
                                backoff_factor=backoff_factor, status_forcelist=(429, 500, 502, 503, 504),
                                allowed_methods=frozenset(["GET"]), raise_on_status=False)
-        self.http.mount("https://", HTTPAdapter(max_retries=retry))
-        self.http.mount("http://", HTTPAdapter(max_retries=retry))
+        self.http = session_with_retries(retry)
+        self.http.headers.update({"Authorization": "Bearer %s" % api_token, "Content-Type": "application/json"})
         self._zones = {}
 
     def close(self):

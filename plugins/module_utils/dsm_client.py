@@ -12,17 +12,9 @@ from __future__ import annotations
 
 import json
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = exc
-
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError, SESSION_ERRORS
+from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
+    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Retry, requests, session_with_retries)
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache
 
 AUTH_API = "SYNO.API.Auth"
@@ -37,7 +29,7 @@ class DsmClient:
     def __init__(self, host, username, password, port=None, use_https=True, validate_certs=True,
                  ca_path=None, timeout=30, otp_code=None, device_id=None, device_name="homelab.nas",
                  enable_device_token=False, session_cache=True, session_cache_dir=None,
-                 read_retries=3, backoff_factor=0.5, session=None):
+                 read_retries=3, backoff_factor=0.5):
         if not HAS_REQUESTS:
             raise DsmError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
         scheme = "https" if use_https else "http"
@@ -60,7 +52,6 @@ class DsmClient:
         self.device_token_saved = False
         self._apis = None
         self._apis_cached = False
-        self.http = session or requests.Session()
         # Passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
         self.verify = (ca_path or True) if validate_certs else False
         # Reads: retried on connection errors and 5xx with backoff. Writes (POST) are
@@ -69,9 +60,7 @@ class DsmClient:
         retry = Retry(total=read_retries, connect=read_retries, read=read_retries, status=read_retries,
                       backoff_factor=backoff_factor, status_forcelist=RETRY_STATUS,
                       allowed_methods=frozenset(["GET"]), raise_on_status=False)
-        adapter = HTTPAdapter(max_retries=retry)
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
+        self.http = session_with_retries(retry)
 
     # -- discovery ---------------------------------------------------------
     def api_info(self, name):

@@ -18,6 +18,7 @@ extends_documentation_fragment:
   - homelab.nas.cloudflare
   - homelab.nas.cloudflare.zone
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   name:
     description: Record name, relative to the zone (V(nas), V(@) for the apex) or fully qualified.
@@ -52,15 +53,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    support: full
-    membership:
-      - homelab.nas.cloudflare
 """
 
 EXAMPLES = r"""

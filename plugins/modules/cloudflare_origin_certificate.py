@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - homelab.nas.cloudflare
   - homelab.nas.cloudflare.zone
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   hostnames:
     description: Hostnames the certificate covers (wildcards like V(*.example.com) allowed), all in O(zone).
@@ -64,15 +65,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    support: full
-    membership:
-      - homelab.nas.cloudflare
 """
 
 EXAMPLES = r"""

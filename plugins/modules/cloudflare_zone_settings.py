@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - homelab.nas.cloudflare
   - homelab.nas.cloudflare.zone
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   settings:
     description:
@@ -58,15 +59,6 @@ options:
         description: "Also send C(X-Content-Type-Options: nosniff)."
         type: bool
         default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    support: full
-    membership:
-      - homelab.nas.cloudflare
 """
 
 EXAMPLES = r"""

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - homelab.nas.dsm
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   description:
     description:
@@ -73,11 +74,6 @@ options:
       - Services not listed keep the certificate they have.
     type: list
     elements: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
   - The stored certificate is read with DSM's export call to compare fingerprints; the exported private key
     is discarded and never returned.

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - homelab.nas.dsm
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   enabled:
     description: Whether the firewall is on. Unset leaves it as it is.
@@ -81,11 +82,6 @@ options:
     description: Apply rules even if they would block the controller's connection to DSM.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
   - The profile format is the one public clients observed on DSM 7.3 (C(SYNO.Core.Security.Firewall.Profile));
     rules are sent as custom ports, service names being expanded to their ports.

@@ -19,6 +19,7 @@ author:
 extends_documentation_fragment:
   - homelab.nas.dsm
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   rules:
     description: The rules.
@@ -120,11 +121,6 @@ options:
     description: Delete rules on DSM that are not declared in O(rules).
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,7 @@ author:
 extends_documentation_fragment:
   - homelab.nas.dsm
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   trusted_proxies:
     description:
@@ -92,11 +93,6 @@ options:
     description: Who must use 2-step verification.
     type: str
     choices: [none, administrators, all]
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

@@ -16,6 +16,7 @@ author:
 extends_documentation_fragment:
   - homelab.nas.dsm
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   mode:
     description:
@@ -33,11 +34,6 @@ options:
     description: Time of day to install, C(HH:MM) in DSM's time zone.
     type: str
     default: "03:00"
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

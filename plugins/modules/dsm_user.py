@@ -17,6 +17,7 @@ author:
 extends_documentation_fragment:
   - homelab.nas.dsm
   - homelab.nas.attributes
+  - homelab.nas.attributes.full
 options:
   name:
     description: Account names.
@@ -28,11 +29,6 @@ options:
     description: Whether the accounts may log in.
     type: bool
     required: true
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""

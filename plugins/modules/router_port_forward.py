@@ -20,6 +20,8 @@ author:
   - homelab.nas maintainers (@homelab-nas)
 extends_documentation_fragment:
   - homelab.nas.attributes
+  - homelab.nas.attributes.router_group
+  - homelab.nas.attributes.full
 options:
   mappings:
     description:
@@ -82,15 +84,6 @@ options:
     description: Seconds to wait for each router response.
     type: int
     default: 10
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  action_group:
-    support: full
-    membership:
-      - homelab.nas.router
 notes:
   - Needs only the Python standard library, so it can run on the NAS itself (DSM ships Python 3).
   - UPnP has no authentication; routers limit it by policy. Errors 606, 718 and 729 explain which policy refused.
