@@ -9,6 +9,8 @@ command -v miniupnpd >/dev/null || missing+=(miniupnpd miniupnpd-nftables)
 command -v upnpc >/dev/null || missing+=(miniupnpc)
 command -v nft >/dev/null || missing+=(nftables)
 command -v ip >/dev/null || missing+=(iproute2)
+# The nginx_patches role's tests serve a DSM-shaped tree with Debian's nginx.
+command -v nginx >/dev/null || missing+=(nginx-light)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2

@@ -1,0 +1,13 @@
+"""A DSM-shaped nginx tree served by Debian's real nginx, for the nginx_patches role's tests.
+
+DSM generates /etc/nginx/nginx.conf and /etc/nginx/app.d/server.ReverseProxy.conf from templates under
+/usr/syno/share/nginx, and writes them again at boot and on every update: hand edits vanish. This
+model keeps that layout below a root directory, regenerates it from templates on demand (what a DSM
+update does), and runs nginx on it with `-p ROOT -c ROOT/etc/nginx/nginx.conf` on loopback. Each reverse
+proxy server answers "<description> client=<address>" so tests can see which server answered and
+which client address nginx believes.
+
+  python -m tests.lab.dsm_nginx build ROOT PORT      make the tree and a TLS certificate, generate
+  python -m tests.lab.dsm_nginx regenerate ROOT      what a DSM update does
+  python -m tests.lab.dsm_nginx start|reload|stop ROOT
+"""
