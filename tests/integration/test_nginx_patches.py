@@ -7,19 +7,15 @@ The origin-pull CA and client certificate are made in the test.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import socket
-import ssl
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.lab import pki
 from tests.lab.dsm_nginx import tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,40 +28,15 @@ if shutil.which("nginx") is None:
                 allow_module_level=True)
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Nas:
     def __init__(self, root, port, client):
         self.root, self.port, self.client = root, port, client
 
     def get(self, host, with_client_cert, headers=None):
-        """(status, body) of GET / on a virtual host, over TLS with SNI."""
-        context = ssl.create_default_context(cafile=os.path.join(self.root, "server-ca.pem"))
-        if with_client_cert:
-            context.load_cert_chain(self.client["cert"], self.client["key"])
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw:
-            with context.wrap_socket(raw, server_hostname=host) as tls:
-                lines = ["GET / HTTP/1.1", "Host: %s" % host, "Connection: close"]
-                lines += ["%s: %s" % item for item in (headers or {}).items()]
-                tls.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-                data = b""
-                while chunk := tls.recv(4096):
-                    data += chunk
-        head, _sep, body = data.decode().partition("\r\n\r\n")
-        return int(head.split()[1]), body.strip()
+        return tree.probe(self.root, host, with_client_cert, headers)
 
     def digest(self):
-        """Fingerprint of the generated nginx configuration (what DSM regenerates)."""
-        sha = hashlib.sha256()
-        for directory, _dirs, files in sorted(os.walk(os.path.join(self.root, "etc/nginx"))):
-            for name in sorted(files):
-                with open(os.path.join(directory, name), "rb") as handle:
-                    sha.update(name.encode() + handle.read())
-        return sha.hexdigest()
+        return tree.digest(self.root)
 
     def role(self, *args, **overrides):
         nginx_cmd = "nginx -p %s/ -c %s/etc/nginx/nginx.conf" % (self.root, self.root)
@@ -86,18 +57,11 @@ class Nas:
 
 @pytest.fixture
 def nas(tmp_path):
-    root, port = str(tmp_path / "nas"), free_port()
-    tree.build(root, port)
-    # Like Cloudflare's origin-pull CA, a root that issues the client certificate directly.
-    ca = pki.TestPki()
-    key = pki.rsa_key()
-    cert = pki.issue("origin-pull.cloudflare.test", key, ca.root, ca.root_key)
-    files = {"ca": pki.pem(ca.root).decode(), "cert": str(tmp_path / "client.pem"), "key": str(tmp_path / "client.key")}
-    (tmp_path / "client.pem").write_bytes(pki.pem(cert))
-    (tmp_path / "client.key").write_bytes(pki.pem(key))
+    root = tree.build(str(tmp_path / "nas"))
+    client = {"ca": open(os.path.join(root, "test-client/origin-pull-ca.pem")).read()}
     started = tree.nginx(root)
     assert started.returncode == 0, started.stderr
-    yield Nas(root, port, files)
+    yield Nas(root, None, client)
     tree.nginx(root, "-s", "quit")
 
 

@@ -7,7 +7,9 @@ update does), and runs nginx on it with `-p ROOT -c ROOT/etc/nginx/nginx.conf` o
 proxy server answers "<description> client=<address>" so tests can see which server answered and
 which client address nginx believes.
 
-  python -m tests.lab.dsm_nginx build ROOT PORT      make the tree and a TLS certificate, generate
-  python -m tests.lab.dsm_nginx regenerate ROOT      what a DSM update does
+  python -m tests.lab.dsm_nginx build ROOT [PORT]      make the tree, certificates, generated configuration
+  python -m tests.lab.dsm_nginx regenerate ROOT        what a DSM update does
   python -m tests.lab.dsm_nginx start|reload|stop ROOT
+  python -m tests.lab.dsm_nginx probe ROOT HOST [client]   "<status> <body>" of GET / (with CF-Connecting-IP)
+  python -m tests.lab.dsm_nginx digest ROOT            fingerprint of the generated configuration
 """

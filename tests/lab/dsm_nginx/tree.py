@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 
@@ -21,9 +24,17 @@ def _write(path, data, mode=0o644):
     os.chmod(path, mode)
 
 
-def build(root, port, address="127.0.0.1"):
-    """The tree, DSM's default certificate for *.example.test, and the generated configuration."""
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build(root, port=0, address="127.0.0.1"):
+    """The tree, DSM's default certificate for *.example.test, the generated configuration, and (in
+    test-client/) an origin-pull CA with a client certificate, as Cloudflare would present it."""
     root = os.path.abspath(root)
+    port = port or free_port()
     for directory in ("run", "var/log/nginx", "var/lib/nginx", "usr/syno/share/nginx", "usr/local/etc/rc.d"):
         os.makedirs(os.path.join(root, directory), exist_ok=True)
     for name in os.listdir(TEMPLATES):
@@ -35,8 +46,49 @@ def build(root, port, address="127.0.0.1"):
     _write(os.path.join(certs, "privkey.pem"), pki.pem(key), 0o600)
     _write(os.path.join(root, "server-ca.pem"), pki.pem(test_pki.root))
     _write(os.path.join(root, "lab.json"), json.dumps({"port": port, "address": address}))
+    client_ca = pki.TestPki()
+    client_key = pki.rsa_key()
+    client = pki.issue("origin-pull.cloudflare.test", client_key, client_ca.root, client_ca.root_key)
+    _write(os.path.join(root, "test-client/origin-pull-ca.pem"), pki.pem(client_ca.root))
+    _write(os.path.join(root, "test-client/client.pem"), pki.pem(client))
+    _write(os.path.join(root, "test-client/client.key"), pki.pem(client_key), 0o600)
     regenerate(root)
     return root
+
+
+def probe(root, host, with_client_cert=False, headers=None):
+    """(status, body) of GET / on a virtual host over TLS with SNI, as a browser or Cloudflare would."""
+    root = os.path.abspath(root)
+    with open(os.path.join(root, "lab.json"), encoding="utf-8") as handle:
+        lab = json.load(handle)
+    context = ssl.create_default_context(cafile=os.path.join(root, "server-ca.pem"))
+    if with_client_cert:
+        context.load_cert_chain(os.path.join(root, "test-client/client.pem"), os.path.join(root, "test-client/client.key"))
+    with socket.create_connection((lab["address"], lab["port"]), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            lines = ["GET / HTTP/1.1", "Host: %s" % host, "Connection: close"]
+            lines += ["%s: %s" % item for item in (headers or {}).items()]
+            tls.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            data = b""
+            while True:
+                chunk = tls.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    head, _sep, body = data.decode().partition("\r\n\r\n")
+    return int(head.split()[1]), body.strip()
+
+
+def digest(root):
+    """Fingerprint of the generated nginx configuration (what DSM regenerates)."""
+    sha = hashlib.sha256()
+    base = os.path.join(os.path.abspath(root), "etc/nginx")
+    for directory, dirs, files in os.walk(base):
+        dirs.sort()
+        for name in sorted(files):
+            with open(os.path.join(directory, name), "rb") as handle:
+                sha.update(os.path.relpath(os.path.join(directory, name), base).encode() + handle.read())
+    return sha.hexdigest()
 
 
 def regenerate(root):
@@ -64,7 +116,16 @@ def nginx(root, *args):
 def main(argv):
     command, root = argv[0], argv[1]
     if command == "build":
-        build(root, int(argv[2]))
+        build(root, int(argv[2]) if len(argv) > 2 else 0)
+        return 0
+    if command == "probe":
+        # probe ROOT HOST [client]: prints "<status> <body>"
+        status, body = probe(root, argv[2], with_client_cert=len(argv) > 3 and argv[3] == "client",
+                             headers={"CF-Connecting-IP": "198.51.100.23"})
+        print(status, body)
+        return 0
+    if command == "digest":
+        print(digest(root))
         return 0
     if command == "regenerate":
         regenerate(root)
