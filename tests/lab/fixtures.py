@@ -85,40 +85,23 @@ class CloudflareLab(MockHandle):
         return {k: v for k, v in args.items() if v is not None}
 
 
-@pytest.fixture(scope="session")
-def dsm_lab_session(tmp_path_factory):
-    lab, info = dsm_server.start(str(tmp_path_factory.mktemp("mock-dsm")))
-    yield DsmLab(lab, info)
-    lab.shutdown()
+def _mock_fixtures(name, server, handle):
+    """Two fixtures per mock: one server for the test session, and a reset copy of it per test."""
+    @pytest.fixture(scope="session", name="%s_lab_session" % name)
+    def session_fixture(tmp_path_factory):
+        lab, info = server.start(str(tmp_path_factory.mktemp("mock-" + name)))
+        yield handle(lab, info)
+        lab.shutdown()
+
+    @pytest.fixture(name="%s_lab" % name)
+    def test_fixture(request):
+        mock = request.getfixturevalue("%s_lab_session" % name)
+        mock.reset()
+        return mock
+
+    return session_fixture, test_fixture
 
 
-@pytest.fixture
-def dsm_lab(dsm_lab_session):
-    dsm_lab_session.reset()
-    return dsm_lab_session
-
-
-@pytest.fixture(scope="session")
-def router_lab_session(tmp_path_factory):
-    lab, info = router_server.start(str(tmp_path_factory.mktemp("mock-router")))
-    yield RouterLab(lab, info)
-    lab.shutdown()
-
-
-@pytest.fixture
-def router_lab(router_lab_session):
-    router_lab_session.reset()
-    return router_lab_session
-
-
-@pytest.fixture(scope="session")
-def cloudflare_lab_session(tmp_path_factory):
-    lab, info = cloudflare_server.start(str(tmp_path_factory.mktemp("mock-cloudflare")))
-    yield CloudflareLab(lab, info)
-    lab.shutdown()
-
-
-@pytest.fixture
-def cloudflare_lab(cloudflare_lab_session):
-    cloudflare_lab_session.reset()
-    return cloudflare_lab_session
+dsm_lab_session, dsm_lab = _mock_fixtures("dsm", dsm_server, DsmLab)
+router_lab_session, router_lab = _mock_fixtures("router", router_server, RouterLab)
+cloudflare_lab_session, cloudflare_lab = _mock_fixtures("cloudflare", cloudflare_server, CloudflareLab)
