@@ -98,7 +98,8 @@ EXAMPLES = r"""
         source: 192.168.1.0/24
       - name: cloudflare-https
         ports: [https]
-        source: "{{ item }}"
+        source: 173.245.48.0/20
+      # ... one rule per Cloudflare range; the homelab.nas.hardening role builds them from cloudflare_ips.
 """
 
 RETURN = r"""
