@@ -42,6 +42,7 @@ sanity: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/ansible-lint --nocolor
 
 clean:
 	rm -rf $(BUILD) tests/output collections

@@ -68,7 +68,7 @@ EXAMPLES = r"""
     settings:
       ssl_mode: Full (strict)
       minimum_tls_version: "1.2"
-      tls_1_3: on
+      tls_1_3: "on"
       opportunistic_encryption: true
       automatic_https_rewrites: true
       always_use_https: true
