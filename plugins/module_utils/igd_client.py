@@ -162,16 +162,6 @@ def parse_soap_fault(xml_bytes):
     return (int(code) if code and code.strip().isdigit() else None), text
 
 
-def local_address_towards(host):
-    """The address this host uses to reach `host` (connecting a UDP socket sends nothing)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.connect((host, 1900))
-        return sock.getsockname()[0]
-    finally:
-        sock.close()
-
-
 def address_kind(address):
     """'public', 'cgnat' (RFC 6598 100.64.0.0/10), 'private' (or otherwise not global) or 'unknown'."""
     try:

@@ -164,6 +164,8 @@ restart_httpd:
   type: bool
 """
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
     DsmCertificates, all_services, service_name)
@@ -289,7 +291,6 @@ def main():
         supports_check_mode=True,
     )
     if not pem_checks.HAS_CRYPTOGRAPHY:
-        from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("cryptography"),
                          exception=str(pem_checks.CRYPTOGRAPHY_IMPORT_ERROR))
     # All local validation happens before the first request to DSM.

@@ -122,7 +122,7 @@ import time
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils.igd_client import local_address_towards
+from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 

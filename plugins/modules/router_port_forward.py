@@ -158,6 +158,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.nas.plugins.module_utils import igd_client
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient, UpnpError
+from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
 
 COMPARED = ("internal_port", "internal_client", "enabled", "description")
 MAX_LEASE = 604800
@@ -242,7 +243,7 @@ def run(module, declared, result):
     own_address = None
     for mapping in declared:
         if mapping["internal_client"] is None:
-            own_address = own_address or igd_client.local_address_towards(client.router_host)
+            own_address = own_address or local_address_towards(client.router_host)
             mapping["internal_client"] = own_address
 
     # Every read first: a conflict stops the task before anything is written.

@@ -79,7 +79,7 @@ class MockDsm:
     # -- lab hooks -----------------------------------------------------------
     def lab_state(self):
         data = self.state.snapshot()
-        data["active_sessions"] = len(self.sessions._sessions)
+        data["active_sessions"] = self.sessions.active()
         return data
 
     def lab_reset(self):
