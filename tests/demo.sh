@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 python -m tests.lab down "$lab"
 rm -rf "$lab"
-python -m tests.lab up "$lab" --dsm-http-port 15000 --dsm-https-port 15001 --router-port 15002 \
-  --cloudflare-port 15003 >/dev/null
+# Ports from the environment (0 = any free port); the inventory reads what was bound from lab.json.
+python -m tests.lab up "$lab" --port "dsm.http_port=${LAB_DSM_HTTP_PORT:-15000}" \
+  --port "dsm.https_port=${LAB_DSM_HTTPS_PORT:-15001}" --port "router.port=${LAB_ROUTER_PORT:-15002}" \
+  --port "cloudflare.port=${LAB_CLOUDFLARE_PORT:-15003}" >/dev/null
 trap 'python -m tests.lab down "$lab"' EXIT
 export HOMELAB_NAS_LAB_DIR="$lab"
 

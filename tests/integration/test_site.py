@@ -17,14 +17,14 @@ COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 
 @pytest.fixture
 def site(dsm_lab, router_lab, cloudflare_lab, tmp_path):
-    """Run site.yml with the lab inventory, pointed at this test session's mocks."""
+    """Run site.yml with the lab inventory, pointed at this test session's mocks through a lab.json
+    like the one `python -m tests.lab up` writes."""
+    with open(tmp_path / "lab.json", "w", encoding="utf-8") as out:
+        json.dump({"dsm": dsm_lab.info, "router": router_lab.info, "cloudflare": cloudflare_lab.info}, out)
+
     def _run(*extra_args, **overrides):
-        variables = {
-            "lab_dir": str(tmp_path), "dsm_port": dsm_lab.https_port, "dsm_ca_path": dsm_lab.ca_path,
-            "cloudflare_api_base_url": cloudflare_lab.api_base_url, "cloudflare_ca_path": cloudflare_lab.ca_path,
-            "router_igd_url": router_lab.igd_url, "tls_origin_ca_root_url": cloudflare_lab.origin_ca_root_url,
-            "hardening_lan_networks": ["127.0.0.0/8"], "hardening_lan_ports": [str(dsm_lab.https_port)],
-        }
+        variables = {"lab_dir": str(tmp_path), "hardening_lan_networks": ["127.0.0.0/8"],
+                     "hardening_lan_ports": [str(dsm_lab.https_port)]}
         variables.update(overrides)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
         return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",

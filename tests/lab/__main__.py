@@ -1,12 +1,13 @@
 """The lab's command line.
 
-  python -m tests.lab serve DIR [--dsm-http-port N --dsm-https-port N]   run in the foreground
-  python -m tests.lab up DIR [...]     start in the background, wait until it answers, print lab.json
-  python -m tests.lab down DIR         stop it
-  python -m tests.lab log DIR [--mock dsm|router] [--clear] [--count API.METHOD]   read or clear a request log
+  python -m tests.lab serve DIR [--port MOCK.NAME=N ...]   run every mock in the foreground
+  python -m tests.lab up DIR [--port MOCK.NAME=N ...]      start in the background, wait, print lab.json
+  python -m tests.lab down DIR                             stop it
+  python -m tests.lab log DIR [--mock NAME] [--clear] [--count API.METHOD]   read or clear a request log
 
-DIR holds each mock's state (state.json), request log (requests.jsonl), CA (ca.pem) and lab.json
-with the bound ports. Everything listens on 127.0.0.1 only.
+Ports are chosen by the system unless given, e.g. `--port dsm.https_port=15001 --port router.port=15002`
+(the port names of each mock are in tests/lab/registry.py). DIR holds one directory per mock (its
+state.json, requests.jsonl, CA) and lab.json with what each mock bound. Everything listens on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -22,18 +23,30 @@ import threading
 import time
 import urllib.request
 
-from tests.lab.mock_cloudflare import server as cloudflare_server
-from tests.lab.mock_dsm import server as dsm_server
-from tests.lab.mock_router import server as router_server
+from tests.lab.registry import BY_NAME, MOCKS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _ports(values):
+    """--port dsm.https_port=15001 ... -> {"dsm": {"https_port": 15001}}"""
+    chosen = {}
+    for value in values or []:
+        target, _sep, port = value.partition("=")
+        mock, _dot, name = target.partition(".")
+        if mock not in BY_NAME or name not in BY_NAME[mock].ports or not port.isdigit():
+            sys.exit("--port %s: use MOCK.NAME=PORT with one of %s" % (value, ", ".join(
+                "%s.%s" % (spec.name, p) for spec in MOCKS for p in spec.ports)))
+        chosen.setdefault(mock, {})[name] = int(port)
+    return chosen
 
 
 def serve(args):
-    dsm_lab, dsm = dsm_server.start(os.path.join(args.dir, "dsm"), http_port=args.dsm_http_port,
-                                    https_port=args.dsm_https_port)
-    router_lab, router = router_server.start(os.path.join(args.dir, "router"), port=args.router_port)
-    cloudflare_lab, cloudflare = cloudflare_server.start(os.path.join(args.dir, "cloudflare"),
-                                                         port=args.cloudflare_port)
-    info = {"pid": os.getpid(), "dsm": dsm, "router": router, "cloudflare": cloudflare}
+    ports = _ports(args.port)
+    labs, info = [], {"pid": os.getpid()}
+    for spec in MOCKS:
+        lab, info[spec.name] = spec.start(os.path.join(args.dir, spec.name), **ports.get(spec.name, {}))
+        labs.append(lab)
     tmp = os.path.join(args.dir, "lab.json.tmp")
     with open(tmp, "w", encoding="utf-8") as out:
         json.dump(info, out, indent=1)
@@ -42,9 +55,8 @@ def serve(args):
     signal.signal(signal.SIGTERM, lambda *args: stop.set())
     signal.signal(signal.SIGINT, lambda *args: stop.set())
     stop.wait()
-    dsm_lab.shutdown()
-    router_lab.shutdown()
-    cloudflare_lab.shutdown()
+    for lab in labs:
+        lab.shutdown()
 
 
 def up(args):
@@ -52,12 +64,11 @@ def up(args):
     info_path = os.path.join(args.dir, "lab.json")
     if os.path.exists(info_path):
         os.unlink(info_path)
-    cmd = [sys.executable, "-m", "tests.lab", "serve", args.dir,
-           "--dsm-http-port", str(args.dsm_http_port), "--dsm-https-port", str(args.dsm_https_port),
-           "--router-port", str(args.router_port), "--cloudflare-port", str(args.cloudflare_port)]
+    cmd = [sys.executable, "-m", "tests.lab", "serve", args.dir]
+    for value in args.port or []:
+        cmd += ["--port", value]
     log = open(os.path.join(args.dir, "lab.log"), "ab")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
     deadline = time.time() + 60
     while not os.path.exists(info_path):
         if proc.poll() is not None or time.time() > deadline:
@@ -85,11 +96,10 @@ def down(args):
 
 
 def log(args):
-    info = _info(args.dir)[args.mock]
-    scheme = "https" if "ca_path" in info and "http_port" not in info else "http"
-    url = "%s://%s:%s/_lab/log" % (scheme, info["host"], info.get("http_port") or info["port"])
-    request = urllib.request.Request(url, data=b"{}" if args.clear else None)
-    tls = ssl.create_default_context(cafile=info["ca_path"]) if scheme == "https" else None
+    spec = BY_NAME[args.mock]
+    info = _info(args.dir)[spec.name]
+    request = urllib.request.Request(spec.control_url(info, "log"), data=b"{}" if args.clear else None)
+    tls = ssl.create_default_context(cafile=info["ca_path"]) if spec.control_tls else None
     with urllib.request.urlopen(request, context=tls) as reply:
         entries = json.load(reply)
     if args.count:
@@ -108,14 +118,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.lab")
     parser.add_argument("command", choices=["serve", "up", "down", "log"])
     parser.add_argument("dir")
-    parser.add_argument("--dsm-http-port", type=int, default=0)
-    parser.add_argument("--dsm-https-port", type=int, default=0)
-    parser.add_argument("--router-port", type=int, default=0)
-    parser.add_argument("--cloudflare-port", type=int, default=0)
+    parser.add_argument("--port", action="append", metavar="MOCK.NAME=PORT",
+                        help="a fixed port for one mock's listener (default: any free port)")
     parser.add_argument("--clear", action="store_true")
     parser.add_argument("--count", help="API.METHOD, e.g. SYNO.API.Auth.login")
-    parser.add_argument("--mock", choices=["dsm", "router", "cloudflare"], default="dsm",
-                        help="whose log (log command)")
+    parser.add_argument("--mock", choices=sorted(BY_NAME), default="dsm", help="whose log (log command)")
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
     {"serve": serve, "up": up, "down": down, "log": log}[args.command](args)

@@ -8,22 +8,20 @@ import urllib.request
 
 import pytest
 
-from tests.lab.mock_dsm import server as dsm_server
-from tests.lab.mock_dsm.seed import LAB_PASSWORD
-from tests.lab.mock_cloudflare import server as cloudflare_server
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN
-from tests.lab.mock_router import server as router_server
+from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.lab.registry import MOCKS
 
 
 class MockHandle:
     """What a test needs from a running mock: its state, its request log, its faults and settings."""
 
-    def __init__(self, lab, info, control_port, ca_path=None):
+    def __init__(self, spec, lab, info):
         self.lab = lab
         self.info = info
         self.host = info["host"]
-        self._control_base = "%s://%s:%s/_lab/" % ("https" if ca_path else "http", self.host, control_port)
-        self._tls = ssl.create_default_context(cafile=ca_path) if ca_path else None
+        self._control_base = spec.control_url(info)
+        self._tls = ssl.create_default_context(cafile=info["ca_path"]) if spec.control_tls else None
 
     def _control(self, path, payload=None):
         data = json.dumps(payload).encode() if payload is not None else None
@@ -52,8 +50,8 @@ class MockHandle:
 
 
 class DsmLab(MockHandle):
-    def __init__(self, lab, info):
-        super().__init__(lab, info, info["http_port"])
+    def __init__(self, spec, lab, info):
+        super().__init__(spec, lab, info)
         self.https_port = info["https_port"]
         self.http_port = info["http_port"]
         self.ca_path = info["ca_path"]
@@ -66,14 +64,14 @@ class DsmLab(MockHandle):
 
 
 class RouterLab(MockHandle):
-    def __init__(self, lab, info):
-        super().__init__(lab, info, info["port"])
+    def __init__(self, spec, lab, info):
+        super().__init__(spec, lab, info)
         self.igd_url = info["igd_url"]
 
 
 class CloudflareLab(MockHandle):
-    def __init__(self, lab, info):
-        super().__init__(lab, info, info["port"], ca_path=info["ca_path"])
+    def __init__(self, spec, lab, info):
+        super().__init__(spec, lab, info)
         self.api_base_url = info["api_base_url"]
         self.ca_path = info["ca_path"]
         self.origin_ca_root_url = info["origin_ca_root_url"]
@@ -85,23 +83,26 @@ class CloudflareLab(MockHandle):
         return {k: v for k, v in args.items() if v is not None}
 
 
-def _mock_fixtures(name, server, handle):
-    """Two fixtures per mock: one server for the test session, and a reset copy of it per test."""
-    @pytest.fixture(scope="session", name="%s_lab_session" % name)
+HANDLES = {"dsm": DsmLab, "router": RouterLab, "cloudflare": CloudflareLab}
+
+
+def _mock_fixtures(spec):
+    """Two fixtures per mock: `<name>_lab_session`, one server for the test session, and `<name>_lab`,
+    the same server reset before each test."""
+    @pytest.fixture(scope="session", name="%s_lab_session" % spec.name)
     def session_fixture(tmp_path_factory):
-        lab, info = server.start(str(tmp_path_factory.mktemp("mock-" + name)))
-        yield handle(lab, info)
+        lab, info = spec.start(str(tmp_path_factory.mktemp("mock-" + spec.name)))
+        yield HANDLES[spec.name](spec, lab, info)
         lab.shutdown()
 
-    @pytest.fixture(name="%s_lab" % name)
+    @pytest.fixture(name="%s_lab" % spec.name)
     def test_fixture(request):
-        mock = request.getfixturevalue("%s_lab_session" % name)
+        mock = request.getfixturevalue("%s_lab_session" % spec.name)
         mock.reset()
         return mock
 
     return session_fixture, test_fixture
 
 
-dsm_lab_session, dsm_lab = _mock_fixtures("dsm", dsm_server, DsmLab)
-router_lab_session, router_lab = _mock_fixtures("router", router_server, RouterLab)
-cloudflare_lab_session, cloudflare_lab = _mock_fixtures("cloudflare", cloudflare_server, CloudflareLab)
+for _spec in MOCKS:
+    globals()["%s_lab_session" % _spec.name], globals()["%s_lab" % _spec.name] = _mock_fixtures(_spec)

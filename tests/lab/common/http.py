@@ -1,7 +1,6 @@
 """HTTP plumbing shared by the lab's mocks: parsing, listeners, request log, faults, control API.
 
-A mock is an `app` with `handle(request) -> Response`, `lab_state()` and `lab_reset()`. This module
-serves it on HTTP and HTTPS (loopback only), records every API request, and offers `/_lab/*`
+A mock is a `MockApp` (common/app.py). This module serves it on HTTP and HTTPS (loopback only), records every API request, and offers `/_lab/*`
 endpoints that tests use to inject faults and read state. Control requests are not logged.
 """
 
@@ -185,24 +184,20 @@ def _handler_for(lab):
 class Lab:
     """Serves one mock app on HTTP and/or HTTPS listeners, with the shared log and faults."""
 
-    def __init__(self, app, directory, describe_call):
+    def __init__(self, app, directory):
         self.app = app
         self.directory = directory
-        self.describe_call = describe_call  # request -> (api, method, extra log fields)
         self.faults = Faults()
         self.log = RequestLog(os.path.join(directory, "requests.jsonl"))
         self.servers = []
 
     def dispatch(self, request):
-        api, method, extra = self.describe_call(request)
+        api, method, extra = self.app.describe_call(request)
         fault = self.faults.take(api, method)
         if self.faults.latency:
             time.sleep(self.faults.latency)
         if fault and fault["kind"] == "http_error_next":
-            if hasattr(self.app, "http_error_response"):
-                response = self.app.http_error_response(fault)
-            else:
-                response = Response(int(fault.get("status", 502)), b"<html>Bad Gateway</html>", "text/html")
+            response = self.app.http_error_response(fault)
         elif fault:
             response = self.app.fault_response(fault)
         else:

@@ -13,7 +13,7 @@ def start(directory, host="127.0.0.1", port=0):
     os.makedirs(directory, exist_ok=True)
     ca_path, cert_path, key_path = ensure_server_tls(directory, "cloudflare")
     app = MockCloudflare(directory)
-    lab = Lab(app, directory, app.describe_call)
+    lab = Lab(app, directory)
     bound = lab.listen(host, port, tls=(cert_path, key_path))
     base = "https://%s:%d" % (host, bound)
     return lab, {"host": host, "port": bound, "api_base_url": base + "/client/v4", "ca_path": ca_path,

@@ -7,7 +7,16 @@ import threading
 
 import pyotp
 
+from tests.lab.mock_dsm.api import Api, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
+
+
+def apis(dsm):
+    """SYNO.API.Auth, on entry.cgi (DSM 7) and, for older clients, auth.cgi (see app.py)."""
+    sessions = dsm.sessions
+    return {"SYNO.API.Auth": Api("entry.cgi", 1, 7, {"login": (sessions.login, False),
+                                                      "logout": (sessions.logout, False)},
+                                 admin=False, session=False)}
 
 
 class Sessions:
@@ -42,7 +51,8 @@ class Sessions:
         if token != session["synotoken"]:
             raise ApiError(119)
 
-    def login(self, request, version):
+    def login(self, request):
+        version = request.version
         account = request.param("account")
         password = request.param("passwd")
         if not account or password is None:
@@ -64,7 +74,7 @@ class Sessions:
         if synotoken:
             data["synotoken"] = synotoken
         headers = {"Set-Cookie": "id=%s;path=/;HttpOnly" % sid} if request.param("format") == "cookie" else {}
-        return data, headers
+        return envelope_ok(data, headers)
 
     def _second_factor(self, request, account, user, version):
         device_id = request.param("device_id")

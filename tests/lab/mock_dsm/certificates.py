@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
+import secrets
+import string
 import zipfile
 
 from cryptography import x509
@@ -11,18 +12,30 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.lab.mock_dsm.api import Api
 from tests.lab.mock_dsm.errors import ApiError
-from tests.lab.mock_dsm.state import new_id
+from tests.lab.mock_dsm.params import maybe_json as _json_param
 
 DSM_TIME = "%b %d %H:%M:%S %Y GMT"  # DSM shows validity like OpenSSL: "May  6 00:00:00 2024 GMT"
 
 
-def _json_param(value):
-    """CRT.set and friends take JSON-encoded values; tolerate bare strings as DSM does."""
-    try:
-        return json.loads(value)
-    except (TypeError, ValueError):
-        return value
+ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_id(length=6):
+    """Server-generated ids, shaped like DSM's certificate ids."""
+    return "".join(secrets.choice(ID_ALPHABET) for position in range(length))
+
+
+def apis(dsm):
+    certs = Certificates(dsm.state)
+    return {
+        "SYNO.Core.Certificate": Api("entry.cgi", 1, 1, {
+            "import": (certs.import_, True), "export": (certs.export, False)}),
+        "SYNO.Core.Certificate.CRT": Api("entry.cgi", 1, 1, {
+            "list": (certs.list, False), "set": (certs.set, True), "delete": (certs.delete, True)}),
+        "SYNO.Core.Certificate.Service": Api("entry.cgi", 1, 1, {"set": (certs.bind, True)}),
+    }
 
 
 def _name(name):

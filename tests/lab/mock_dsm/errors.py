@@ -1,7 +1,7 @@
-"""DSM API errors as the mock raises them; the router turns them into DSM's error envelope."""
+"""DSM API errors as the mock raises them; app.py turns them into DSM's error envelope."""
+
+from tests.lab.common.errors import MockError
 
 
-class ApiError(Exception):
-    def __init__(self, code):
-        super().__init__(code)
-        self.code = code
+class ApiError(MockError):
+    """DSM's `{"error": {"code": N}, "success": false}`."""

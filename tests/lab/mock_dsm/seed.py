@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from tests.lab.mock_dsm.reverse_proxy import certificate_service
+
 LAB_PASSWORD = "lab-password"
 OTP_SECRET = "JBSWY3DPEHPK3PXPHOMELABNAS2FA234"
 
@@ -36,12 +38,6 @@ SYSTEM_SERVICES = [
     {"display_name": "WebDAV Server", "isPkg": True, "multiple_cert": False, "owner": "WebDAVServer",
      "service": "webdav", "subscriber": "WebDAVServer", "user_setable": True},
 ]
-
-
-def reverse_proxy_service(hostname, entry_uuid):
-    """How a reverse-proxy entry appears as a certificate service."""
-    return {"display_name": hostname, "isPkg": False, "multiple_cert": True, "owner": "root",
-            "service": entry_uuid, "subscriber": "ReverseProxy", "user_setable": True}
 
 
 def reverse_proxy_entry(hostname, backend_port):
@@ -70,16 +66,15 @@ def self_signed_default():
                               serialization.NoEncryption()).decode())
 
 
-def initial_state(config=None):
-    config = config or {}
+def initial_state():
     cert_pem, key_pem = self_signed_default()
     services = {s["service"]: s for s in SYSTEM_SERVICES}
     reverse_proxy = {}
     default_hosts = [("nas.example.test", 5000), ("photos.example.test", 8080)]
-    for hostname, port in config.get("reverse_proxy_hosts", default_hosts):
+    for hostname, port in default_hosts:
         entry = reverse_proxy_entry(hostname, port)
         reverse_proxy[entry["UUID"]] = entry
-        services[entry["UUID"]] = reverse_proxy_service(hostname, entry["UUID"])
+        services[entry["UUID"]] = certificate_service(entry["UUID"], hostname)
     default_id = "sYnDef"
     return {
         "dsm_info": dict(DSM_INFO),

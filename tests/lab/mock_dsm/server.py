@@ -7,15 +7,14 @@ import os
 from tests.lab.common.http import Lab
 from tests.lab.common.tls import ensure_server_tls
 from tests.lab.mock_dsm.app import MockDsm
-from tests.lab.mock_dsm.state import State
 
 
 def start(directory, host="127.0.0.1", http_port=0, https_port=0):
     """Returns (lab, info); info has the bound ports, CA path and file locations."""
     os.makedirs(directory, exist_ok=True)
     ca_path, cert_path, key_path = ensure_server_tls(directory, "dsm")
-    app = MockDsm(State(os.path.join(directory, "state.json")))
-    lab = Lab(app, directory, app.describe_call)
+    app = MockDsm(os.path.join(directory, "state.json"))
+    lab = Lab(app, directory)
     info = {
         "host": host,
         "http_port": lab.listen(host, http_port),

@@ -11,12 +11,14 @@ another client is 718; secure mode refuses mappings for another host (718); port
 from __future__ import annotations
 
 import ipaddress
-import threading
 import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
+from tests.lab.common.app import MockApp
+from tests.lab.common.errors import MockError
 from tests.lab.common.http import Response
+from tests.lab.common.state import JsonState
 
 SERVICE = "urn:schemas-upnp-org:service:WANIPConnection:2"
 CONTROL_PATH = "/ctl/IPConn"
@@ -47,45 +49,37 @@ DESCRIPTION = """<?xml version="1.0"?>
 """
 
 
-class Fault(Exception):
-    def __init__(self, code):
-        super().__init__(code)
-        self.code = code
+class Fault(MockError):
+    """A UPnP error, answered as a SOAP fault with a UPnPError body."""
 
 
-class MockIgd:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.lab_reset()
+def _key(port, proto):
+    return "%d/%s" % (port, proto)
+
+
+class MockIgd(MockApp):
+    default_config = DEFAULT_CONFIG
+
+    def __init__(self, state_path=None):
+        # mappings: "ext port/TCP|UDP" -> entry with an absolute expiry
+        super().__init__(JsonState(lambda: {"mappings": {}}, state_path))
+        self.lock = self.state.lock
+
+    @property
+    def mappings(self):
+        return self.state.data["mappings"]
 
     # -- lab hooks -----------------------------------------------------------
-    def lab_reset(self):
-        with self.lock:
-            self.config = dict(DEFAULT_CONFIG)
-            self.mappings = {}  # (ext port, "TCP"/"UDP") -> entry with an absolute expiry
-
     def lab_state(self):
         with self.lock:
             self._expire()
             return {"config": dict(self.config),
                     "mappings": [dict(m, NewLeaseDuration=self._remaining(m)) for m in self._ordered()]}
 
-    def lab_configure(self, spec):
-        with self.lock:
-            unknown = set(spec) - set(DEFAULT_CONFIG)
-            if unknown:
-                raise ValueError("unknown router settings: %s" % ", ".join(sorted(unknown)))
-            self.config.update(spec)
-
-    def expire_sessions(self):
-        """UPnP has no sessions."""
-
-    @staticmethod
-    def fault_response(fault):
+    def fault_response(self, fault):
         return _fault(int(fault.get("code", 501)))
 
-    @staticmethod
-    def describe_call(request):
+    def describe_call(self, request):
         if request.path == CONTROL_PATH:
             action = request.headers.get("SOAPAction", "").strip('"').rpartition("#")[2]
             return "WANIPConnection", action, {}
@@ -111,6 +105,7 @@ class MockIgd:
                 if handler is None:
                     raise Fault(401)
                 out = handler(args, request.client)
+                self.state.save()
         except Fault as exc:
             return _fault(exc.code)
         return _ok(action, out)
@@ -139,14 +134,14 @@ class MockIgd:
             raise Fault(718)
         if self.config["permanent_only"] and lease:
             raise Fault(725)
-        held = self.mappings.get((port, proto))
+        held = self.mappings.get(_key(port, proto))
         if held and held["NewInternalClient"] != internal_client:
             raise Fault(718)
         # IGD v2: a lease of 0 means the maximum.
         lease = self.config["max_lease"] if lease == 0 or lease > self.config["max_lease"] else lease
         if self.config["permanent_only"]:
             lease = 0
-        self.mappings[(port, proto)] = {
+        self.mappings[_key(port, proto)] = {
             "NewRemoteHost": "", "NewExternalPort": port, "NewProtocol": proto, "NewInternalPort": internal_port,
             "NewInternalClient": internal_client, "NewEnabled": 1 if args.get("NewEnabled", "1") in ("1", "true") else 0,
             "NewPortMappingDescription": args.get("NewPortMappingDescription", ""),
@@ -154,7 +149,7 @@ class MockIgd:
         return []
 
     def _GetSpecificPortMappingEntry(self, args, client):
-        entry = self.mappings.get((_port(args.get("NewExternalPort")), _proto(args.get("NewProtocol"))))
+        entry = self.mappings.get(_key(_port(args.get("NewExternalPort")), _proto(args.get("NewProtocol"))))
         if entry is None:
             raise Fault(714)
         return [(k, entry[k] if k != "NewLeaseDuration" else self._remaining(entry)) for k in ARGS[3:]]
@@ -171,7 +166,7 @@ class MockIgd:
         return [(k, entry[k] if k != "NewLeaseDuration" else self._remaining(entry)) for k in ARGS]
 
     def _DeletePortMapping(self, args, client):
-        key = (_port(args.get("NewExternalPort")), _proto(args.get("NewProtocol")))
+        key = _key(_port(args.get("NewExternalPort")), _proto(args.get("NewProtocol")))
         entry = self.mappings.get(key)
         if entry is None:
             raise Fault(714)

@@ -1,0 +1,36 @@
+"""How a family file declares an API: its CGI path, versions and methods, as SYNO.API.Info lists it."""
+
+from __future__ import annotations
+
+from tests.lab.common.http import Response, compact_json
+
+CONTENT_TYPE = "application/json"
+
+
+class Api:
+    """methods: name -> (handler(request) -> data dict | bytes | Response, writes?)."""
+
+    def __init__(self, path, min_version, max_version, methods, admin=True, session=True):
+        self.path = path
+        self.min_version = min_version
+        self.max_version = max_version
+        self.methods = methods
+        self.admin = admin
+        self.session = session
+
+    def info(self):
+        return {"maxVersion": self.max_version, "minVersion": self.min_version, "path": self.path}
+
+
+def envelope_ok(data, headers=None):
+    """DSM's success envelope."""
+    response = Response(body=compact_json({"data": data, "success": True}), headers=headers or {},
+                        content_type=CONTENT_TYPE)
+    response.outcome = "ok"
+    return response
+
+
+def envelope_error(code):
+    response = Response(body=compact_json({"error": {"code": code}, "success": False}), content_type=CONTENT_TYPE)
+    response.outcome = code
+    return response
