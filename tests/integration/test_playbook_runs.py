@@ -57,3 +57,21 @@ def test_ansible_doc_renders(module):
     assert run.returncode == 0, run.stderr
     assert "> MODULE homelab.nas.%s" % module in run.stdout
     assert "EXAMPLES" in run.stdout and "RETURN VALUES" in run.stdout
+
+
+def _runtime_groups():
+    import yaml
+    with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
+        groups = yaml.safe_load(handle)["action_groups"]
+    return {module: sorted("homelab.nas.%s" % group for group, members in groups.items() if module in members)
+            for module in MODULES}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_documented_action_group_is_the_runtime_one(module):
+    """A module's docs name the module_defaults group that meta/runtime.yml really puts it in."""
+    run = ansible("ansible-doc", "--json", "homelab.nas.%s" % module)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)["homelab.nas.%s" % module]["doc"]
+    documented = sorted(doc.get("attributes", {}).get("action_group", {}).get("membership", []))
+    assert documented == _runtime_groups()[module]
