@@ -78,8 +78,8 @@ record:
 import ipaddress
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import PROXIED_PORTS, describe_https_ports
 
-PROXIED_PORTS = {80, 8080, 8880, 2052, 2082, 2086, 2095, 443, 2053, 2083, 2087, 2096, 8443}
 FIELDS = ("type", "name", "content", "proxied", "ttl", "comment")
 
 
@@ -111,8 +111,8 @@ def validate(module):
             module.fail_json(msg="port: %s is not a port; use 1-65535" % p["port"])
         if p["proxied"] and p["port"] not in PROXIED_PORTS:
             module.warn("port %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "
-                        "proxied record; use 443 (or 2053, 2083, 2087, 2096, 8443), or set proxied: false and accept "
-                        "that the record reveals the origin's address" % p["port"])
+                        "proxied record; use %s, or set proxied: false and accept that the record reveals the "
+                        "origin's address" % (p["port"], describe_https_ports()))
 
 
 def view(record):

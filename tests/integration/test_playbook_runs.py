@@ -75,3 +75,14 @@ def test_documented_action_group_is_the_runtime_one(module):
     doc = json.loads(run.stdout)["homelab.nas.%s" % module]["doc"]
     documented = sorted(doc.get("attributes", {}).get("action_group", {}).get("membership", []))
     assert documented == _runtime_groups()[module]
+
+
+FILTERS = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "filter")) if name.endswith(".py"))
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_filter_docs_render(name):
+    run = ansible("ansible-doc", "-t", "filter", "homelab.nas.%s" % name)
+    assert run.returncode == 0, run.stderr
+    assert "homelab.nas.%s" % name in run.stdout
+    assert "EXAMPLES" in run.stdout and "RETURN VALUES" in run.stdout

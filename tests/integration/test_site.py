@@ -22,13 +22,13 @@ def site(dsm_lab, router_lab, cloudflare_lab, tmp_path):
     with open(tmp_path / "lab.json", "w", encoding="utf-8") as out:
         json.dump({"dsm": dsm_lab.info, "router": router_lab.info, "cloudflare": cloudflare_lab.info}, out)
 
-    def _run(*extra_args, **overrides):
+    def _run(*extra_args, playbook="playbooks/site.yml", **overrides):
         variables = {"lab_dir": str(tmp_path), "hardening_lan_networks": ["127.0.0.0/8"],
                      "hardening_lan_ports": [str(dsm_lab.https_port)]}
         variables.update(overrides)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
         return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                               "playbooks/inventory/lab", "playbooks/site.yml", "-e", json.dumps(variables),
+                               "playbooks/inventory/lab", playbook, "-e", json.dumps(variables),
                                *extra_args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
                               check=False)
     return _run
@@ -49,6 +49,17 @@ def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudfla
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
     second = site()
     assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]
+
+
+def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router_lab, cloudflare_lab):
+    run = site(playbook="tests/integration/playbooks/site_twice.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    hostnames = sorted(e["frontend"]["fqdn"] for e in dsm_lab.state()["reverse_proxy"].values())
+    assert hostnames == ["media.example.test", "nas.example.test", "photos.example.test"]  # each service once
+    assert len(router_lab.state()["mappings"]) == 1
+    # The second pass found everything in place: up to its logout, no task changed anything.
+    second = run.stdout.split("PLAY [Put the NAS on the internet, safely]")[2]
+    assert "changed: [lab-nas]" not in second.split("TASK [Log out of DSM]")[0]
 
 
 @pytest.mark.parametrize("overrides,message", [

@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From the roles' declared state (nas_services, the hardening inputs) to what each module is given.
+
+Pure functions, no I/O: the filter plugins (plugins/filter/) expose them to the roles, so a role builds
+each list in one expression instead of an item-by-item set_fact loop, and running a role twice for one
+host gives the same lists.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import HTTPS_PORTS
+
+DEFAULT_EXTERNAL_PORT = 443
+
+
+class PlanError(ValueError):
+    """Declared state that cannot be turned into module input; the message names the field."""
+
+
+def _external_port(service):
+    return int(service.get("external_port") or DEFAULT_EXTERNAL_PORT)
+
+
+def _field(service, index, name):
+    if service.get(name) in (None, ""):
+        raise PlanError("nas_services[%d].%s is required" % (index, name))
+    return service[name]
+
+
+def reverse_proxy_rules(services):
+    """One DSM reverse-proxy rule per service: its hostname on its external port to its backend."""
+    rules = []
+    for index, service in enumerate(services or []):
+        rules.append({
+            "description": _field(service, index, "name"),
+            "frontend": {"hostname": _field(service, index, "hostname"), "port": _external_port(service)},
+            "backend": {"host": service.get("backend_host") or "localhost",
+                        "port": int(_field(service, index, "backend_port")),
+                        "protocol": service.get("backend_protocol") or "http"},
+            "websocket": bool(service.get("websocket", False)),
+        })
+    return rules
+
+
+def external_ports(services):
+    """The distinct external ports of the services, in the order they are first declared."""
+    ports = []
+    for service in services or []:
+        port = _external_port(service)
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
+def port_forwards(services, internal_client=None):
+    """One router port forward per distinct external port, to the same port on the NAS."""
+    forwards = []
+    for port in external_ports(services):
+        forward = {"external_port": port, "internal_port": port, "description": "https %d" % port}
+        if internal_client:
+            forward["internal_client"] = internal_client
+        forwards.append(forward)
+    return forwards
+
+
+def unproxied_services(services):
+    """The services whose external port Cloudflare's proxy does not pass over HTTPS."""
+    return [s for s in services or [] if _external_port(s) not in HTTPS_PORTS]
+
+
+def firewall_rules(lan_networks, services=(), dsm_port=None, lan_ports=(), cloudflare_ranges=()):
+    """The hardening firewall's allow rules: the LAN reaches DSM (its default ports and `dsm_port`), the
+    extra LAN ports and the published ports; Cloudflare's ranges reach the published ports only."""
+    published = [str(p) for p in external_ports(services)]
+    lan = ["dsm", str(dsm_port or 5001)] + [str(p) for p in lan_ports or []] + published
+    rules = [{"name": "lan %s" % network, "ports": lan, "protocol": "tcp_udp", "source": network}
+             for network in lan_networks or []]
+    if published:
+        rules += [{"name": "cloudflare", "ports": published, "source": network} for network in cloudflare_ranges or []]
+    return rules
