@@ -35,7 +35,7 @@ options:
     elements: raw
     default: []
   cloudflare_ranges:
-    description: Cloudflare's ranges (M(homelab.nas.cloudflare_ips)); no rule for them when nothing is published.
+    description: Cloudflare's ranges (M(homelab.nas.cloudflare_ips_info)); no rule for them when nothing is published.
     type: list
     elements: str
     default: []

@@ -99,7 +99,7 @@ EXAMPLES = r"""
       - name: cloudflare-https
         ports: [https]
         source: 173.245.48.0/20
-      # ... one rule per Cloudflare range; the homelab.nas.hardening role builds them from cloudflare_ips.
+      # ... one rule per Cloudflare range; the homelab.nas.hardening role builds them from cloudflare_ips_info.
 """
 
 RETURN = r"""

@@ -22,7 +22,7 @@ options:
   trusted_proxies:
     description:
       - Networks whose C(X-Forwarded-For) DSM believes (for example Cloudflare's ranges from
-        M(homelab.nas.cloudflare_ips)). IPv4 and IPv6 CIDRs; compared as sets.
+        M(homelab.nas.cloudflare_ips_info)). IPv4 and IPv6 CIDRs; compared as sets.
       - The API name (C(SYNO.Core.Security.TrustedProxy)) is not confirmed on a real DSM.
     type: list
     elements: str

@@ -86,3 +86,13 @@ def test_filter_docs_render(name):
     assert run.returncode == 0, run.stderr
     assert "homelab.nas.%s" % name in run.stdout
     assert "EXAMPLES" in run.stdout and "RETURN VALUES" in run.stdout
+
+
+def test_old_cloudflare_ips_name_redirects_with_a_deprecation(cloudflare_lab):
+    from tests.lab.mock_cloudflare.seed import LAB_TOKEN
+    run = ansible("ansible", "localhost", "-m", "homelab.nas.cloudflare_ips", "-a", json.dumps({
+        "api_token": LAB_TOKEN, "api_base_url": cloudflare_lab.api_base_url, "ca_path": cloudflare_lab.ca_path}),
+        extra_env={"ANSIBLE_DEPRECATION_WARNINGS": "true"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "173.245.48.0/20" in run.stdout
+    assert "cloudflare_ips_info" in run.stderr and "2.0.0" in run.stderr

@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 
 from ansible_collections.homelab.nas.plugins.modules import (
-    cloudflare_dns_record, cloudflare_ips, cloudflare_origin_certificate, cloudflare_zone_settings)
+    cloudflare_dns_record, cloudflare_ips_info, cloudflare_origin_certificate, cloudflare_zone_settings)
 from tests.lab.mock_cloudflare.seed import ZONE_ID
 from tests.unit.plugins.modules.runner import run_module
 
@@ -203,7 +203,7 @@ def test_origin_certificate_ecdsa_when_not_for_dsm(origin, cloudflare_lab):
 # -- IP ranges -------------------------------------------------------------------------------
 
 def test_ip_ranges_are_collapsed(run, cloudflare_lab):
-    result = run(cloudflare_ips, zone=None)
+    result = run(cloudflare_ips_info, zone=None)
     assert "103.21.244.0/22" in result["ipv4"] and "103.21.244.0/23" not in result["ipv4"]
     assert result["ipv6"] == ["2400:cb00::/32", "2606:4700::/32", "2803:f800::/32"]
     assert result["all"] == result["ipv4"] + result["ipv6"] and result["changed"] is False
@@ -211,5 +211,5 @@ def test_ip_ranges_are_collapsed(run, cloudflare_lab):
 
 def test_a_corrupt_range_list_is_refused(run, cloudflare_lab):
     cloudflare_lab.configure(ips={"ipv4_cidrs": ["173.245.48.0/20", "not-a-network"], "ipv6_cidrs": ["2400:cb00::/32"]})
-    result = run(cloudflare_ips, zone=None)
+    result = run(cloudflare_ips_info, zone=None)
     assert result["failed"] is True and "'not-a-network' is not a network" in result["msg"]

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: cloudflare_ips
+module: cloudflare_ips_info
 short_description: Cloudflare's current IPv4 and IPv6 ranges, validated and collapsed
 version_added: 0.1.0
 description:
@@ -27,7 +27,7 @@ requirements:
 
 EXAMPLES = r"""
 - name: Read Cloudflare's ranges
-  homelab.nas.cloudflare_ips:
+  homelab.nas.cloudflare_ips_info:
     api_token: "{{ vault_cloudflare_token }}"
   register: cloudflare
 
