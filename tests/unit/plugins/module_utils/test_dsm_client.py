@@ -276,4 +276,5 @@ def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path
     with pytest.raises(DsmError) as err:
         client.batch([("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Security.Firewall.Profile", "get", 1,
                                                             {"name": "nope"})])
-    assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 101
+    assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 120
+    assert "parameter 'name'" in str(err.value)

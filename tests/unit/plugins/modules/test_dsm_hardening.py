@@ -35,7 +35,7 @@ def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab):
     assert sorted(state["trusted_proxies"]) == sorted(CLOUDFLARE)
     assert state["dos"] == {"eth0": True, "eth1": False}
     assert state["autoblock"] == {"enable": True, "attempts": 5, "within_mins": 5, "expire_day": 0}
-    assert sorted(state["autoblock_lists"]["allow"]) == ["127.0.0.1/32", "192.168.1.0/24"]
+    assert sorted(e["ip"] for e in state["autoblock_lists"]["allow"]) == ["127.0.0.1/32", "192.168.1.0/24"]
     assert state["smartblock"]["enabled"] is True and state["otp_enforce_option"] == "admin"
     dsm_lab.clear_log()
     again = run(dsm_security, **SEED)
@@ -47,7 +47,8 @@ def test_trusted_proxies_compare_as_sets_and_lists_are_exact(run, dsm_lab):
     run(dsm_security, **SEED)
     assert run(dsm_security, trusted_proxies=list(reversed(CLOUDFLARE)))["changed"] is False
     result = run(dsm_security, auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["10.0.0.0/8"]})
-    assert result["changed"] is True and security(dsm_lab)["autoblock_lists"]["allow"] == ["10.0.0.0/8"]
+    assert result["changed"] is True
+    assert [e["ip"] for e in security(dsm_lab)["autoblock_lists"]["allow"]] == ["10.0.0.0/8"]
 
 
 def test_security_check_mode(run, dsm_lab):
