@@ -48,7 +48,10 @@ class System:
         return self.state.data
 
     def dsm_info(self, request):
-        return dict(self.data["dsm_info"])
+        # DSM adds its clock in asctime form ("Sat Aug  7 13:04:04 2021", home-assistant/core#54238).
+        now = datetime.datetime.now()
+        return dict(self.data["dsm_info"], time="%s %2d %s" % (now.strftime("%a %b"), now.day,
+                                                               now.strftime("%H:%M:%S %Y")))
 
     # -- users ------------------------------------------------------------------------
     def _describe_user(self, name, user, fields):
