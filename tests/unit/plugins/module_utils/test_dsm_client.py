@@ -278,3 +278,12 @@ def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path
                                                             {"name": "nope"})])
     assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 120
     assert "parameter 'name'" in str(err.value)
+
+
+@pytest.mark.parametrize("code,fragment", [
+    (5510, "not a valid certificate"), (5511, "not a valid private key"), (5512, "intermediate"),
+    (5514, "does not match"), (5517, "intermediate certificates"), (5518, "DSA"),
+])
+def test_certificate_codes_carry_dsms_own_meanings(code, fragment):
+    # DSM's message table (N4S4 error_codes.py, batonogov errors.go): the old table was one code off.
+    assert fragment in describe(code, "SYNO.Core.Certificate")
