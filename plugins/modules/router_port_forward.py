@@ -283,7 +283,11 @@ def run(module, declared, result):
             client.delete_mapping(mapping["external_port"], mapping["protocol"])
         for mapping in to_add:
             add(client, mapping)
-        # Read back: routers silently adjust leases (and worse), so report what they hold.
+        # Read back: routers silently adjust leases (and worse), so report what they hold. A delete's answer
+        # proves nothing either (miniupnpd answers success for a mapping it does not have).
+        for mapping in to_delete:
+            if client.get_mapping(mapping["external_port"], mapping["protocol"]) is not None:
+                module.fail_json(msg="the router acknowledged deleting %s but still holds it" % key(mapping), **result)
         after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
         for mapping in to_add:
             if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
