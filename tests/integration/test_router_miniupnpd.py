@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from tests.utils.upnpc import Upnpc, conversation
+from tests.utils.upnpc import Upnpc, cgnat_conversation, conversation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "tests", "lab", "router_netns.sh")
@@ -160,3 +160,4 @@ def test_cgnat_router_is_reported(cgnat_router):
     assert result["behind_cgnat"] is True
     assert "carrier-grade NAT" in result["cgnat_explanation"]
     assert any("carrier-grade NAT" in w for w in result.get("warnings", []))
+    cgnat_conversation(cgnat_router.upnpc, NAS_IP)  # the same answers as the mock's (test_router_upnpc_mock.py)
