@@ -285,10 +285,14 @@ def run(module, declared, result):
             add(client, mapping)
         # Read back: routers silently adjust leases (and worse), so report what they hold. A delete's answer
         # proves nothing either (miniupnpd answers success for a mapping it does not have).
-        for mapping in to_delete:
-            if client.get_mapping(mapping["external_port"], mapping["protocol"]) is not None:
-                module.fail_json(msg="the router acknowledged deleting %s but still holds it" % key(mapping), **result)
         after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+        for mapping in to_delete:
+            if key(mapping) in after:
+                still = after[key(mapping)]
+            else:
+                still = client.get_mapping(mapping["external_port"], mapping["protocol"])
+            if still is not None:
+                module.fail_json(msg="the router acknowledged deleting %s but still holds it" % key(mapping), **result)
         for mapping in to_add:
             held = after[key(mapping)]
             if held and held["internal_client"] == mapping["internal_client"] and differs(held, mapping):

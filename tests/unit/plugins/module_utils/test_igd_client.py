@@ -107,3 +107,10 @@ def test_router_http_errors_are_reported(router_lab):
         client.external_address()
     with pytest.raises(UpnpError, match="cannot read the router's device description"):
         IgdClient(router_lab.igd_url.replace("rootDesc.xml", "missing.xml"))
+
+
+@pytest.mark.parametrize("strict,outcome", [(False, "ok"), (True, 714)])
+def test_deleting_a_missing_mapping_is_no_error(router_lab, strict, outcome):
+    router_lab.configure(strict_spec=strict)  # miniupnpd answers success, the spec 714
+    IgdClient(router_lab.igd_url).delete_mapping(7777, "tcp")
+    assert [c["outcome"] for c in router_lab.calls(method="DeletePortMapping")] == [outcome]
