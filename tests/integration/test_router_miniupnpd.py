@@ -150,6 +150,16 @@ def test_exclusive_removes_only_our_undeclared_mappings_then_absent_deletes(rout
     assert router.forward({"mappings": [HTTPS], "state": "absent", "igd_url": router.url})["changed"] is False
 
 
+def test_renamed_mapping_is_applied(router):
+    # miniupnpd keeps the old description when a mapping is re-added with the same internal port
+    mapping = {"external_port": 18447, "internal_port": 5003, "description": "before"}
+    router.forward({"mappings": [mapping], "igd_url": router.url})
+    result = router.forward({"mappings": [dict(mapping, description="after")], "igd_url": router.url})
+    assert result["changed"] is True and not result.get("failed"), result
+    assert ("TCP", "18447", NAS_IP, "5003", "homelab.nas: after") in router.mappings()
+    router.forward({"mappings": [mapping], "state": "absent", "igd_url": router.url})
+
+
 def test_upnpc_conversation(router):
     # The same conversation runs against the mock router (test_router_upnpc_mock.py).
     assert conversation(router.upnpc, "100.128.77.2", "http://%s/" % ROUTER_IP) == NAS_IP
