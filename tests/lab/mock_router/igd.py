@@ -87,8 +87,9 @@ class MockIgd(MockApp):
         return self.state.data["mappings"]
 
     def served(self):
-        """(service, action) of every SOAP action the mock answers (docs/lab-fidelity.md has a row each)."""
-        return sorted((service, action) for action, (service, _) in self.actions.items())
+        """(api, method) of everything the mock answers (docs/lab-fidelity.md has a row each)."""
+        return sorted([("description", "GET /rootDesc.xml")] +
+                      [(service, action) for action, (service, _) in self.actions.items()])
 
     # -- lab hooks -----------------------------------------------------------
     def lab_state(self):
@@ -111,7 +112,7 @@ class MockIgd(MockApp):
                 return self.actions[action][0], action, {}
             parts = (namespace or "").split(":")
             return (parts[-2] if len(parts) >= 2 else "unknown"), action or "", {}
-        return "description", request.path, {}
+        return "description", "%s %s" % (request.verb, request.path), {}
 
     # -- HTTP ----------------------------------------------------------------
     def handle(self, request):
