@@ -124,10 +124,10 @@ def conversation(upnpc, external_ip, presentation_url, base=19000):
         ("TCP", base + 1, lan, 5001, "upnpc-n", ""),
         ("UDP", base + 2, lan, 5002, "upnpc-udp", "")], listed.stdout
 
-    for _ in range(2):  # the second delete finds nothing: miniupnpd (nftables) still answers success
+    for attempt in range(2):  # the second delete finds nothing: miniupnpd (nftables) still answers success
         deleted = upnpc("-d", base, "TCP")
-        assert deleted.returncode == 0, deleted.stdout
-        assert deleted.value("UPNP_DeletePortMapping() returned :") == "0", deleted.stdout
+        assert deleted.returncode == 0, (attempt, deleted.stdout)
+        assert deleted.value("UPNP_DeletePortMapping() returned :") == "0", (attempt, deleted.stdout)
     ranged = upnpc("-N", base, high, "TCP")
     assert ranged.returncode == 0 and ranged.value("UPNP_DeletePortMappingRange() returned :") == "0", ranged.stdout
     nothing = upnpc("-N", base, high, "TCP")

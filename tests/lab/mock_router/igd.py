@@ -89,7 +89,7 @@ class MockIgd(MockApp):
     def served(self):
         """(api, method) of everything the mock answers (docs/lab-fidelity.md has a row each)."""
         return sorted([("description", "GET /rootDesc.xml")] +
-                      [(service, action) for action, (service, _) in self.actions.items()])
+                      [(entry[0], action) for action, entry in self.actions.items()])
 
     # -- lab hooks -----------------------------------------------------------
     def lab_state(self):

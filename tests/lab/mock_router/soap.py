@@ -56,8 +56,8 @@ def body_xml(action, namespace, out):
         inner = out
     else:
         inner = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in out)
-    return '<u:%sResponse xmlns:u="%s">%s</u:%sResponse>' % (action, escape(namespace, {'"': "&quot;"}), inner,
-                                                              action)
+    namespace = escape(namespace, {'"': "&quot;"})
+    return '<u:%sResponse xmlns:u="%s">%s</u:%sResponse>' % (action, namespace, inner, action)
 
 
 def ok_body(action, namespace, out):
