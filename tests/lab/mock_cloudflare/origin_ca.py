@@ -78,8 +78,6 @@ class Certificates:
         return {"id": cert, "revoked_at": entry["revoked_at"]}, None
 
 
-
-
 class OriginCa:
     def __init__(self, directory):
         os.makedirs(directory, exist_ok=True)

@@ -14,9 +14,8 @@ from tests.lab.mock_dsm.errors import ApiError
 def apis(dsm):
     """SYNO.API.Auth, on entry.cgi (DSM 7) and, for older clients, auth.cgi (see app.py)."""
     sessions = dsm.sessions
-    return {"SYNO.API.Auth": Api("entry.cgi", 1, 7, {"login": (sessions.login, False),
-                                                      "logout": (sessions.logout, False)},
-                                 admin=False, session=False)}
+    methods = {"login": (sessions.login, False), "logout": (sessions.logout, False)}
+    return {"SYNO.API.Auth": Api("entry.cgi", 1, 7, methods, admin=False, session=False)}
 
 
 class Sessions:
