@@ -30,7 +30,10 @@ def envelope_ok(data, headers=None):
     return response
 
 
-def envelope_error(code):
-    response = Response(body=compact_json({"error": {"code": code}, "success": False}), content_type=CONTENT_TYPE)
+def envelope_error(code, errors=None):
+    error = {"code": code}
+    if errors is not None:
+        error["errors"] = errors
+    response = Response(body=compact_json({"error": error, "success": False}), content_type=CONTENT_TYPE)
     response.outcome = code
     return response

@@ -11,11 +11,12 @@ import json
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import auth, certificates, firewall, reverse_proxy, security, seed, system
+from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, reverse_proxy, security, seed, system,
+                                utilization)
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 
-FAMILIES = (auth, certificates, reverse_proxy, firewall, security, system)
+FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization)
 
 
 class MockDsm(MockApp):
@@ -33,6 +34,7 @@ class MockDsm(MockApp):
     def lab_state(self):
         data = self.state.snapshot()
         data["active_sessions"] = self.sessions.active()
+        data["noise"] = self.sessions.noise.snapshot()  # DSM 7 login handshakes and X-SYNO-HASH checks
         return data
 
     def lab_reset(self):
@@ -59,7 +61,7 @@ class MockDsm(MockApp):
         try:
             return self._call(request, cgi)
         except ApiError as exc:
-            return envelope_error(exc.code)
+            return envelope_error(exc.code, exc.errors)
 
     def _call(self, request, cgi):
         name = request.param("api")
@@ -79,6 +81,7 @@ class MockDsm(MockApp):
         handler, writes = api.methods[method]
         if api.session:
             sid, session = self.sessions.lookup(request)
+            self.sessions.check_request_hash(request, session)
             if writes:
                 self.sessions.check_token(request, session)
             if api.admin and not self.state.data["users"][session["account"]]["admin"]:
@@ -109,7 +112,7 @@ class MockDsm(MockApp):
                 response = self._call(sub_request, "entry.cgi")
                 payload = json.loads(response.body)
             except ApiError as exc:
-                payload = {"error": {"code": exc.code}, "success": False}
+                payload = {"error": exc.body(), "success": False}
             except ValueError:  # a binary answer (export) cannot travel in a compound reply
                 payload = {"error": {"code": 101}, "success": False}
             entry = {"api": call.get("api"), "method": call.get("method"), "version": call.get("version"),
