@@ -89,6 +89,21 @@ def test_dsm7_certificate_import_and_binding(dsm_lab, connect, certs):
     assert reply["success"] is True
     assert dsm_lab.state()["bindings"]["default"] == new_id
 
+    status, reply = client.upload_cert(certs["leaf.key"], certs["leaf.pem"], set_as_default=False, desc="spare")
+    spare = reply["data"]["id"]
+    assert client.delete_certificate(spare)["success"] is True
+    assert spare not in dsm_lab.state()["certificates"] and new_id in dsm_lab.state()["certificates"]
+
+
+def test_dsm7_compound_request_is_signed_once(dsm_lab, connect):
+    client = connect(core_certificate.Certificate)
+    reply = client.batch_request([{"api": "SYNO.Core.Certificate.CRT", "method": "list", "version": 1},
+                                  {"api": "SYNO.Core.AppPortal.ReverseProxy", "method": "list", "version": 1}])
+    assert reply["success"] is True and reply["data"]["has_fail"] is False
+    assert [r["api"] for r in reply["data"]["result"]] == ["SYNO.Core.Certificate.CRT",
+                                                          "SYNO.Core.AppPortal.ReverseProxy"]
+    assert dsm_lab.state()["noise"]["hash_bad"] == 0
+
 
 def test_dsm7_reverse_proxy_create_update_delete(dsm_lab, connect):
     client = connect(core_service_apps.CoreServiceApps)
@@ -112,11 +127,15 @@ def test_dsm7_reverse_proxy_create_update_delete(dsm_lab, connect):
     assert new_uuid not in dsm_lab.state()["reverse_proxy"]
 
 
-def test_dsm7_trusted_proxies_read(dsm_lab, connect):
+def test_dsm7_trusted_proxies_read_and_write(dsm_lab, connect):
     client = connect(core_security.CoreSecurity)
     reply = client.security_dsm_proxy_get()
     assert reply["success"] is True
     assert reply["data"]["proxylist"] == dsm_lab.state()["security"]["trusted_proxies"]
+    # The write parameter is not documented; synology-api passes what it is given (see lab-fidelity.md).
+    assert client.security_dsm_proxy_set(proxylist=json.dumps(["173.245.48.0/20"]))["success"] is True
+    assert client.security_dsm_proxy_get()["data"]["proxylist"] == ["173.245.48.0/20"]
+    assert dsm_lab.state()["security"]["trusted_proxies"] == ["173.245.48.0/20"]
 
 
 def test_dsm7_users_list_and_get(dsm_lab, connect):
@@ -144,4 +163,3 @@ def test_every_api_these_clients_look_up_is_listed(dsm_lab, connect):
                  "SYNO.Core.Certificate.Service", "SYNO.Core.AppPortal.ReverseProxy", "SYNO.Core.Security.DSM.Proxy",
                  "SYNO.Core.User", "SYNO.Entry.Request"):
         assert name in listed, name
-    assert json.loads(json.dumps(listed))  # plain JSON, as DSM answers

@@ -19,6 +19,7 @@ import pytest
 from synology_dsm import SynologyDSM
 from synology_dsm.exceptions import (
     SynologyDSMAPIInsufficientPrivilegeException,
+    SynologyDSMAPINotExistsException,
     SynologyDSMLogin2SAFailedException,
     SynologyDSMLogin2SARequiredException,
     SynologyDSMLoginInvalidException,
@@ -109,3 +110,15 @@ def test_two_factor_login_then_device_token_on_the_next_login(dsm_lab):
         with pytest.raises(SynologyDSMLogin2SARequiredException):
             await dsm.login()
     run(dsm_lab, "otp-admin", forged, device_token="not-" + token)
+
+
+def test_apis_the_mock_does_not_serve_are_not_listed_and_the_client_refuses_them(dsm_lab):
+    # The library checks SYNO.API.Info's list before calling: an API missing there never reaches DSM.
+    async def steps(dsm):
+        assert await dsm.login() is True
+        with pytest.raises(SynologyDSMAPINotExistsException):
+            await dsm.download_station.update()
+        return "SYNO.DownloadStation.Task" in dsm.apis
+    dsm_lab.clear_log()
+    assert run(dsm_lab, "ansible", steps) is False
+    assert not dsm_lab.calls(api="SYNO.DownloadStation.Task")
