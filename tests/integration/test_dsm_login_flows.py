@@ -39,7 +39,8 @@ def http(dsm_lab):
 
 def login(http, version=7, cgi="entry.cgi", cookies=None, **params):
     data = dict(api="SYNO.API.Auth", version=str(version), method="login", account="otp-admin",
-                passwd=LAB_PASSWORD, format="sid", **params)
+                passwd=LAB_PASSWORD, format="sid")
+    data.update(params)
     return http.post(http.base + cgi, data=data, cookies=cookies or {})
 
 
@@ -51,9 +52,9 @@ def set_cookies(response):
     return jar
 
 
-def otp_login(http, version):
+def otp_login(http, version, **params):
     return login(http, version, otp_code=pyotp.TOTP(OTP_SECRET).now(), enable_device_token="yes",
-                 device_name="lab-test")
+                 device_name="lab-test", **params)
 
 
 def test_2fa_needed_answers_403_with_token_and_types(http):
@@ -94,9 +95,11 @@ def test_device_token_replaces_the_otp_on_the_next_login(http):
 
 
 def test_auth_v6_otp_login_names_the_token_did(http):
-    response = otp_login(http, 6)
+    response = otp_login(http, 6, format="cookie")
     data = response.json()["data"]
-    assert "device_id" not in data and set_cookies(response)["did"].value == data["did"]
+    cookies = set_cookies(response)
+    assert "device_id" not in data and cookies["did"].value == data["did"]
+    assert cookies["id"].value == data["sid"]  # format=cookie: the session cookie as well, in its own header
 
 
 def _ui_config(http):
