@@ -29,7 +29,7 @@ class Sessions:
     def __init__(self, state):
         self.state = state
         self._lock = threading.Lock()
-        self._sessions = {}   # sid -> {"account", "synotoken"}
+        self._sessions = {}   # sid -> {"account", "synotoken", "noise" (the Noise handshake, or None)}
         self._used_codes = {}  # account -> last OTP accepted (DSM refuses a replayed code)
         self.noise = NoiseLogin()  # DSM 7's login-page handshake (UIConfig's _SSID, ik_message, X-SYNO-HASH)
 
@@ -92,7 +92,7 @@ class Sessions:
             return {}
         code = request.param("otp_code")
         if not code:
-            raise ApiError(403, errors=self._second_factor_challenge(user))
+            raise ApiError(403, errors=self._second_factor_challenge())
         if not pyotp.TOTP(user["otp_secret"]).verify(code, valid_window=1) or self._used_codes.get(account) == code:
             raise ApiError(404)
         self._used_codes[account] = code
@@ -111,7 +111,7 @@ class Sessions:
         return request.param("device_id") or (request.cookie("did") if version <= 6 else None)
 
     @staticmethod
-    def _second_factor_challenge(user):
+    def _second_factor_challenge():
         """`error.errors` of the 403: a fresh login token and the second factors the account has. The lab's
         accounts only have TOTP ("otp"), so the list is the one go-synology's response.go shows; an account with
         Secure SignIn lists authenticator and fido as well (home-assistant/core#54238)."""
