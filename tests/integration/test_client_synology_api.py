@@ -85,9 +85,13 @@ def test_dsm7_certificate_import_and_binding(dsm_lab, connect, certs):
     assert status == 200 and reply["success"] is True
     new_id = reply["data"]["id"]
     assert dsm_lab.state()["certificates"][new_id]["desc"] == "from-synology-api-7"
-    status, reply = client.set_certificate_for_service(new_id)
+    # Bound to a reverse-proxy host, not to "DSM Desktop Service": the mock's HTTPS listener serves what that
+    # service is bound to, and this test certificate is not one the lab CA (our cert_verify) vouches for.
+    (rp_uuid,) = [u for u, e in dsm_lab.state()["reverse_proxy"].items() if e["frontend"]["fqdn"] == "nas.example.test"]
+    status, reply = client.set_certificate_for_service(new_id, service_name="nas.example.test")
     assert reply["success"] is True
-    assert dsm_lab.state()["bindings"]["default"] == new_id
+    bindings = dsm_lab.state()["bindings"]
+    assert bindings[rp_uuid] == new_id and bindings["default"] == "sYnDef"
 
     status, reply = client.upload_cert(certs["leaf.key"], certs["leaf.pem"], set_as_default=False, desc="spare")
     spare = reply["data"]["id"]
