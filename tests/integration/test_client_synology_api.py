@@ -40,7 +40,7 @@ def connect(dsm_lab):
         return client
 
     yield make
-    for client in clients[:1]:
+    for client in clients[:1]:  # every client shares the one login: logging out once ends it (client side)
         client.logout()
     base_api.BaseApi.shared_session = None
 
@@ -59,8 +59,8 @@ def test_dsm7_login_completes_the_noise_handshake_and_signs_requests(dsm_lab, co
 
 def test_dsm7_logout_answers_but_names_no_session(dsm_lab, connect):
     # synology-api 0.9.4 logs out with GET auth.cgi?api=SYNO.API.Auth&method=logout&session=webui and neither
-    # `_sid` nor the `id` cookie, so DSM cannot tell which session to end: it answers success (as for acme.sh's
-    # sid-less logout) and the session stays until it expires. The mock shows that rather than hide it.
+    # `_sid` nor the `id` cookie, so DSM cannot tell which session to end: it answers success (the library raises
+    # LogoutError otherwise) and the session stays until it expires. The mock shows that rather than hide it.
     client = connect(core_certificate.Certificate)
     assert dsm_lab.state()["active_sessions"] == 1
     client.logout()  # raises LogoutError unless DSM answered success
