@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 
+import pyotp
 import pytest
 from synology_api import base_api, core_certificate, core_security, core_service_apps, core_user
 from synology_api.exceptions import LoginError
 
 from tests.lab import pki
-from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.lab.mock_dsm.seed import LAB_PASSWORD, OTP_SECRET
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +168,17 @@ def test_every_api_these_clients_look_up_is_listed(dsm_lab, connect):
                  "SYNO.Core.Certificate.Service", "SYNO.Core.AppPortal.ReverseProxy", "SYNO.Core.Security.DSM.Proxy",
                  "SYNO.Core.User", "SYNO.Entry.Request"):
         assert name in listed, name
+
+
+def test_dsm7_otp_login_then_device_token(dsm_lab, connect):
+    first = connect(core_certificate.Certificate, account="otp-admin", otp_code=pyotp.TOTP(OTP_SECRET).now())
+    token = first.session.device_id
+    assert token and [t["id"] for t in dsm_lab.state()["users"]["otp-admin"]["device_tokens"]] == [token]
+    base_api.BaseApi.shared_session = None  # a new process, as a script run the next day would be
+    again = connect(core_user.User, account="otp-admin", device_id=token, device_name="lab-script")
+    assert again.user_get("alice")["data"]["users"][0]["name"] == "alice"
+    base_api.BaseApi.shared_session = None
+    with pytest.raises(LoginError) as caught:
+        core_user.User(dsm_lab.host, str(dsm_lab.https_port), "otp-admin", LAB_PASSWORD, secure=True,
+                       cert_verify=dsm_lab.ca_path, debug=False)
+    assert caught.value.error_code == 403
