@@ -1,7 +1,7 @@
 """The Noise IK handshake of DSM 7's login page, server side, and the X-SYNO-HASH requests carry after it.
 
-Shapes from the clients that perform it against real DSMs (N4S4/synology-api 0.9.4 `auth.py`
-`get_ik_message`, `_finish_noise_handshake`, `_get_request_hash`; a Swift DSM client agrees):
+Shapes from the client that performs it against real DSMs (N4S4/synology-api 0.9.4 `auth.py`
+`get_ik_message`, `_finish_noise_handshake`, `_get_request_hash`; no capture of DSM's side is public):
 SYNO.API.Auth.UIConfig sets the `_SSID` cookie to the server's static X25519 public key (base64url
 without padding); the login carries the initiator's first message as `ik_message` (payload
 `{"time": <unix time>}`); DSM's login `data` answers with the responder's `ik_message`; afterwards a
