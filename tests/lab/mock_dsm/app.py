@@ -11,11 +11,12 @@ import json
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import auth, certificates, firewall, reverse_proxy, security, seed, system
+from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, reverse_proxy, security, seed, system,
+                                utilization)
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 
-FAMILIES = (auth, certificates, reverse_proxy, firewall, security, system)
+FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization)
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
 CGIS = ("entry.cgi", "query.cgi", "auth.cgi")
@@ -41,6 +42,7 @@ class MockDsm(MockApp):
     def lab_state(self):
         data = self.state.snapshot()
         data["active_sessions"] = self.sessions.active()
+        data["noise"] = self.sessions.noise.snapshot()  # DSM 7 login handshakes and X-SYNO-HASH checks
         return data
 
     def lab_reset(self):
@@ -90,9 +92,10 @@ class MockDsm(MockApp):
             raise ApiError(104)
         if method not in api.methods:
             raise ApiError(103)
-        handler, writes = api.methods[method]
+        handler, _writes = api.methods[method]
         if api.session:
             sid, session = self.sessions.lookup(request)
+            self.sessions.check_request_hash(request, session)
             # A session that has a SynoToken needs it on every request, reads included.
             self.sessions.check_token(request, session)
             if api.admin and not self.state.data["users"][session["account"]]["admin"]:
