@@ -139,7 +139,8 @@ def main():
         p = mod.params
         name = fqdn(p["name"], p["zone"])
         path = "/zones/%s/dns_records" % mod.zone_id
-        matches = mod.client.paginate(path, type=p["type"], name=name)
+        # name.exact is the documented filter (RecordListParams.name); the bare name= is the older form.
+        matches = mod.client.paginate(path, **{"type": p["type"], "name.exact": name})
         if len(matches) > 1:
             mod.fail_json(msg="%d %s records are named %s; this module manages one record per type and name"
                               % (len(matches), p["type"], name))
