@@ -121,15 +121,22 @@ class DnsRecords:
             if record["type"] in ("A", "AAAA") and other["type"] == "CNAME":
                 raise ApiError(400, 81054, "A CNAME record with that host already exists.")
 
-    def _publish(self, zone, *names):
-        challenges.publish(self.app.config.get("challtestsrv_url"),
-                           list(self.app.data["dns_records"].get(zone, {}).values()), names)
+    def _write(self, zone, names, change):
+        """Apply `change` to the zone's records, then mirror `names` to challtestsrv; undone if that fails."""
+        records = self._records(zone)
+        before = dict(records)
+        change(records)
+        try:
+            challenges.publish(self.app.config.get("challtestsrv_url"), list(records.values()), names)
+        except ApiError:
+            records.clear()
+            records.update(before)
+            raise
 
     def create_record(self, request, zone, **_):
         record = self._validated(zone, json_body(request))
         record["id"] = secrets.token_hex(16)
-        self._records(zone)[record["id"]] = record
-        self._publish(zone, record["name"])
+        self._write(zone, [record["name"]], lambda records: records.__setitem__(record["id"], record))
         return dict(record), None
 
     def _record(self, zone, record):
@@ -152,19 +159,16 @@ class DnsRecords:
             keep[key] = existing.get(key)
             fields.setdefault(key, None if key == "comment" else [])
         updated = self._validated(zone, fields, keep)
-        self._records(zone)[record] = updated
-        self._publish(zone, existing["name"], updated["name"])
+        self._write(zone, [existing["name"], updated["name"]], lambda records: records.__setitem__(record, updated))
         return dict(updated), None
 
     def patch_record(self, request, zone, record, **_):
         existing = self._record(zone, record)
         updated = self._validated(zone, json_body(request), existing)
-        self._records(zone)[record] = updated
-        self._publish(zone, existing["name"], updated["name"])
+        self._write(zone, [existing["name"], updated["name"]], lambda records: records.__setitem__(record, updated))
         return dict(updated), None
 
     def delete_record(self, request, zone, record, **_):
         gone = self._record(zone, record)
-        del self._records(zone)[record]
-        self._publish(zone, gone["name"])
+        self._write(zone, [gone["name"]], lambda records: records.pop(record))
         return {"id": record}, None

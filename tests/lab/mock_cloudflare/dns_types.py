@@ -89,7 +89,7 @@ def check_data(kind, data):
     fields = DATA_FIELDS[kind]
     if not isinstance(data, dict):
         raise invalid("%s record: data is required (%s)" % (kind, ", ".join(fields)))
-    missing = [f for f in fields if data.get(f) in (None, "")]
+    missing = [f for f in fields if data.get(f) is None]  # "" is a value (an empty NAPTR regex)
     if missing:
         raise invalid("%s record: data.%s is required" % (kind, ", data.".join(missing)))
     unknown = sorted(set(data) - set(fields))
