@@ -108,5 +108,6 @@ class MockCloudflare(MockApp):
             now = time.monotonic()
             self.hits = [t for t in self.hits if now - t < self.config["rate_window"]]
             if len(self.hits) >= limit:
-                raise ApiError(429, 971, "Please wait and consider throttling your request speed")
+                raise ApiError(429, 971, "More than %d requests per %d seconds reached. Please wait and consider "
+                               "throttling your request speed" % (limit, self.config["rate_window"]))
             self.hits.append(now)
