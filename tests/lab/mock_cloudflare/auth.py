@@ -47,7 +47,7 @@ def authenticate(data, request, writes):
         chain.append((6103, "Invalid format for X-Auth-Key header"))
     if chain:
         raise _headers_error(*chain)
-    account = data["account"]
-    if email.lower() != account["email"] or key != account["global_api_key"]:
+    account = data.get("account") or {}  # a state saved before the account existed has no key
+    if email.lower() != account.get("email") or key != account.get("global_api_key"):
         raise ApiError(403, 9103, "Unknown X-Auth-Key or X-Auth-Email")
     return GLOBAL_KEY_IDENTITY
