@@ -61,12 +61,15 @@ def test_lexicon_creates_lists_updates_and_deletes_a_and_txt(lexicon, cloudflare
     assert dns.list_records("TXT", "_acme-challenge", "token-two") == []
 
     assert dns.update_record(None, "A", "nas", "100.128.77.3") is True
-    assert ("A", "nas.example.test", "100.128.77.3") in records(cloudflare_lab)
-    assert dns.delete_record(None, "TXT", "_acme-challenge", "token-one") is True
+    assert dns.update_record(listed[0]["id"], "TXT", "_acme-challenge", "token-two") is True
+    assert records(cloudflare_lab) == [("A", "nas.example.test", "100.128.77.3"),
+                                       ("TXT", "_acme-challenge.example.test", "token-two")]
+    assert dns.delete_record(None, "TXT", "_acme-challenge", "token-two") is True
     with pytest.raises(requests.HTTPError) as err:  # by id, once it is gone: Cloudflare's 81044
         dns.delete_record(listed[0]["id"])
     assert err.value.response.status_code == 404 and err.value.response.json()["errors"][0]["code"] == 81044
-    assert records(cloudflare_lab) == [("A", "nas.example.test", "100.128.77.3")]
+    assert dns.delete_record(None, "A", "nas") is True
+    assert records(cloudflare_lab) == []
 
 
 def test_lexicon_with_the_global_api_key(lexicon, cloudflare_lab):
