@@ -277,6 +277,8 @@ def test_acme_challenge_txt_records_reach_challtestsrv(api, cloudflare_lab, acme
     assert acme.txt(name) == ["before-config", "three"]
     api("PATCH", "%s/%s" % (RECORDS, one["id"]), json={"name": "_acme-challenge.other"})
     assert acme.txt(name) == ["before-config"] and acme.txt("_acme-challenge.other.example.test") == ["three"]
+    cloudflare_lab.reset()
+    assert acme.txt(name) == [] and acme.txt("_acme-challenge.other.example.test") == []
 
 
 def test_an_unreachable_challtestsrv_fails_the_write_loudly(api, cloudflare_lab):

@@ -16,7 +16,7 @@ import time
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_cloudflare import auth, dns, ips, origin_ca, seed, settings, zones
+from tests.lab.mock_cloudflare import auth, challenges, dns, ips, origin_ca, seed, settings, zones
 from tests.lab.mock_cloudflare.envelope import error, ok
 from tests.lab.mock_cloudflare.errors import ApiError
 
@@ -45,8 +45,15 @@ class MockCloudflare(MockApp):
 
     # -- lab hooks -----------------------------------------------------------
     def lab_reset(self):
+        # Take back the challenge records this lab published, so the next test's DNS starts empty too.
+        url = self.config.get("challtestsrv_url")
+        names = [r["name"] for records in self.data["dns_records"].values() for r in records.values()]
         super().lab_reset()
         self.hits = []
+        try:
+            challenges.publish(url, [], names)
+        except ApiError:
+            pass  # challtestsrv already stopped: nothing is left to answer
 
     def lab_configure(self, spec):
         spec = dict(spec)
