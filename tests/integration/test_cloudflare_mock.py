@@ -12,7 +12,7 @@ from tests.lab.mock_cloudflare.seed import LAB_EMAIL, LAB_GLOBAL_KEY, LAB_TOKEN,
 
 RECORDS = "/zones/%s/dns_records" % ZONE_ID
 VALID = {
-    "A": {"content": "100.128.77.2"}, "AAAA": {"content": "2001:db8::2"}, "CNAME": {"content": "nas.example.test"},
+    "A": {"content": "100.128.77.2"}, "AAAA": {"content": "2a01:4f8::2"}, "CNAME": {"content": "nas.example.test"},
     "MX": {"content": "mail.example.test", "priority": 10}, "NS": {"content": "ns1.example.test"},
     "PTR": {"content": "host.example.test"}, "TXT": {"content": "v=spf1 -all"},
     "OPENPGPKEY": {"content": "mQINBGN0"},
@@ -82,7 +82,7 @@ def test_data_types_get_a_formatted_content(api):
 
 @pytest.mark.parametrize("kind,extra,expected", [
     ("A", {"content": "100.128.77"}, 9005),
-    ("AAAA", {"content": "100.128.77.2"}, 9005),
+    ("AAAA", {"content": "100.128.77.2"}, 9006),
     ("CNAME", {"content": "not a host"}, 1004),
     ("TXT", {"content": ""}, 1004),
     ("MX", {"priority": None}, 1004),
@@ -91,7 +91,8 @@ def test_data_types_get_a_formatted_content(api):
     ("CAA", {"data": None, "content": '0 issue "letsencrypt.org"'}, 1004),
     ("SRV", {"data": {"priority": 10, "weight": 5, "target": "sip.example.test"}}, 1004),
     ("SRV", {"data": {"priority": 10, "weight": 5, "port": 70000, "target": "sip.example.test"}}, 1004),
-    ("TXT", {"proxied": True}, 9004),
+    ("TXT", {"proxied": True}, 1004),
+    ("A", {"proxied": True, "content": "192.168.1.10"}, 1004),
     ("A", {"ttl": 30}, 9021),
     ("A", {"tags": ["no-colon"]}, 1004),
 ])
@@ -112,6 +113,21 @@ def test_record_object_fields(api):
 
 def test_proxied_records_have_automatic_ttl(api):
     assert create(api, "A", proxied=True)[1]["result"]["ttl"] == 1
+
+
+@pytest.mark.parametrize("kind,extra,chained", [
+    ("TXT", {"proxied": True}, 9004), ("MX", {"proxied": True}, 9004),
+    ("A", {"proxied": True, "content": "192.168.1.10"}, 9003), ("AAAA", {"proxied": True, "content": "fd00::1"}, 9003),
+])
+def test_unproxiable_records_are_dns_validation_errors_with_the_rule_chained(api, kind, extra, chained):
+    status, body = create(api, kind, **extra)
+    assert status == 400 and body["errors"][0]["code"] == 1004
+    assert [c["code"] for c in body["errors"][0]["error_chain"]] == [chained]
+
+
+def test_a_private_address_is_not_proxiable(api):
+    assert create(api, "A", content="192.168.1.10")[1]["result"]["proxiable"] is False
+    assert create(api, "A", name="public")[1]["result"]["proxiable"] is True
 
 
 # -- duplicates and conflicts -------------------------------------------------------------------------

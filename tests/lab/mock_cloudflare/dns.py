@@ -81,7 +81,9 @@ class DnsRecords:
             record.pop("priority", None)
         record["proxied"] = bool(record.get("proxied", False))
         if record["proxied"] and kind not in dns_types.PROXIABLE:
-            raise ApiError(400, 9004, "This record type cannot be proxied.")
+            raise dns_types.invalid("This record type cannot be proxied.", 9004)
+        if record["proxied"] and not dns_types.proxiable(kind, record["content"]):
+            raise dns_types.invalid("Target %s is not allowed for a proxied record." % record["content"], 9003)
         ttl = record.get("ttl", 1)
         if record["proxied"]:
             ttl = 1  # proxied records always have automatic TTL
@@ -100,7 +102,7 @@ class DnsRecords:
         record["tags"] = tags
         record["settings"] = record.get("settings") if isinstance(record.get("settings"), dict) else {}
         record["meta"] = {}
-        record["proxiable"] = kind in dns_types.PROXIABLE
+        record["proxiable"] = dns_types.proxiable(kind, record["content"])
         record["modified_on"] = stamp
         record.setdefault("created_on", stamp)
         for key in ("comment_modified_on", "tags_modified_on"):
