@@ -140,6 +140,14 @@ def test_dns_record_bad_content_is_refused(run, cloudflare_lab):
     assert cloudflare_lab.calls() == []
 
 
+def test_a_proxied_record_for_a_private_address_is_refused_before_cloudflare_would(run, cloudflare_lab):
+    result = run(cloudflare_dns_record, name="nas", content="192.168.1.10")
+    assert result["failed"] is True and "not a public address" in result["msg"]
+    assert cloudflare_lab.calls() == []
+    direct = run(cloudflare_dns_record, name="nas", content="192.168.1.10", proxied=False)
+    assert direct["changed"] is True
+
+
 # -- Origin CA ------------------------------------------------------------------------------
 
 @pytest.fixture
