@@ -59,7 +59,7 @@ class DnsRecords:
 
     def _validated(self, zone, fields, existing=None):
         """The record `fields` describe (merged over `existing` for PATCH), checked as Cloudflare checks it."""
-        record = {k: v for k, v in (existing or {}).items()}
+        record = dict(existing or {})
         record.update({k: fields[k] for k in FIELDS if k in fields})
         kind = str(record.get("type") or "").upper()
         if kind not in dns_types.TYPES:
@@ -68,10 +68,8 @@ class DnsRecords:
         if not record.get("name"):
             raise dns_types.invalid("name is required")
         record["name"] = self._full_name(zone, record["name"])
-        if kind in dns_types.NEEDS_PRIORITY or record.get("priority") is not None:
-            priority = record.get("priority")
-            if priority is not None:
-                record["priority"] = dns_types.number(kind, "priority", priority, 65535)
+        if kind in dns_types.NEEDS_PRIORITY and record.get("priority") is not None:  # other types ignore it
+            record["priority"] = dns_types.number(kind, "priority", record["priority"], 65535)
         if kind in dns_types.DATA_FIELDS:
             record["data"], record["content"] = dns_types.check_data(kind, record.get("data"))
         else:
