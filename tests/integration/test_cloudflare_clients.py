@@ -20,7 +20,6 @@ import pytest
 import requests
 from cryptography import x509
 
-from tests.lab.acme import AcmeLab, binaries_missing
 from tests.lab.mock_cloudflare.seed import LAB_EMAIL, LAB_GLOBAL_KEY, LAB_TOKEN, ZONE_ID, ZONE_NAME
 
 # lexicon 3.25 warns about its own deprecated modules whenever something inspects them.
@@ -83,26 +82,16 @@ def test_lexicon_with_the_global_api_key(lexicon, cloudflare_lab):
 
 # -- certbot + certbot-dns-cloudflare through pebble ---------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def acme(tmp_path_factory):
-    missing = binaries_missing()
-    if missing:
-        pytest.fail("%s missing: run tests/system-deps.sh (Debian package pebble)" % ", ".join(missing))
-    lab = AcmeLab(str(tmp_path_factory.mktemp("acme")))
-    yield lab
-    lab.stop()
-
-
-def certbot(tmp_path, cloudflare_lab, acme, *domains):
+def certbot(tmp_path, cloudflare_lab, acme_lab, *domains):
     credentials = tmp_path / "cloudflare.ini"
     credentials.write_text("dns_cloudflare_api_token = %s\n" % LAB_TOKEN)
     credentials.chmod(0o600)
     bundle = tmp_path / "trust.pem"
-    bundle.write_text(open(cloudflare_lab.ca_path).read() + open(acme.ca_path).read())
+    bundle.write_text(open(cloudflare_lab.ca_path).read() + open(acme_lab.ca_path).read())
     env = dict(os.environ, CLOUDFLARE_BASE_URL=cloudflare_lab.api_base_url, SSL_CERT_FILE=str(bundle),
                REQUESTS_CA_BUNDLE=str(bundle))
     argv = [os.path.join(os.path.dirname(sys.executable), "certbot"), "certonly", "--non-interactive",
-            "--agree-tos", "--register-unsafely-without-email", "--server", acme.directory_url,
+            "--agree-tos", "--register-unsafely-without-email", "--server", acme_lab.directory_url,
             "--config-dir", str(tmp_path / "etc"), "--work-dir", str(tmp_path / "work"),
             "--logs-dir", str(tmp_path / "logs"), "--cert-name", "lab", "--authenticator", "dns-cloudflare",
             "--dns-cloudflare-credentials", str(credentials), "--dns-cloudflare-propagation-seconds", "1"]
@@ -111,9 +100,9 @@ def certbot(tmp_path, cloudflare_lab, acme, *domains):
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
-def test_certbot_issues_a_name_and_a_wildcard_by_dns01_through_the_mock(tmp_path, cloudflare_lab, acme):
-    cloudflare_lab.configure(challtestsrv_url=acme.challtestsrv_url)
-    run = certbot(tmp_path, cloudflare_lab, acme, ZONE_NAME, "*." + ZONE_NAME)
+def test_certbot_issues_a_name_and_a_wildcard_by_dns01(tmp_path, cloudflare_lab, acme_lab):
+    cloudflare_lab.configure(challtestsrv_url=acme_lab.challtestsrv_url)
+    run = certbot(tmp_path, cloudflare_lab, acme_lab, ZONE_NAME, "*." + ZONE_NAME)
     assert run.returncode == 0, run.stdout + run.stderr
     live = tmp_path / "etc" / "live" / "lab"
     cert = x509.load_pem_x509_certificate((live / "cert.pem").read_bytes())
@@ -121,7 +110,7 @@ def test_certbot_issues_a_name_and_a_wildcard_by_dns01_through_the_mock(tmp_path
     assert sorted(sans.get_values_for_type(x509.DNSName)) == ["*.example.test", "example.test"]
     chain = x509.load_pem_x509_certificates((live / "fullchain.pem").read_bytes())
     chain[0].verify_directly_issued_by(chain[1])
-    root = x509.load_pem_x509_certificate(acme.issuing_roots().encode())
+    root = x509.load_pem_x509_certificate(acme_lab.issuing_roots().encode())
     chain[-1].verify_directly_issued_by(root)
 
     # Both challenges were TXT records of one name, created through the API and cleaned up again.
@@ -129,13 +118,13 @@ def test_certbot_issues_a_name_and_a_wildcard_by_dns01_through_the_mock(tmp_path
     deletes = [c for c in cloudflare_lab.calls("DELETE", "/zones/:id/dns_records/:id") if c["status"] == 200]
     assert len(posts) == 2 and len(deletes) == 2
     assert records(cloudflare_lab) == []
-    assert acme.txt("_acme-challenge." + ZONE_NAME) == []
+    assert acme_lab.txt("_acme-challenge." + ZONE_NAME) == []
 
 
-def test_certbot_fails_when_the_challenge_never_reaches_dns(tmp_path, cloudflare_lab, acme):
+def test_certbot_fails_when_the_challenge_never_reaches_dns(tmp_path, cloudflare_lab, acme_lab):
     # Without forwarding the records exist only in the mock, so pebble sees no TXT and refuses: the
     # success above depends on the records certbot created through the mock.
-    run = certbot(tmp_path, cloudflare_lab, acme, "nas." + ZONE_NAME)
+    run = certbot(tmp_path, cloudflare_lab, acme_lab, "nas." + ZONE_NAME)
     assert run.returncode != 0
     assert "No TXT records found for DNS challenge" in run.stdout + run.stderr  # pebble's answer
     assert records(cloudflare_lab) == [], "certbot cleans up after a failed challenge too"

@@ -6,7 +6,6 @@ import pytest
 import requests
 from cryptography import x509
 
-from tests.lab.acme import AcmeLab, binaries_missing
 from tests.lab.mock_cloudflare import dns_types
 from tests.lab.mock_cloudflare.seed import LAB_EMAIL, LAB_GLOBAL_KEY, LAB_TOKEN, ZONE_ID
 
@@ -268,33 +267,24 @@ def test_origin_ca_ids_are_the_certificate_serial(api):
 
 # -- DNS-01 forwarding ------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def acme(tmp_path_factory):
-    missing = binaries_missing()
-    if missing:
-        pytest.fail("%s missing: run tests/system-deps.sh (Debian package pebble)" % ", ".join(missing))
-    lab = AcmeLab(str(tmp_path_factory.mktemp("acme")))
-    yield lab
-    lab.stop()
-
-
-def test_acme_challenge_txt_records_reach_challtestsrv(api, cloudflare_lab, acme):
+def test_acme_challenge_txt_records_reach_challtestsrv(api, cloudflare_lab, acme_lab):
     name = "_acme-challenge.www.example.test"
     create(api, "TXT", name="_acme-challenge.www", content="before-config")
-    assert acme.txt(name) == [], "not forwarded until a test configures challtestsrv_url"
-    cloudflare_lab.configure(challtestsrv_url=acme.challtestsrv_url)
+    assert acme_lab.txt(name) == [], "not forwarded until a test configures challtestsrv_url"
+    cloudflare_lab.configure(challtestsrv_url=acme_lab.challtestsrv_url)
     one = create(api, "TXT", name="_acme-challenge.www", content="one")[1]["result"]
     two = create(api, "TXT", name="_acme-challenge.www", content='"two"')[1]["result"]
     create(api, "TXT", name="www", content="not-a-challenge")
-    assert acme.txt(name) == ["before-config", "one", "two"]
-    assert acme.txt("www.example.test") == []
+    assert acme_lab.txt(name) == ["before-config", "one", "two"]
+    assert acme_lab.txt("www.example.test") == []
     api("PATCH", "%s/%s" % (RECORDS, one["id"]), json={"content": "three"})
     api("DELETE", "%s/%s" % (RECORDS, two["id"]))
-    assert acme.txt(name) == ["before-config", "three"]
+    assert acme_lab.txt(name) == ["before-config", "three"]
     api("PATCH", "%s/%s" % (RECORDS, one["id"]), json={"name": "_acme-challenge.other"})
-    assert acme.txt(name) == ["before-config"] and acme.txt("_acme-challenge.other.example.test") == ["three"]
+    other = "_acme-challenge.other.example.test"
+    assert acme_lab.txt(name) == ["before-config"] and acme_lab.txt(other) == ["three"]
     cloudflare_lab.reset()
-    assert acme.txt(name) == [] and acme.txt("_acme-challenge.other.example.test") == []
+    assert acme_lab.txt(name) == [] and acme_lab.txt(other) == []
 
 
 def test_an_unreachable_challtestsrv_fails_the_write_loudly(api, cloudflare_lab):

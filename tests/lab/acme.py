@@ -22,6 +22,7 @@ import urllib.request
 import dns.message
 import dns.query
 import dns.rdatatype
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -153,3 +154,14 @@ class AcmeLab:
                 proc.kill()
                 proc.wait()
         self._procs = []
+
+
+@pytest.fixture(scope="session")
+def acme_lab(tmp_path_factory):
+    """One pebble + challtestsrv for the test session (the Cloudflare mock's reset clears what it published)."""
+    missing = binaries_missing()
+    if missing:
+        pytest.fail("%s missing: run tests/system-deps.sh (Debian package pebble)" % ", ".join(missing))
+    lab = AcmeLab(str(tmp_path_factory.mktemp("acme")))
+    yield lab
+    lab.stop()
