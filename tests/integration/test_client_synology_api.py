@@ -105,8 +105,8 @@ def test_dsm7_compound_request_is_signed_once(dsm_lab, connect):
     reply = client.batch_request([{"api": "SYNO.Core.Certificate.CRT", "method": "list", "version": 1},
                                   {"api": "SYNO.Core.AppPortal.ReverseProxy", "method": "list", "version": 1}])
     assert reply["success"] is True and reply["data"]["has_fail"] is False
-    assert [r["api"] for r in reply["data"]["result"]] == ["SYNO.Core.Certificate.CRT",
-                                                          "SYNO.Core.AppPortal.ReverseProxy"]
+    called = [r["api"] for r in reply["data"]["result"]]
+    assert called == ["SYNO.Core.Certificate.CRT", "SYNO.Core.AppPortal.ReverseProxy"]
     assert dsm_lab.state()["noise"]["hash_bad"] == 0
 
 
