@@ -15,6 +15,7 @@ from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, reverse_
                                 utilization)
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
+from tests.lab.mock_dsm.params import invalid, json_value, required
 
 FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization)
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
@@ -110,19 +111,16 @@ class MockDsm(MockApp):
 
     def _compound(self, request):
         """SYNO.Entry.Request: several calls in one HTTP request; each answers like the call alone would."""
-        try:
-            calls = json.loads(request.param("compound", "[]"))
-        except ValueError:
-            raise ApiError(101)
+        calls = json_value(required(request, "compound"), "compound")
         if not isinstance(calls, list):
-            raise ApiError(101)
+            raise invalid("compound")
         stop = request.param("stop_when_error") == "true"
         results, failed = [], False
         for call in calls:
             sub_request = SubRequest(request, call)
             try:
                 if sub_request.param("api") == "SYNO.Entry.Request":
-                    raise ApiError(101)
+                    raise invalid("api")  # no nesting (lab's choice: DSM's answer is not public)
                 response = self._call(sub_request, "entry.cgi")
                 payload = json.loads(response.body)
             except ApiError as exc:

@@ -11,6 +11,7 @@ import pyotp
 
 from tests.lab.mock_dsm.api import Api, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
+from tests.lab.mock_dsm.params import required
 from tests.lab.mock_dsm.noise_login import NoiseLogin
 
 # A device token's `did` cookie lives 30 days (Set-Cookie in mib1185/py-synologydsm-api#13's DSM 7 log).
@@ -66,10 +67,9 @@ class Sessions:
 
     def login(self, request):
         version = request.version
-        account = request.param("account")
-        password = request.param("passwd")
-        if not account or password is None:
-            raise ApiError(101)
+        # A login without them: 114, "lost parameters" (lab's choice; DSM's answer is not public).
+        account = required(request, "account")
+        password = required(request, "passwd")
         with self.state.lock:
             user = self.state.data["users"].get(account)
             if user is None or user["password"] != password:
