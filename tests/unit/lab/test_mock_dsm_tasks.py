@@ -96,3 +96,17 @@ def test_bad_schedule_is_refused(dsm):
         api="SYNO.Core.TaskScheduler", method="create", version="4", name="x", owner="alice", real_owner="alice",
         enable="true", type="script", schedule=json.dumps(bad), extra=json.dumps({"script": "true"})))
     assert reply["error"]["code"] == 4800
+
+
+def test_weekly_schedule_fires_on_its_days_only():
+    import datetime
+    from tests.lab.mock_dsm import task_runner
+    weekly = {"date_type": 0, "repeat_date": 1002, "week_day": "1,4", "hour": 6, "minute": 30, "repeat_min": 0,
+              "repeat_hour": 0, "last_work_hour": 6}
+    monday = datetime.datetime(2026, 11, 30, 6, 30)  # a Monday (DSM's day 1)
+    assert task_runner.is_due(weekly, monday)
+    assert not task_runner.is_due(weekly, monday + datetime.timedelta(days=1))
+    assert not task_runner.is_due(weekly, monday + datetime.timedelta(minutes=5))
+    assert task_runner.next_trigger(weekly, monday) == "2026-12-03 06:30"  # the Thursday after
+    hourly = dict(weekly, week_day="0,1,2,3,4,5,6", repeat_hour=2, last_work_hour=10)
+    assert [task_runner.is_due(hourly, monday.replace(hour=h)) for h in (6, 8, 10, 12)] == [True, True, True, False]
