@@ -11,22 +11,30 @@ import json
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, reverse_proxy, security, seed, system,
-                                utilization)
+from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, password_confirm, reverse_proxy, security,
+                                seed, system, tasks, utilization)
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 from tests.lab.mock_dsm.params import invalid, json_value, required
 
-FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization)
+FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization, password_confirm,
+            tasks)
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
 CGIS = ("entry.cgi", "query.cgi", "auth.cgi")
 
 
 class MockDsm(MockApp):
+    # task_root: the sandbox task scripts run in (LAB_ROOT); task_timeout: seconds before a script is killed.
+    default_config = {"task_root": None, "task_timeout": None}
+    # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
+    ACTIONS = ("boot", "shutdown", "tick")
+
     def __init__(self, state_path=None):
         super().__init__(JsonState(seed.initial_state, state_path))
         self.sessions = auth.Sessions(self.state)
+        self.confirm_tokens = password_confirm.ConfirmTokens(self)
+        self.scheduler = tasks.Scheduler(self)
         # DSM 7 lists SYNO.API.Info under entry.cgi and still answers it on query.cgi, where clients
         # bootstrap (go-synology's dump; acme.sh, py-synologydsm-api and synology-api use query.cgi).
         self.apis = {
@@ -49,6 +57,22 @@ class MockDsm(MockApp):
     def lab_reset(self):
         super().lab_reset()
         self.sessions.reset()
+        self.confirm_tokens.reset()
+        self.scheduler.reset()
+
+    def lab_configure(self, spec):
+        """Settings, plus the actions `{"boot": true}`, `{"shutdown": true}` and `{"tick": true}` (or
+        `{"tick": "YYYY-MM-DD HH:MM"}`: only the tasks due in that minute), which run task scripts
+        before the control call answers."""
+        spec = dict(spec)
+        actions = {key: spec.pop(key) for key in self.ACTIONS if key in spec}
+        super().lab_configure(spec)
+        if actions.get("shutdown"):
+            self.scheduler.boot("shutdown")
+        if actions.get("boot"):
+            self.scheduler.boot("bootup")
+        if actions.get("tick"):
+            self.scheduler.tick(actions["tick"] if isinstance(actions["tick"], str) else None)
 
     def expire_sessions(self):
         self.sessions.expire_all()
