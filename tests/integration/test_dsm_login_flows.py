@@ -137,7 +137,7 @@ def test_ui_config_shape_and_server_key(http):
 
 
 def test_noise_login_and_signed_requests(http, dsm_lab):
-    _, ssid = _ui_config(http)
+    ssid = _ui_config(http)[1]
     noise = _initiator(ssid)
     ik_message = b64url_encode(noise.write_message(json.dumps({"time": int(time.time())}).encode()))
     reply = http.post(http.base + "auth.cgi", data=dict(

@@ -35,7 +35,7 @@ def _text_test(operator, wanted):
 
 
 def _tag_test(operator, wanted):
-    tag_name, _, tag_value = wanted.partition(":")
+    tag_name, _sep, tag_value = wanted.partition(":")
     tag_name = tag_name.lower()
     if operator in ("present", "absent"):
         present = operator == "present"
@@ -48,7 +48,7 @@ def _tags(record):
     """{tag name: value} of a record's `name:value` tags, lowercased (tag filters are case-insensitive)."""
     out = {}
     for tag in record.get("tags") or []:
-        name, _, value = tag.partition(":")
+        name, _sep, value = tag.partition(":")
         out[name.lower()] = value.lower()
     return out
 
@@ -58,7 +58,7 @@ def parse(query):
     query = {re.sub(r"\[(\w+)\]", r".\1", key): value for key, value in query.items()}
     tests, tag_tests = [], []
     for key, value in query.items():
-        field, _, operator = key.partition(".")
+        field, _sep, operator = key.partition(".")
         if field in TEXT_FIELDS:
             operator = operator or "exact"
             if field == "comment" and operator in ("present", "absent"):
