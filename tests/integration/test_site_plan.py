@@ -126,3 +126,11 @@ def test_every_mistake_is_reported_in_one_run(site, dsm_lab, router_lab, cloudfl
     for message in ("hardening_update_time", "hardening_dos_interfaces", "exposure_manage_router: false",
                     "is already the name", "not covered by the certificate"):
         assert_refused_untouched(run, before, labs, message)
+
+
+def test_a_run_without_the_exposure_role_does_not_ask_the_router(site, router_lab):
+    router_lab.configure(external_ip="100.64.77.2")
+    run = site("--tags", "hardening", "--check")
+    assert run.returncode == 0, run.stdout[-3000:]
+    probe = run.stdout.split("TASK [Read the router's WAN address, writing nothing]")[1].split("TASK [")[0]
+    assert "skipping: [lab-nas]" in probe and "Cloudflare Tunnel" not in run.stdout
