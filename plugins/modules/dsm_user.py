@@ -47,7 +47,7 @@ users:
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem, is_enabled  # noqa: F401
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
 
