@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import CloudflareDns, fqdn
 from tests.lab.mock_cloudflare.seed import ZONE_ID
-from tests.unit.plugins.module_utils.cloudflare_wrappers import cf  # noqa: F401 - the fixture
 
 
 def record(content, **extra):
     return dict(dict(type="A", name="nas.example.test", content=content, proxied=True, ttl=1, comment=None), **extra)
 
 
-def test_create_find_overwrite_delete(cf, cloudflare_lab):  # noqa: F811
-    dns = CloudflareDns(cf, cf.zone_id("example.test"))
+def test_create_find_overwrite_delete(cf_client, cloudflare_lab):
+    dns = CloudflareDns(cf_client, cf_client.zone_id("example.test"))
     assert dns.find("A", "nas.example.test") == []
     created = dns.create(record("100.128.77.2"))
     assert created["id"] and {k: created[k] for k in record("x")} == record("100.128.77.2")

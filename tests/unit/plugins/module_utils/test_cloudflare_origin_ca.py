@@ -11,14 +11,13 @@ from cryptography.hazmat.primitives import serialization
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import (
     OriginCa, new_key_and_csr, usable)
-from tests.unit.plugins.module_utils.cloudflare_wrappers import cf  # noqa: F401 - the fixture
 
 HOSTS = ["*.example.test", "example.test"]
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
-def test_issue_reuse_and_revoke(cf, cloudflare_lab):  # noqa: F811
-    ca = OriginCa(cf, cf.zone_id("example.test"))
+def test_issue_reuse_and_revoke(cf_client, cloudflare_lab):
+    ca = OriginCa(cf_client, cf_client.zone_id("example.test"))
     key_pem, csr = new_key_and_csr("rsa", HOSTS)
     key = serialization.load_pem_private_key(key_pem, password=None)
     issued = ca.issue(HOSTS, csr, "origin-rsa", 30)
@@ -37,8 +36,8 @@ def test_issue_reuse_and_revoke(cf, cloudflare_lab):  # noqa: F811
                for e in ca.certificates() if e["id"] == issued["id"]), "a revoked certificate is never reused"
 
 
-def test_a_root_that_did_not_issue_the_certificate_is_refused(cf, cloudflare_lab):  # noqa: F811
-    ca = OriginCa(cf, cf.zone_id("example.test"))
+def test_a_root_that_did_not_issue_the_certificate_is_refused(cf_client, cloudflare_lab):
+    ca = OriginCa(cf_client, cf_client.zone_id("example.test"))
     key_pem, csr = new_key_and_csr("ecdsa", ["example.test"])
     cert = x509.load_pem_x509_certificate(ca.issue(["example.test"], csr, "origin-ecc", 7)["certificate"].encode())
     with pytest.raises(CloudflareError, match="did not issue"):

@@ -83,10 +83,8 @@ def test_preload_is_accepted_exactly_when_the_list_would_accept_it(max_age, incl
 
 # -- the settings API against the mock -----------------------------------------------------------
 
-def test_zone_settings_bulk_and_per_setting(cloudflare_lab):
-    from tests.unit.plugins.module_utils.cloudflare_wrappers import CloudflareClient, LAB_TOKEN
-    client = CloudflareClient(LAB_TOKEN, base_url=cloudflare_lab.api_base_url, ca_path=cloudflare_lab.ca_path)
-    api = cfs.ZoneSettings(client, client.zone_id("example.test"))
+def test_zone_settings_bulk_and_per_setting(cloudflare_lab, cf_client):
+    api = cfs.ZoneSettings(cf_client, cf_client.zone_id("example.test"))
     assert api.all()["ssl"]["value"] == "full"
     api.change({"ssl": "strict", "always_use_https": "on"})
     assert [c["method"] for c in cloudflare_lab.calls("PATCH")] == ["/zones/:id/settings"]
@@ -98,4 +96,3 @@ def test_zone_settings_bulk_and_per_setting(cloudflare_lab):
     current = api.all()
     assert (current["ssl"]["value"], current["always_use_https"]["value"], current["tls_1_3"]["value"]) == \
         ("full", "on", "on")
-    client.close()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
     DsmCertificates, all_services, certificate_record)
-from tests.unit.plugins.module_utils.dsm_wrappers import client  # noqa: F401 - the fixture
 
 
-def test_record_without_pem_is_dsms_list_fields(client, dsm_lab):  # noqa: F811
-    api = DsmCertificates(client)
+def test_record_without_pem_is_dsms_list_fields(dsm_client, dsm_lab):
+    api = DsmCertificates(dsm_client)
     factory = api.find(api.list(), cert_id="sYnDef")
     dsm_lab.clear_log()
     record = api.record(factory, with_pem=False)
@@ -18,8 +17,8 @@ def test_record_without_pem_is_dsms_list_fields(client, dsm_lab):  # noqa: F811
     assert "DSM Desktop Service" in record["services"] and "fingerprint_sha256" not in record
 
 
-def test_record_with_pem_adds_fingerprints_and_exact_validity(client):  # noqa: F811
-    api = DsmCertificates(client)
+def test_record_with_pem_adds_fingerprints_and_exact_validity(dsm_client):
+    api = DsmCertificates(dsm_client)
     factory = api.find(api.list(), cert_id="sYnDef")
     record = api.record(factory)
     assert len(record["fingerprint_sha256"].split(":")) == 32 and len(record["chain_fingerprints_sha256"]) == 1
@@ -32,6 +31,6 @@ def test_identity_wins_over_the_list_fields():
     assert record["subject"] == "from pem" and record["services"] == ["ftpd"] and record["default"] is False
 
 
-def test_all_services_knows_the_certificate_each_uses(client):  # noqa: F811
-    services = all_services(DsmCertificates(client).list())
+def test_all_services_knows_the_certificate_each_uses(dsm_client):
+    services = all_services(DsmCertificates(dsm_client).list())
     assert services["DSM Desktop Service"][1] == "sYnDef" and services["photos.example.test"][1] == "sYnDef"

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
 
@@ -97,9 +96,8 @@ def test_a_rule_list_and_its_normalised_form_compare_equal(rules):
 
 # -- the firewall API against the mock DSM --------------------------------------------------------
 
-def test_firewall_read_save_apply_disable(dsm_lab, tmp_path):
-    client = DsmClient(**dsm_lab.client_args(session_cache=False, backoff_factor=0))
-    api = fw.DsmFirewall(client)
+def test_firewall_read_save_apply_disable(dsm_lab, dsm_client):
+    api = fw.DsmFirewall(dsm_client)
     enabled, active, profile = api.read("default")
     assert (enabled, active) == (False, "default") and profile["global"] == {"policy": "allow", "rules": []}
     rules = [fw.normalise_rule(0, {"name": "lan", "ports": ["dsm"], "source": "127.0.0.0/8"})]
@@ -110,4 +108,3 @@ def test_firewall_read_save_apply_disable(dsm_lab, tmp_path):
     assert enabled is True and [fw.rule_from_dsm(r)["name"] for r in profile["global"]["rules"]] == ["lan"]
     api.disable()
     assert api.read("default")[0] is False
-    client.close()

@@ -7,7 +7,6 @@ import pytest
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_reverse_proxy import (
     DsmReverseProxy, comparable, desired_entry, frontend_key)
-from tests.unit.plugins.module_utils.dsm_wrappers import client, writes  # noqa: F401 - the fixture
 
 
 def rule(hostname, port, **extra):
@@ -18,20 +17,20 @@ def rule(hostname, port, **extra):
     return base
 
 
-def test_entries_and_profiles_are_read(client):  # noqa: F811
-    api = DsmReverseProxy(client)
+def test_entries_and_profiles_are_read(dsm_client):
+    api = DsmReverseProxy(dsm_client)
     assert sorted(e["frontend"]["fqdn"] for e in api.entries()) == ["nas.example.test", "photos.example.test"]
     assert api.access_profiles() == {"LAN only": "6f1c2b8e-5d2a-4c55-9a1e-1c0ffee00001"}
 
 
-def test_apply_deletes_then_updates_then_creates(client, dsm_lab):  # noqa: F811
-    api = DsmReverseProxy(client)
+def test_apply_deletes_then_updates_then_creates(dsm_client, dsm_lab, dsm_writes):
+    api = DsmReverseProxy(dsm_client)
     current = {e["frontend"]["fqdn"]: e for e in api.entries()}
     photos = desired_entry(0, rule("photos.example.test", 9090))
     new = desired_entry(1, rule("Music.Example.Test", 4000, websocket=True))
     dsm_lab.clear_log()
     api.apply([current["nas.example.test"]], [(current["photos.example.test"], photos)], [new])
-    assert writes(dsm_lab) == [("SYNO.Core.AppPortal.ReverseProxy", m) for m in ("delete", "update", "create")]
+    assert dsm_writes() == [("SYNO.Core.AppPortal.ReverseProxy", m) for m in ("delete", "update", "create")]
     after = {frontend_key(e): comparable(e) for e in api.entries()}
     assert after == {frontend_key(photos): comparable(photos), frontend_key(new): comparable(new)}
     assert {h["name"] for h in new["customize_headers"]} == {"Upgrade", "Connection"}

@@ -6,7 +6,6 @@ import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_security as security
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
-from tests.unit.plugins.module_utils.dsm_wrappers import client, writes  # noqa: F401 - the fixture
 
 PARAMS = dict(trusted_proxies=["173.245.48.0/20"], dos_protection={"eth0": True},
               auto_block=dict(enabled=True, attempts=5, within_minutes=5, expire_days=0, allow_list=["10.0.0.1"],
@@ -14,25 +13,25 @@ PARAMS = dict(trusted_proxies=["173.245.48.0/20"], dos_protection={"eth0": True}
               account_protection=None, two_factor_enforcement="administrators")
 
 
-def test_read_is_one_compound_request(client, dsm_lab):  # noqa: F811
+def test_read_is_one_compound_request(dsm_client, dsm_lab):
     want = security.desired(PARAMS)
     dsm_lab.clear_log()
-    have = security.read(client, want)
+    have = security.read(dsm_client, want)
     assert have["trusted_proxies"] == [] and have["dos_protection"] == {"eth0": False}
     assert have["auto_block"]["allow_list"] == [] and have["two_factor_enforcement"] == "none"
     assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Entry.Request", "request")]
 
 
-def test_apply_writes_only_what_differs_and_reads_back_equal(client, dsm_lab):  # noqa: F811
+def test_apply_writes_only_what_differs_and_reads_back_equal(dsm_client, dsm_lab, dsm_writes):
     want = security.desired(PARAMS)
-    security.apply(client, want, security.read(client, want))
+    security.apply(dsm_client, want, security.read(dsm_client, want))
     assert dsm_lab.state()["security"]["otp_enforce_option"] == "admin"
-    have = security.read(client, want)
+    have = security.read(dsm_client, want)
     have["dos_protection"] = {a: have["dos_protection"][a] for a in want["dos_protection"]}
     assert have == want
     dsm_lab.clear_log()
-    security.apply(client, want, have)
-    assert writes(dsm_lab) == []
+    security.apply(dsm_client, want, have)
+    assert dsm_writes() == []
 
 
 def test_desired_names_the_field():

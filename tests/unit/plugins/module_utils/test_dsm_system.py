@@ -8,16 +8,15 @@ import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem, is_enabled, update_policy
-from tests.unit.plugins.module_utils.dsm_wrappers import client  # noqa: F401 - the fixture
 
 
-def test_info_is_model_and_version(client):  # noqa: F811
-    assert DsmSystem(client).info() == {"model": "DS920+", "version": "72806",
+def test_info_is_model_and_version(dsm_client):
+    assert DsmSystem(dsm_client).info() == {"model": "DS920+", "version": "72806",
                                         "version_string": "DSM 7.2.2-72806 Update 3"}
 
 
-def test_accounts_read_and_disabled(client, dsm_lab):  # noqa: F811
-    system = DsmSystem(client)
+def test_accounts_read_and_disabled(dsm_client, dsm_lab):
+    system = DsmSystem(dsm_client)
     users = system.users()
     assert users["admin"] == {"enabled": False} and users["ansible"] == {"enabled": True}
     system.set_user_enabled("alice", False)
@@ -32,8 +31,8 @@ def test_an_expiry_date_counts_until_it_passes():
     assert is_enabled("2026/6/1", today) is True and is_enabled("2026/5/31", today) is False
 
 
-def test_update_policy_round_trips_through_dsm(client, dsm_lab):  # noqa: F811
-    system = DsmSystem(client)
+def test_update_policy_round_trips_through_dsm(dsm_client, dsm_lab):
+    system = DsmSystem(dsm_client)
     assert system.update_policy() == {"mode": "notify_only", "days": ["sun"], "time": "03:00"}
     wanted = update_policy("security_only", ["Monday", "fri"], "4:05")
     assert wanted == {"mode": "security_only", "days": ["mon", "fri"], "time": "04:05"}
