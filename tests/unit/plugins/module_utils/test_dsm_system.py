@@ -11,8 +11,8 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmS
 
 
 def test_info_is_model_and_version(dsm_client):
-    assert DsmSystem(dsm_client).info() == {"model": "DS920+", "version": "72806",
-                                        "version_string": "DSM 7.2.2-72806 Update 3"}
+    assert DsmSystem(dsm_client).info() == {
+        "model": "DS920+", "version": "72806", "version_string": "DSM 7.2.2-72806 Update 3"}
 
 
 def test_accounts_read_and_disabled(dsm_client, dsm_lab):
