@@ -1,24 +1,43 @@
 # -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Base class of the API modules: one lazily created client, closed however the task ends,
-and one failure path that turns the API's errors into a clear fail_json."""
+"""Base class of the API modules: the one control flow every module shares.
+
+required libraries -> validate(params) -> client (created lazily) -> body -> converge(before, after, apply).
+Check mode and diff are honoured in converge() and nowhere else; every API error becomes the same failure
+shape (HomelabError.fail_kwargs()), with whatever the task already learnt or changed (`partial`).
+
+Standard library and ansible-core only: the router module (stdlib-only, Python 3.8) builds on it too.
+"""
 
 from __future__ import annotations
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError, HomelabInputError
 
 
 class ApiModule(AnsibleModule):
-    """Subclasses set `error_class` and implement `make_client()` and `error_details(exc)`."""
+    """Subclasses set `error_class`, `required_libraries` and implement `make_client()`."""
 
-    error_class = Exception
+    error_class = HomelabError
+    # name -> (HAS_X, IMPORT_ERROR); checked once, before validation, by check_required_libraries().
+    required_libraries = {}
 
     def __init__(self, *args, **kwargs):
+        libraries = kwargs.pop("required_libraries", None) or {}
         super().__init__(*args, **kwargs)
         self._client = None
+        # What a failure reports besides the error: a module adds what it learnt or changed as it goes.
+        self.partial = {}
+        self.check_required_libraries(dict(self.required_libraries, **libraries))
+
+    def check_required_libraries(self, libraries):
+        for name, (present, error) in sorted(libraries.items()):
+            if not present:
+                self.fail_json(msg=missing_required_lib(name), exception=str(error))
 
     @property
     def client(self):
@@ -29,21 +48,45 @@ class ApiModule(AnsibleModule):
     def make_client(self):
         raise NotImplementedError
 
-    def error_details(self, exc):
-        return {}
+    def validated(self, validate):
+        """`validate(params) -> wanted`, before any client exists; an input error fails naming the field."""
+        try:
+            return validate(self.params)
+        except HomelabInputError as exc:
+            self.fail_json(msg=str(exc), **self.partial)
 
-    def run(self, body):
-        """Run `body(module)` -> result dict. fail_json raises SystemExit, so `finally` covers it too."""
+    def converge(self, before, after, apply, result=None):
+        """The result of moving `before` to `after`: changed, diff (before -> after), and `apply()` called
+        only when something changes and not in check mode. apply may return a dict of result updates."""
+        result = dict(result or {})
+        result["changed"] = before != after
+        if self._diff:
+            result["diff"] = dict(before=before, after=after)
+        if result["changed"] and not self.check_mode:
+            updates = apply()
+            if updates:
+                result.update(updates)
+        return result
+
+    def fail(self, msg, **kwargs):
+        """fail_json with what the task already did (`partial`)."""
+        self.fail_json(msg=msg, **dict(self.partial, **kwargs))
+
+    def run(self, body, validate=None):
+        """Validate, then `body(module, wanted)` -> result dict; the client is closed however the task ends."""
+        wanted = self.validated(validate) if validate else None
         try:
             try:
-                result = body(self)
+                result = body(self, wanted)
             except Exception as exc:  # noqa: BLE001 - the API's errors, and a last resort for the rest
                 if isinstance(exc, self.error_class):
-                    self.fail_json(msg=str(exc), **self.error_details(exc))
-                self.fail_json(msg="unexpected error: %s" % exc, exception=traceback.format_exc())
+                    self.fail(str(exc), **exc.fail_kwargs())
+                if isinstance(exc, HomelabInputError):
+                    self.fail(str(exc))
+                self.fail("unexpected error: %s" % exc, exception=traceback.format_exc())
         finally:
             self._close_client()
-        self.exit_json(**result)
+        self.exit_json(**dict(self.partial, **result))
 
     def _close_client(self):
         if self._client is not None:

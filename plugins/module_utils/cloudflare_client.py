@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError
 from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
     HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Retry, requests, session_with_retries)
 
@@ -16,13 +17,17 @@ MAX_RETRY_AFTER = 60
 AUTH_ERROR_CODES = (6003, 9103, 9106, 9109, 10000, 1000)
 
 
-class CloudflareError(Exception):
-    """A failed API call; `status` is the HTTP status, `codes` Cloudflare's error codes."""
+class CloudflareError(HomelabError):
+    """A failed API call; `status` is the HTTP status, `codes` Cloudflare's error codes (`code` the first),
+    `api` the path and `method` the HTTP verb when known."""
 
-    def __init__(self, message, status=None, codes=()):
-        super().__init__(message)
-        self.status = status
-        self.codes = list(codes)
+    def __init__(self, message, status=None, codes=(), api=None, method=None):
+        codes = list(codes)
+        super().__init__(message, code=codes[0] if codes else None, api=api, method=method, status=status)
+        self.codes = codes
+
+    def extra_fail_kwargs(self):
+        return dict(error_codes=self.codes)
 
 
 class RateLimitRetry(Retry):
@@ -75,9 +80,10 @@ class CloudflareClient:
                                          verify=self.verify)
         except requests.exceptions.SSLError as exc:
             raise CloudflareError("TLS verification of %s failed (%s); set ca_path or validate_certs"
-                                  % (self.base_url, exc))
+                                  % (self.base_url, exc), api=path, method=method)
         except requests.exceptions.RequestException as exc:
-            raise CloudflareError("%s %s: cannot reach the Cloudflare API: %s" % (method, path, exc))
+            raise CloudflareError("%s %s: cannot reach the Cloudflare API: %s" % (method, path, exc),
+                                  api=path, method=method)
         try:
             envelope = response.json()
         except ValueError:
@@ -92,8 +98,12 @@ class CloudflareClient:
                     e.get("code") in AUTH_ERROR_CODES for e in errors or []):
                 hint = " (check api_token and that it has the permissions this task needs)"
             raise CloudflareError("%s %s failed: %s%s" % (method, path, detail, hint), status=response.status_code,
-                                  codes=[e.get("code") for e in errors or []])
+                                  codes=[e.get("code") for e in errors or []], api=path, method=method)
         return envelope
+
+    def ip_ranges(self):
+        """Cloudflare's published edge ranges (GET /ips, needs no zone)."""
+        return self.get("/ips")
 
     def get(self, path, **params):
         return self.request("GET", path, params=params or None)["result"]

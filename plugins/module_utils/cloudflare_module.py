@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import (
@@ -29,21 +29,17 @@ def cloudflare_argument_spec(zone=True):
 
 class CloudflareModule(ApiModule):
     error_class = CloudflareError
+    required_libraries = {"requests": (HAS_REQUESTS, REQUESTS_IMPORT_ERROR)}
 
     def __init__(self, argument_spec=None, zone=True, **kwargs):
         spec = cloudflare_argument_spec(zone=zone)
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
 
     def make_client(self):
         p = self.params
         return CloudflareClient(p["api_token"], base_url=p["api_base_url"], validate_certs=p["validate_certs"],
                                 ca_path=p["ca_path"], timeout=p["timeout"])
-
-    def error_details(self, exc):
-        return dict(status=exc.status, error_codes=exc.codes)
 
     @property
     def zone_id(self):

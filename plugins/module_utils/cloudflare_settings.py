@@ -2,9 +2,12 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Zone settings: the names users know (the dashboard's, the seed articles') mapped to Cloudflare's ids,
-their values normalised, and HSTS validated the way the HSTS preload list requires."""
+their values normalised, HSTS validated the way the HSTS preload list requires, and the settings API."""
 
 from __future__ import annotations
+
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 HSTS_SETTING = "security_header"
 PRELOAD_MIN_MAX_AGE = 31536000  # one year: hstspreload.org's minimum
@@ -44,7 +47,7 @@ SSL_MODES = {"full (strict)": "strict", "full_strict": "strict", "full-strict": 
 HSTS_FIELDS = {"enabled": bool, "max_age": int, "include_subdomains": bool, "preload": bool, "nosniff": bool}
 
 
-class SettingError(ValueError):
+class SettingError(HomelabInputError):
     """Bad input: the message names the setting and the fix."""
 
 
@@ -131,3 +134,26 @@ def desired_settings(settings, hsts=None):
             raise SettingError("hsts: given both as the hsts option and in settings; use the hsts option")
         wanted[HSTS_SETTING] = normalise_value(HSTS_SETTING, hsts)
     return wanted
+
+
+class ZoneSettings:
+    """The settings of one zone (/zones/{zone_id}/settings)."""
+
+    def __init__(self, client, zone_id):
+        self.client = client
+        self.path = "/zones/%s/settings" % zone_id
+
+    def all(self):
+        """{setting id: Cloudflare's setting object (id, value, editable, ...)}."""
+        return {s["id"]: s for s in self.client.get(self.path)}
+
+    def change(self, changes):
+        """One bulk PATCH; where Cloudflare refuses the bulk call itself, one PATCH per setting."""
+        items = [{"id": sid, "value": value} for sid, value in sorted(changes.items())]
+        try:
+            self.client.request("PATCH", self.path, body={"items": items})
+        except CloudflareError as exc:
+            if exc.status not in (404, 405, 501):
+                raise
+            for item in items:
+                self.client.request("PATCH", "%s/%s" % (self.path, item["id"]), body={"value": item["value"]})

@@ -22,6 +22,18 @@ def service_name(service):
     return service.get("display_name") or service.get("service")
 
 
+def certificate_record(cert, identity=None):
+    """The one view of a DSM certificate that modules compare and return: DSM's list fields, with the
+    PEM identity (fingerprints, exact validity) over them when it was read."""
+    subject = cert.get("subject") or {}
+    record = dict(id=cert["id"], description=cert.get("desc", ""), default=bool(cert.get("is_default")),
+                  subject=subject.get("common_name", ""), issuer=(cert.get("issuer") or {}).get("common_name", ""),
+                  sans=subject.get("sub_alt_name", []), not_before=cert.get("valid_from"),
+                  not_after=cert.get("valid_till"), services=sorted(service_name(s) for s in cert.get("services") or []))
+    record.update(identity or {})
+    return record
+
+
 class DsmCertificates:
     def __init__(self, client):
         self.client = client
@@ -38,6 +50,15 @@ class DsmCertificates:
             raise DsmError("%d certificates have the description '%s'; set id to pick one (ids: %s)"
                            % (len(matches), description, ", ".join(c["id"] for c in matches)))
         return matches[0] if matches else None
+
+    def record(self, cert, with_pem=True):
+        """certificate_record of a listed certificate; with_pem reads its PEM (one export request)."""
+        return certificate_record(cert, self.identity(cert["id"]) if with_pem else None)
+
+    def identity(self, cert_id):
+        """Fingerprints, names and validity of the stored certificate and chain."""
+        leaf, chain = self.export_pems(cert_id)
+        return pem_checks.summary(leaf, chain)
 
     def export_pems(self, cert_id):
         """The stored certificate and chain, from DSM's export archive (the key is discarded)."""

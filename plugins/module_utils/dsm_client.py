@@ -245,7 +245,7 @@ class DsmClient:
             raise DsmError("cannot reach DSM at %s: %s" % (self.base_url, exc), api=api, method=method)
         if response.status_code >= 400:
             raise DsmError("%s.%s: DSM answered HTTP %s" % (api, method, response.status_code),
-                           api=api, method=method)
+                           api=api, method=method, status=response.status_code)
         content_type = response.headers.get("Content-Type", "")
         if raw and "json" not in content_type:
             return response.content

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError
+
 # Codes every DSM API can answer (Synology developer guides).
 COMMON_ERRORS = {
     100: "unknown error",
@@ -75,14 +77,11 @@ def describe(code, api=None, details=None):
     return COMMON_ERRORS.get(code, "DSM error code %s" % code)
 
 
-class DsmError(Exception):
+class DsmError(HomelabError):
     """Any failure talking to DSM. `code` is DSM's error code when DSM answered one."""
 
-    def __init__(self, message, code=None, api=None, method=None):
-        super().__init__(message)
-        self.code = code
-        self.api = api
-        self.method = method
+    def __init__(self, message, code=None, api=None, method=None, status=None):
+        super().__init__(message, code=code, api=api, method=method, status=status)
         self.details = None
 
     @classmethod

@@ -1,11 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""DSM firewall rules: user form <-> DSM's profile form, and first-match evaluation for lockout protection."""
+"""DSM's firewall (SYNO.Core.Security.Firewall, .Profile, .Profile.Apply): rules in the user's form <-> DSM's
+profile form, first-match evaluation for lockout protection, and the read/save/apply calls."""
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
+
+FIREWALL_API = "SYNO.Core.Security.Firewall"
+PROFILE_API = "SYNO.Core.Security.Firewall.Profile"
+APPLY_API = "SYNO.Core.Security.Firewall.Profile.Apply"
 
 # Names users know for the ports of common DSM services.
 SERVICES = {
@@ -85,3 +93,46 @@ def first_match(dsm_rules, default_action, address, port, protocol="tcp"):
                 v.source_contains(dsm_rule.get("source_ip_group"), dsm_rule.get("source_ip"), address):
             return dsm_rule["policy"], dsm_rule.get("name")
     return default_action, None
+
+
+def _profile_body(raw, name):
+    """The profile from Profile.get: bare as dsmctl saw it live on DSM 7.3, or nested under `profile`."""
+    profile = raw.get("profile") if isinstance(raw.get("profile"), dict) else raw
+    if isinstance(profile.get("rules"), dict) and "adapterPolicyMap" in profile:
+        # The fwDB form batonogov's provider describes (not observed over HTTP); this module writes the other.
+        raise DsmError("DSM answered firewall profile '%s' as {rules: {<interface>: [...]}, adapterPolicyMap}; "
+                       "this module only knows the {<interface>: {policy, rules}} form DSM 7.3 answers" % name,
+                       api=PROFILE_API, method="get")
+    return profile
+
+
+class DsmFirewall:
+    def __init__(self, client):
+        self.client = client
+
+    def read(self, name):
+        """(enabled, active profile name, the named profile), in one compound request."""
+        state, raw = self.client.batch([(FIREWALL_API, "get", 1, {}), (PROFILE_API, "get", 1, {"name": name})])
+        return bool(state.get("enable_firewall")), state.get("profile_name"), _profile_body(raw, name)
+
+    def save(self, profile):
+        """Profile.set only saves the profile (dsmctl, live on DSM 7.3); apply() makes it live."""
+        self.client.write(PROFILE_API, "set", 1, profile=profile, profile_applying=False)
+
+    def apply(self, name):
+        """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop."""
+        task = self.client.write(APPLY_API, "start", 1, name=name, profile_applying=False).get("task_id")
+        if not task:
+            return  # some DSM builds apply synchronously and hand out no task (batonogov's provider)
+        for attempt in range(60):
+            if self.client.read(APPLY_API, "status", 1, task_id=task).get("finish"):
+                break
+            time.sleep(min(1.0, 0.1 * (attempt + 1)))
+        else:
+            raise DsmError("DSM did not finish applying firewall profile '%s' within a minute" % name,
+                           api=APPLY_API, method="status")
+        self.client.write(APPLY_API, "stop", 1, task_id=task)
+
+    def disable(self):
+        # dsmctl's live-verified disable call.
+        self.client.write(FIREWALL_API, "set", 1, set_type="disable")

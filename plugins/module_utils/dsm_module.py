@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import (
@@ -37,26 +37,22 @@ class DsmModule(ApiModule):
     """ApiModule with the DSM connection options and a DsmClient."""
 
     error_class = DsmError
+    required_libraries = {"requests": (HAS_REQUESTS, REQUESTS_IMPORT_ERROR)}
 
     def __init__(self, argument_spec=None, **kwargs):
         spec = dsm_argument_spec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, **kwargs)
-        if not HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
-
-    def make_client(self):
-        p = self.params
-        port = p["port"]
+        port = self.params["port"]
         if port is not None and not 1 <= port <= 65535:
             self.fail_json(msg="port: %s is not a TCP port; use 1-65535 (DSM's defaults are 5001 for "
                                "HTTPS, 5000 for HTTP)" % port)
+
+    def make_client(self):
+        p = self.params
         return DsmClient(
-            host=p["host"], port=port, username=p["username"], password=p["password"],
+            host=p["host"], port=p["port"], username=p["username"], password=p["password"],
             use_https=p["use_https"], validate_certs=p["validate_certs"], ca_path=p["ca_path"],
             timeout=p["timeout"], otp_code=p["otp_code"], device_id=p["device_id"],
             device_name=p["device_name"], enable_device_token=p["enable_device_token"],
             session_cache=p["session_cache"], session_cache_dir=p["session_cache_dir"])
-
-    def error_details(self, exc):
-        return dict(error_code=exc.code, api=exc.api)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
+
 try:
     import netaddr
     HAS_NETADDR = True
@@ -18,7 +20,7 @@ except ImportError as exc:  # pragma: no cover - exercised by ansible-test's imp
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
-class InputError(ValueError):
+class InputError(HomelabInputError):
     """Bad input; the message names the field and says how to fix it."""
 
 

@@ -19,6 +19,8 @@ from xml.sax.saxutils import escape
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError
+
 SSDP_ADDRESS = ("239.255.255.250", 1900)
 SEARCH_TARGETS = ("urn:schemas-upnp-org:device:InternetGatewayDevice:2",
                   "urn:schemas-upnp-org:device:InternetGatewayDevice:1")
@@ -29,7 +31,8 @@ SERVICE_PREFERENCE = ("urn:schemas-upnp-org:service:WANIPConnection:2",
 DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
 CONTROL_NS = "urn:schemas-upnp-org:control-1-0"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-MAX_GENERIC_ENTRIES = 4096  # a bound for routers that never answer 713
+MAX_GENERIC_ENTRIES = 4096
+MAX_LEASE = 604800  # IGD v2's longest lease (one week); v2 routers turn a permanent request into it  # a bound for routers that never answer 713
 
 # UPnP error codes (IGD WANIPConnection v1/v2) with what they mean for the user.
 UPNP_ERRORS = {
@@ -58,13 +61,17 @@ UPNP_ERRORS = {
 }
 
 
-class UpnpError(Exception):
-    """A router failure; `code` is the UPnP error code when the router sent one."""
+class UpnpError(HomelabError):
+    """A router failure; `code` is the UPnP error code when the router sent one, `action` the SOAP action
+    (the common `method`), `api` the WAN connection service, `status` the HTTP status of a fault."""
 
-    def __init__(self, message, code=None, action=None):
-        super().__init__(message)
-        self.code = code
+    def __init__(self, message, code=None, action=None, api=None, status=None):
+        super().__init__(message, code=code, api=api, method=action, status=status)
         self.action = action
+
+    def extra_fail_kwargs(self):
+        # The name this module's results used before the common shape; kept for existing playbooks.
+        return dict(upnp_error=self.code, action=self.action)
 
 
 def search_message(target, mx=2):
@@ -182,6 +189,9 @@ class IgdClient:
         self.service, self.control_url = parse_description(self._get(location), location)
         self.calls = 0
 
+    def close(self):
+        """Nothing to release: every call opens its own connection."""
+
     def _get(self, url):
         try:
             return open_url(url, timeout=self.timeout, validate_certs=False, use_proxy=False).read()
@@ -199,12 +209,14 @@ class IgdClient:
         except HTTPError as exc:
             code, text = parse_soap_fault(exc.read())
             if code is None:
-                raise UpnpError("%s: the router answered HTTP %s" % (action, exc.code), action=action)
+                raise UpnpError("%s: the router answered HTTP %s" % (action, exc.code), action=action,
+                                api=self.service, status=exc.code)
             raise UpnpError("%s failed with UPnP error %s (%s): %s"
                             % (action, code, text or "", UPNP_ERRORS.get(code, "router-specific error")),
-                            code=code, action=action)
+                            code=code, action=action, api=self.service, status=exc.code)
         except (URLError, OSError) as exc:
-            raise UpnpError("%s: cannot reach the router at %s: %s" % (action, self.control_url, exc), action=action)
+            raise UpnpError("%s: cannot reach the router at %s: %s" % (action, self.control_url, exc), action=action,
+                            api=self.service)
 
     @property
     def router_host(self):
@@ -244,6 +256,19 @@ class IgdClient:
                   ("NewInternalClient", mapping["internal_client"]), ("NewEnabled", 1),
                   ("NewPortMappingDescription", mapping["description"]),
                   ("NewLeaseDuration", mapping["lease_duration"]))
+
+    def add_mapping_any_lease(self, mapping):
+        """add_mapping, working around the lease quirks of real routers: 725 (only permanent leases) retries
+        with 0, 402 on a permanent request retries with the longest lease."""
+        try:
+            self.add_mapping(mapping)
+        except UpnpError as exc:
+            if exc.code == 725 and mapping["lease_duration"]:
+                self.add_mapping(dict(mapping, lease_duration=0))
+            elif exc.code == 402 and mapping["lease_duration"] == 0:
+                self.add_mapping(dict(mapping, lease_duration=MAX_LEASE))
+            else:
+                raise
 
     def delete_mapping(self, external_port, protocol):
         """Delete a mapping; one that is already gone is no error. Routers disagree here (the spec's 714;

@@ -10,12 +10,13 @@ host gives the same lists.
 
 from __future__ import annotations
 
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import HTTPS_PORTS
 
 DEFAULT_EXTERNAL_PORT = 443
 
 
-class PlanError(ValueError):
+class PlanError(HomelabInputError):
     """Declared state that cannot be turned into module input; the message names the field."""
 
 

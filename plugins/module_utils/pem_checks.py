@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime
 import os
 
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
@@ -24,7 +26,7 @@ EXPIRY_WARNING_DAYS = 30
 PEM_MARKER = "-----BEGIN"
 
 
-class PemError(ValueError):
+class PemError(HomelabInputError):
     """Bad input, with a message that names the option and the fix."""
 
 

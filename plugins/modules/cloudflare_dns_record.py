@@ -77,51 +77,61 @@ record:
 
 import ipaddress
 
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import CloudflareDns, fqdn
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import PROXIED_PORTS, describe_https_ports
-
-FIELDS = ("type", "name", "content", "proxied", "ttl", "comment")
-
-
-def fqdn(name, zone):
-    name = name.strip().rstrip(".").lower()
-    zone = zone.strip().rstrip(".").lower()
-    if name in ("@", "", zone):
-        return zone
-    return name if name.endswith("." + zone) else "%s.%s" % (name, zone)
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 
-def validate(module):
-    p = module.params
-    if p["state"] == "present":
-        if not p["content"]:
-            module.fail_json(msg="content is required with state: present (the address or target of the record)")
-        try:
-            address = None
-            if p["type"] == "A":
-                address = ipaddress.IPv4Address(p["content"])
-            elif p["type"] == "AAAA":
-                address = ipaddress.IPv6Address(p["content"])
-        except ValueError:
-            module.fail_json(msg="content: '%s' is not an IPv%s address, as a %s record needs"
-                                 % (p["content"], 4 if p["type"] == "A" else 6, p["type"]))
-        # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
-        if address is not None and p["proxied"] and not address.is_global:
-            module.fail_json(msg="content: %s is not a public address, and Cloudflare's proxy only reaches public "
-                                 "origins; use the router's public address or set proxied: false" % p["content"])
-        if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
-            module.fail_json(msg="ttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % p["ttl"])
+def validate(module, p):
+    """The record wanted (None for state=absent); no request before the input is known to be usable."""
     if p["port"] is not None:
         if not 1 <= p["port"] <= 65535:
-            module.fail_json(msg="port: %s is not a port; use 1-65535" % p["port"])
+            raise HomelabInputError("port: %s is not a port; use 1-65535" % p["port"])
         if p["proxied"] and p["port"] not in PROXIED_PORTS:
             module.warn("port %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "
                         "proxied record; use %s, or set proxied: false and accept that the record reveals the "
                         "origin's address" % (p["port"], describe_https_ports()))
+    if p["state"] == "absent":
+        return None
+    if not p["content"]:
+        raise HomelabInputError("content is required with state: present (the address or target of the record)")
+    try:
+        address = None
+        if p["type"] == "A":
+            address = ipaddress.IPv4Address(p["content"])
+        elif p["type"] == "AAAA":
+            address = ipaddress.IPv6Address(p["content"])
+    except ValueError:
+        raise HomelabInputError("content: '%s' is not an IPv%s address, as a %s record needs"
+                                % (p["content"], 4 if p["type"] == "A" else 6, p["type"]))
+    # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
+    if address is not None and p["proxied"] and not address.is_global:
+        raise HomelabInputError("content: %s is not a public address, and Cloudflare's proxy only reaches public "
+                                "origins; use the router's public address or set proxied: false" % p["content"])
+    if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
+        raise HomelabInputError("ttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % p["ttl"])
+    return dict(type=p["type"], name=fqdn(p["name"], p["zone"]), content=p["content"], proxied=p["proxied"],
+                ttl=1 if p["proxied"] else p["ttl"], comment=p["comment"])
 
 
-def view(record):
-    return {k: record.get(k) for k in ("id",) + FIELDS}
+def run(mod, wanted):
+    p = mod.params
+    api = CloudflareDns(mod.client, mod.zone_id)
+    name = fqdn(p["name"], p["zone"])
+    matches = api.find(p["type"], name)
+    if len(matches) > 1:
+        mod.fail_json(msg="%d %s records are named %s; this module manages one record per type and name"
+                          % (len(matches), p["type"], name))
+    current = matches[0] if matches else None
+    if wanted is None:
+        return mod.converge(current or {}, {}, lambda: api.delete(current["id"]))
+    after = dict(current or {"id": None}, **wanted)
+
+    def apply():
+        return dict(record=api.overwrite(current["id"], wanted) if current else api.create(wanted))
+    # Both sides are view()s: only the managed fields count, a record differing elsewhere (tags...) is left alone.
+    return mod.converge(current or {}, after, apply, dict(record=after))
 
 
 def main():
@@ -138,41 +148,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    validate(module)
-
-    def body(mod):
-        p = mod.params
-        name = fqdn(p["name"], p["zone"])
-        path = "/zones/%s/dns_records" % mod.zone_id
-        # name.exact is the documented filter (RecordListParams.name); the bare name= is the older form.
-        matches = mod.client.paginate(path, **{"type": p["type"], "name.exact": name})
-        if len(matches) > 1:
-            mod.fail_json(msg="%d %s records are named %s; this module manages one record per type and name"
-                              % (len(matches), p["type"], name))
-        current = view(matches[0]) if matches else None
-        if p["state"] == "absent":
-            result = dict(changed=current is not None)
-            if mod._diff:
-                result["diff"] = dict(before=current or {}, after={})
-            if current and not mod.check_mode:
-                mod.client.request("DELETE", "%s/%s" % (path, current["id"]))
-            return result
-        wanted = dict(type=p["type"], name=name, content=p["content"], proxied=p["proxied"],
-                      ttl=1 if p["proxied"] else p["ttl"], comment=p["comment"])
-        after = dict(current or {"id": None}, **wanted)
-        changed = current is None or any(current.get(k) != wanted[k] for k in FIELDS)
-        result = dict(changed=changed, record=after)
-        if mod._diff:
-            result["diff"] = dict(before=current or {}, after=after)
-        if changed and not mod.check_mode:
-            if current:
-                record = mod.client.request("PUT", "%s/%s" % (path, current["id"]), body=wanted)["result"]
-            else:
-                record = mod.client.request("POST", path, body=wanted)["result"]
-            result["record"] = view(record)
-        return result
-
-    module.run(body)
+    module.run(run, validate=lambda params: validate(module, params))
 
 
 if __name__ == "__main__":

@@ -68,8 +68,6 @@ except ImportError as exc:  # pragma: no cover - exercised by ansible-test's imp
     HAS_NETADDR = False
     NETADDR_IMPORT_ERROR = exc
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 
@@ -91,12 +89,11 @@ def collapse(cidrs, version, source):
 
 
 def main():
-    module = CloudflareModule(zone=False, supports_check_mode=True)
-    if not HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=str(NETADDR_IMPORT_ERROR))
+    module = CloudflareModule(zone=False, supports_check_mode=True,
+                              required_libraries={"netaddr": (HAS_NETADDR, NETADDR_IMPORT_ERROR)})
 
-    def body(mod):
-        data = mod.client.get("/ips")
+    def body(mod, _wanted):
+        data = mod.client.ip_ranges()
         ipv4 = collapse(data.get("ipv4_cidrs"), 4, "ipv4_cidrs")
         ipv6 = collapse(data.get("ipv6_cidrs"), 6, "ipv6_cidrs")
         result = dict(changed=False, ipv4=ipv4, ipv6=ipv6, all=ipv4 + ipv6)

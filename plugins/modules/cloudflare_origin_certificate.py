@@ -117,22 +117,17 @@ import datetime
 import os
 import tempfile
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import (
+    REQUEST_TYPES, ROOT_URLS, OriginCa, new_key_and_csr, usable)
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives import serialization
 except ImportError:  # pragma: no cover - reported through pem_checks.HAS_CRYPTOGRAPHY
     pass
-
-ROOT_URLS = {"rsa": "https://developers.cloudflare.com/ssl/static/origin_ca_rsa_root.pem",
-             "ecdsa": "https://developers.cloudflare.com/ssl/static/origin_ca_ecc_root.pem"}
-REQUEST_TYPES = {"rsa": "origin-rsa", "ecdsa": "origin-ecc"}
 
 
 def local_key(path):
@@ -141,12 +136,6 @@ def local_key(path):
             return serialization.load_pem_private_key(handle.read(), password=None)
     except (OSError, ValueError, TypeError):
         return None
-
-
-def same_key(cert, key):
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    der = serialization.Encoding.DER
-    return key is not None and cert.public_key().public_bytes(der, spki) == key.public_key().public_bytes(der, spki)
 
 
 def write_private(path, data, mode):
@@ -164,108 +153,90 @@ def write_private(path, data, mode):
         raise
 
 
-def usable(entry, wanted, key, request_type, renew_before, now):
-    if entry.get("revoked_at") or entry.get("request_type", request_type) != request_type:
-        return None
-    if not set(wanted) <= set(entry.get("hostnames") or []):
-        return None
-    try:
-        cert = x509.load_pem_x509_certificate(entry["certificate"].encode())
-    except (KeyError, ValueError):
-        return None
-    if cert.not_valid_after_utc - now <= renew_before or not same_key(cert, key):
-        return None
-    return cert
+def read_text(path):
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    return None
 
 
-def new_key_and_csr(key_type, hostnames):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if key_type == "rsa" \
-        else ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, hostnames[0])]))
-           .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
-           .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def fetch_root(client, url, cert):
-    try:
-        response = client.http.get(url, timeout=client.timeout, verify=client.verify, headers={"Authorization": None})
-    except Exception as exc:  # requests' errors; the root is public, so no secret is involved
-        raise CloudflareError("cannot fetch the Origin CA root from %s: %s" % (url, exc))
-    roots = pem_checks.load_certificates("origin CA root from %s" % url, response.content) \
-        if response.status_code == 200 else []
-    for root in roots:
-        try:
-            cert.verify_directly_issued_by(root)
-            return root.public_bytes(serialization.Encoding.PEM).decode()
-        except Exception:  # noqa: BLE001 - try the next certificate in the file
-            continue
-    raise CloudflareError("the certificate at %s (HTTP %s) did not issue the Origin CA certificate; set "
-                          "origin_ca_root_url to Cloudflare's Origin CA root" % (url, response.status_code))
-
-
-def present(mod, wanted):
+def present(mod, api, wanted):
     p = mod.params
     now = datetime.datetime.now(datetime.timezone.utc)
     request_type = REQUEST_TYPES[p["key_type"]]
     key = local_key(p["private_key_path"])
-    existing = mod.client.paginate("/certificates", zone_id=mod.zone_id)
-    reusable = [(cert, entry) for entry in existing
+    reusable = [(cert, entry) for entry in api.certificates()
                 for cert in [usable(entry, wanted, key, request_type,
                                     datetime.timedelta(days=p["renew_before_days"]), now)] if cert]
-    result = dict(changed=False, hostnames=wanted)
+    result = dict(hostnames=wanted, id=None, certificate=None)
+    held = dict(cert=None, pem=None)  # the certificate kept or issued
     if reusable:
         cert, entry = max(reusable, key=lambda pair: pair[0].not_valid_after_utc)
-        pem = entry["certificate"].strip() + "\n"
-        result.update(id=entry["id"], certificate=pem)
+        held.update(cert=cert, pem=entry["certificate"].strip() + "\n")
+        result.update(id=entry["id"], certificate=held["pem"])
         before = dict(id=entry["id"], expires=cert.not_valid_after_utc.isoformat())
         after = dict(before)
     else:
-        cert, pem = None, None
         before = {}
         after = dict(id=None, hostnames=wanted, request_type=request_type, requested_validity=p["requested_validity"])
-        result.update(changed=True, id=None, certificate=None)
-        if not mod.check_mode:
+    on_disk = read_text(p["certificate_path"])
+    if p["certificate_path"] and (held["pem"] is None or on_disk != held["pem"]):
+        after["certificate_path"] = p["certificate_path"]
+
+    def apply():
+        updates = {}
+        if held["cert"] is None:
             key_pem, csr = new_key_and_csr(p["key_type"], wanted)
-            issued = mod.client.request("POST", "/certificates", body=dict(
-                hostnames=wanted, csr=csr, request_type=request_type,
-                requested_validity=p["requested_validity"]))["result"]
-            cert = x509.load_pem_x509_certificate(issued["certificate"].encode())
+            issued = api.issue(wanted, csr, request_type, p["requested_validity"])
             write_private(p["private_key_path"], key_pem, 0o600)
-            pem = issued["certificate"].strip() + "\n"
-            result.update(id=issued["id"], certificate=pem)
-            after.update(id=issued["id"], expires=cert.not_valid_after_utc.isoformat())
-    if cert is not None:
-        result["expires"] = cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-        result["chain"] = fetch_root(mod.client, p["origin_ca_root_url"] or ROOT_URLS[p["key_type"]], cert)
-    if p["certificate_path"]:
-        on_disk = None
-        if os.path.exists(p["certificate_path"]):
-            with open(p["certificate_path"], encoding="utf-8") as handle:
-                on_disk = handle.read()
-        if on_disk != pem:
-            result["changed"] = True
-            after["certificate_path"] = p["certificate_path"]
-            if pem is not None and not mod.check_mode:
-                write_private(p["certificate_path"], pem.encode(), 0o644)
-    if mod._diff:
-        result["diff"] = dict(before=before, after=after)
+            held.update(cert=x509.load_pem_x509_certificate(issued["certificate"].encode()),
+                        pem=issued["certificate"].strip() + "\n")
+            updates.update(id=issued["id"], certificate=held["pem"])
+        if p["certificate_path"] and on_disk != held["pem"]:
+            write_private(p["certificate_path"], held["pem"].encode(), 0o644)
+        return updates
+    result = mod.converge(before, after, apply, result)
+    if held["cert"] is not None:
+        result["expires"] = held["cert"].not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+        result["chain"] = api.root_for(p["origin_ca_root_url"] or ROOT_URLS[p["key_type"]], held["cert"])
     return result
 
 
-def absent(mod, wanted):
-    matching = [e for e in mod.client.paginate("/certificates", zone_id=mod.zone_id)
+def absent(mod, api, wanted):
+    matching = [e["id"] for e in api.certificates()
                 if not e.get("revoked_at") and sorted(e.get("hostnames") or []) == sorted(wanted)]
-    result = dict(changed=bool(matching), revoked=[e["id"] for e in matching])
-    if mod._diff:
-        result["diff"] = dict(before=dict(ids=result["revoked"]), after=dict(ids=[]))
-    if not mod.check_mode:
-        for entry in matching:
-            mod.client.request("DELETE", "/certificates/%s" % entry["id"])
-    return result
+
+    def apply():
+        for cert_id in matching:
+            api.revoke(cert_id)
+    return mod.converge(dict(ids=matching), dict(ids=[]), apply, dict(revoked=matching))
+
+
+def validate(p):
+    """The wanted hostnames, sorted and lower-case; every check runs before Cloudflare is contacted."""
+    if p["key_type"] == "ecdsa" and p["dsm_compatible"]:
+        raise HomelabInputError("key_type: ecdsa is refused because DSM 6 does not accept ECDSA certificates for "
+                                "import; use key_type: rsa, or set dsm_compatible: false if the certificate is not "
+                                "for DSM 6")
+    wanted = sorted({h.strip().lower().rstrip(".") for h in p["hostnames"] if h.strip()})
+    zone = p["zone"].lower().rstrip(".")
+    outside = [h for h in wanted if not (h == zone or h.endswith("." + zone))]
+    if not wanted or outside:
+        raise HomelabInputError("hostnames: %s; every hostname must be in zone %s (for example %s or *.%s)"
+                                % ("%s not in the zone" % ", ".join(outside) if outside else "none given",
+                                   zone, zone, zone))
+    if not 0 <= p["renew_before_days"] < p["requested_validity"]:
+        raise HomelabInputError("renew_before_days: %s must be at least 0 and less than requested_validity (%s)"
+                                % (p["renew_before_days"], p["requested_validity"]))
+    key_dir = os.path.dirname(os.path.abspath(p["private_key_path"]))
+    if p["state"] == "present" and not os.path.isdir(key_dir):
+        raise HomelabInputError("private_key_path: directory %s does not exist; create it (mode 0700) first" % key_dir)
+    return wanted
+
+
+def run(mod, wanted):
+    api = OriginCa(mod.client, mod.zone_id)
+    return present(mod, api, wanted) if mod.params["state"] == "present" else absent(mod, api, wanted)
 
 
 def main():
@@ -281,27 +252,10 @@ def main():
             origin_ca_root_url=dict(type="str"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
         ),
+        required_libraries={"cryptography": (pem_checks.HAS_CRYPTOGRAPHY, pem_checks.CRYPTOGRAPHY_IMPORT_ERROR)},
         supports_check_mode=True,
     )
-    p = module.params
-    if not pem_checks.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(pem_checks.CRYPTOGRAPHY_IMPORT_ERROR))
-    if p["key_type"] == "ecdsa" and p["dsm_compatible"]:
-        module.fail_json(msg="key_type: ecdsa is refused because DSM 6 does not accept ECDSA certificates for import; "
-                             "use key_type: rsa, or set dsm_compatible: false if the certificate is not for DSM 6")
-    wanted = sorted({h.strip().lower().rstrip(".") for h in p["hostnames"] if h.strip()})
-    zone = p["zone"].lower().rstrip(".")
-    outside = [h for h in wanted if not (h == zone or h.endswith("." + zone))]
-    if not wanted or outside:
-        module.fail_json(msg="hostnames: %s; every hostname must be in zone %s (for example %s or *.%s)"
-                             % ("%s not in the zone" % ", ".join(outside) if outside else "none given", zone, zone, zone))
-    if not 0 <= p["renew_before_days"] < p["requested_validity"]:
-        module.fail_json(msg="renew_before_days: %s must be at least 0 and less than requested_validity (%s)"
-                             % (p["renew_before_days"], p["requested_validity"]))
-    key_dir = os.path.dirname(os.path.abspath(p["private_key_path"]))
-    if p["state"] == "present" and not os.path.isdir(key_dir):
-        module.fail_json(msg="private_key_path: directory %s does not exist; create it (mode 0700) first" % key_dir)
-    module.run(lambda mod: present(mod, wanted) if p["state"] == "present" else absent(mod, wanted))
+    module.run(run, validate=validate)
 
 
 if __name__ == "__main__":

@@ -97,20 +97,26 @@ changed_settings:
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils import cloudflare_settings as cfs
 
 
-def apply(client, zone_id, changes):
-    """One bulk PATCH; where Cloudflare refuses the bulk call itself, one PATCH per setting."""
-    items = [{"id": sid, "value": value} for sid, value in sorted(changes.items())]
-    try:
-        client.request("PATCH", "/zones/%s/settings" % zone_id, body={"items": items})
-    except CloudflareError as exc:
-        if exc.status not in (404, 405, 501):
-            raise
-        for item in items:
-            client.request("PATCH", "/zones/%s/settings/%s" % (zone_id, item["id"]), body={"value": item["value"]})
+def run(mod, wanted):
+    api = cfs.ZoneSettings(mod.client, mod.zone_id)
+    current = api.all()
+    unknown = sorted(set(wanted) - set(current))
+    if unknown:
+        mod.fail_json(msg="settings: %s not a setting of zone %s; known settings include %s"
+                          % (", ".join(unknown) + (" is" if len(unknown) == 1 else " are"), mod.params["zone"],
+                             ", ".join(sorted(cfs.ENUMS))))
+    before = {sid: current[sid]["value"] for sid in wanted}
+    after = dict(before)
+    after.update(wanted)
+    changes = {sid: v for sid, v in wanted.items() if before[sid] != v}
+    locked = sorted(sid for sid in changes if current[sid].get("editable") is False)
+    if locked:
+        mod.fail_json(msg="settings: %s cannot be changed on this zone's plan (Cloudflare marks them not "
+                          "editable); remove them or upgrade the plan" % ", ".join(locked))
+    return mod.converge(before, after, lambda: api.change(changes), dict(settings=after, changed_settings=sorted(changes)))
 
 
 def main():
@@ -127,35 +133,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        wanted = cfs.desired_settings(module.params["settings"], module.params["hsts"])
-    except cfs.SettingError as exc:
-        module.fail_json(msg=str(exc))
-
-    def body(mod):
-        zone_id = mod.zone_id
-        current = {s["id"]: s for s in mod.client.get("/zones/%s/settings" % zone_id)}
-        unknown = sorted(set(wanted) - set(current))
-        if unknown:
-            mod.fail_json(msg="settings: %s not a setting of zone %s; known settings include %s"
-                              % (", ".join(unknown) + (" is" if len(unknown) == 1 else " are"), mod.params["zone"],
-                                 ", ".join(sorted(cfs.ENUMS))))
-        before = {sid: current[sid]["value"] for sid in wanted}
-        after = dict(before)
-        after.update(wanted)
-        changes = {sid: v for sid, v in wanted.items() if before[sid] != v}
-        locked = sorted(sid for sid in changes if current[sid].get("editable") is False)
-        if locked:
-            mod.fail_json(msg="settings: %s cannot be changed on this zone's plan (Cloudflare marks them not "
-                              "editable); remove them or upgrade the plan" % ", ".join(locked))
-        result = dict(changed=bool(changes), settings=after, changed_settings=sorted(changes))
-        if mod._diff:
-            result["diff"] = dict(before=before, after=after)
-        if changes and not mod.check_mode:
-            apply(mod.client, zone_id, changes)
-        return result
-
-    module.run(body)
+    module.run(run, validate=lambda p: cfs.desired_settings(p["settings"], p["hsts"]))
 
 
 if __name__ == "__main__":

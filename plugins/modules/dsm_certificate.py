@@ -164,37 +164,26 @@ restart_httpd:
   type: bool
 """
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
-    DsmCertificates, all_services, service_name)
+    DsmCertificates, all_services, certificate_record)
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 
+IDENTITY_ONLY = ("id", "description", "default", "services")
 
-def desired_bundle(module):
-    p = module.params
-    if p["certificate"] is None:
+
+def desired_bundle(module, params):
+    """The validated certificate bundle (None when only bindings change); PemError names the option."""
+    if params["state"] != "present" or params["certificate"] is None:
         return None
-    try:
-        bundle = pem_checks.validate_bundle(
-            pem_checks.read_pem_option("certificate", p["certificate"]),
-            pem_checks.read_pem_option("private_key", p["private_key"]),
-            pem_checks.read_pem_option("chain", p["chain"]),
-            passphrase=p["private_key_passphrase"])
-    except pem_checks.PemError as exc:
-        module.fail_json(msg=str(exc))
+    bundle = pem_checks.validate_bundle(
+        pem_checks.read_pem_option("certificate", params["certificate"]),
+        pem_checks.read_pem_option("private_key", params["private_key"]),
+        pem_checks.read_pem_option("chain", params["chain"]),
+        passphrase=params["private_key_passphrase"])
     for warning in bundle.warnings:
         module.warn(warning)
     return bundle
-
-
-def record(cert, identity):
-    """The comparable view of a DSM certificate: list fields + PEM identity."""
-    state = dict(identity)
-    state.update(id=cert["id"], description=cert.get("desc", ""), default=bool(cert.get("is_default")),
-                 services=sorted(service_name(s) for s in cert.get("services") or []))
-    return state
 
 
 def resolve_services(module, wanted, services):
@@ -221,12 +210,8 @@ def present(module, api, certificates, current, bundle):
     services = all_services(certificates)
     wanted_services = resolve_services(module, p["services"], services)
 
-    before = None
-    if current:
-        leaf, chain = api.export_pems(current["id"])
-        before = record(current, pem_checks.summary(leaf, chain))
-    identity = bundle.summary() if bundle else {k: v for k, v in before.items()
-                                                if k not in ("id", "description", "default", "services")}
+    before = api.record(current) if current else None
+    identity = bundle.summary() if bundle else {k: v for k, v in before.items() if k not in IDENTITY_ONLY}
     after = dict(identity)
     after.update(
         id=current["id"] if current else None,
@@ -234,44 +219,35 @@ def present(module, api, certificates, current, bundle):
         default=p["default"] if p["default"] is not None else bool(before and before["default"]),
         services=sorted(set(before["services"] if before else []) | set(wanted_services)),
     )
-    result = dict(changed=before != after, certificate=after)
-    if module._diff:
-        result["diff"] = dict(before=before or {}, after=after)
-    if not result["changed"] or module.check_mode:
-        return result
 
-    needs_import = before is None or any(before[k] != after[k] for k in
-                                         ("fingerprint_sha256", "chain_fingerprints_sha256"))
-    cert_id = after["id"]
-    if needs_import:
-        reply = api.import_bundle(bundle, p["description"], cert_id=cert_id, as_default=after["default"])
-        cert_id = reply.get("id") or cert_id
-        result["restart_httpd"] = bool(reply.get("restart_httpd"))
-    elif after["default"] != before["default"] or after["description"] != before["description"]:
-        api.update(cert_id, p["description"], as_default=after["default"])
-    if cert_id is None:
-        cert_id = api.find(api.list(), description=p["description"])["id"]
-    settings = [dict(service=services[name][0], old_id=services[name][1], id=cert_id)
-                for name in wanted_services if services[name][1] != cert_id]
-    if settings:
-        api.bind(settings)
-    final = api.find(api.list(), cert_id=cert_id)
-    result["certificate"] = record(final, identity)
-    return result
+    def apply():
+        updates = {}
+        needs_import = before is None or any(before[k] != after[k] for k in
+                                             ("fingerprint_sha256", "chain_fingerprints_sha256"))
+        cert_id = after["id"]
+        if needs_import:
+            reply = api.import_bundle(bundle, p["description"], cert_id=cert_id, as_default=after["default"])
+            cert_id = reply.get("id") or cert_id
+            updates["restart_httpd"] = bool(reply.get("restart_httpd"))
+        elif after["default"] != before["default"] or after["description"] != before["description"]:
+            api.update(cert_id, p["description"], as_default=after["default"])
+        if cert_id is None:
+            cert_id = api.find(api.list(), description=p["description"])["id"]
+        settings = [dict(service=services[name][0], old_id=services[name][1], id=cert_id)
+                    for name in wanted_services if services[name][1] != cert_id]
+        if settings:
+            api.bind(settings)
+        updates["certificate"] = certificate_record(api.find(api.list(), cert_id=cert_id), identity)
+        return updates
+    return module.converge(before or {}, after, apply, dict(certificate=after))
 
 
 def absent(module, api, current):
-    if current is None:
-        return dict(changed=False)
-    if current.get("is_default"):
+    if current and current.get("is_default"):
         module.fail_json(msg="'%s' is DSM's default certificate and cannot be deleted; make another "
                              "certificate the default first" % current.get("desc"))
-    result = dict(changed=True)
-    if module._diff:
-        result["diff"] = dict(before=dict(id=current["id"], description=current.get("desc")), after={})
-    if not module.check_mode:
-        api.delete(current["id"])
-    return result
+    before = dict(id=current["id"], description=current.get("desc")) if current else {}
+    return module.converge(before, {}, lambda: api.delete(current["id"]))
 
 
 def main():
@@ -288,15 +264,11 @@ def main():
             services=dict(type="list", elements="str"),
         ),
         required_together=[("certificate", "private_key")],
+        required_libraries={"cryptography": (pem_checks.HAS_CRYPTOGRAPHY, pem_checks.CRYPTOGRAPHY_IMPORT_ERROR)},
         supports_check_mode=True,
     )
-    if not pem_checks.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography"),
-                         exception=str(pem_checks.CRYPTOGRAPHY_IMPORT_ERROR))
-    # All local validation happens before the first request to DSM.
-    bundle = desired_bundle(module) if module.params["state"] == "present" else None
 
-    def body(mod):
+    def body(mod, bundle):
         api = DsmCertificates(mod.client)
         certificates = api.list()
         current = api.find(certificates, description=mod.params["description"], cert_id=mod.params["id"])
@@ -304,7 +276,8 @@ def main():
             return absent(mod, api, current)
         return present(mod, api, certificates, current, bundle)
 
-    module.run(body)
+    # All local validation happens before the first request to DSM.
+    module.run(body, validate=lambda params: desired_bundle(module, params))
 
 
 if __name__ == "__main__":

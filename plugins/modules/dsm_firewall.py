@@ -119,18 +119,10 @@ lockout_check:
   sample: {address: 192.168.1.5, port: 5001, action: allow, rule: lan}
 """
 
-import time
-
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
-
-FIREWALL = "SYNO.Core.Security.Firewall"
-PROFILE = "SYNO.Core.Security.Firewall.Profile"
-APPLY = "SYNO.Core.Security.Firewall.Profile.Apply"
 
 
 def view(enabled, profile, body):
@@ -138,50 +130,28 @@ def view(enabled, profile, body):
             "rules": [fw.rule_from_dsm(r) for r in body.get("rules") or []]}
 
 
-def read_profile(mod, raw):
-    """The profile from Profile.get: bare as dsmctl saw it live on DSM 7.3, or nested under `profile`."""
-    profile = raw.get("profile") if isinstance(raw.get("profile"), dict) else raw
-    if isinstance(profile.get("rules"), dict) and "adapterPolicyMap" in profile:
-        # The fwDB form batonogov's provider describes (not observed over HTTP); this module writes the other.
-        mod.fail_json(msg="DSM answered firewall profile '%s' as {rules: {<interface>: [...]}, adapterPolicyMap}; "
-                          "this module only knows the {<interface>: {policy, rules}} form DSM 7.3 answers"
-                      % mod.params["profile"])
-    return profile
-
-
-def apply_profile(mod, client, name):
-    """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop."""
-    task = client.write(APPLY, "start", 1, name=name, profile_applying=False).get("task_id")
-    if not task:
-        return  # some DSM builds apply synchronously and hand out no task (batonogov's provider)
-    for attempt in range(60):
-        if client.read(APPLY, "status", 1, task_id=task).get("finish"):
-            break
-        time.sleep(min(1.0, 0.1 * (attempt + 1)))
-    else:
-        mod.fail_json(msg="DSM did not finish applying firewall profile '%s' within a minute" % name)
-    client.write(APPLY, "stop", 1, task_id=task)
+def validate(params):
+    rules = [fw.normalise_rule(i, r) for i, r in enumerate(params["rules"])]
+    if params["controller_address"]:
+        v.source("controller_address", params["controller_address"])
+    return rules
 
 
 def run(mod, rules):
     p = mod.params
-    client = mod.client
-    state, raw_profile = client.batch([(FIREWALL, "get", 1, {}), (PROFILE, "get", 1, {"name": p["profile"]})])
-    profile = read_profile(mod, raw_profile)
+    api = fw.DsmFirewall(mod.client)
+    was_enabled, was_active, profile = api.read(p["profile"])
     current = profile.get(p["interface"]) or {"policy": "allow", "rules": []}
-    was_enabled = bool(state.get("enable_firewall"))
     enabled = p["enabled"] if p["enabled"] is not None else was_enabled
-    active = p["profile"] if p["enabled"] else state.get("profile_name")
+    active = p["profile"] if p["enabled"] else was_active
     wanted = {"policy": p["default_action"], "rules": rules}
-    before = view(was_enabled, state.get("profile_name"), current)
+    before = view(was_enabled, was_active, current)
     after = view(enabled, active, wanted)
-    result = dict(changed=before != after, firewall=after)
-    if mod._diff:
-        result["diff"] = dict(before=before, after=after)
+    result = dict(firewall=after)
 
     if enabled and active == p["profile"]:
-        address = p["controller_address"] or local_address_towards(client.host)
-        port = client.port
+        address = p["controller_address"] or local_address_towards(mod.client.host)
+        port = mod.client.port
         action, rule = fw.first_match(rules, p["default_action"], address, port)
         result["lockout_check"] = dict(address=address, port=port, action=action, rule=rule)
         if action == "deny" and not p["allow_lockout"]:
@@ -190,21 +160,18 @@ def run(mod, rules):
                               "another address, or set allow_lockout: true" % (
                                   address, port, "rule '%s'" % rule if rule else "default_action: deny"),
                           **dict(result, changed=False))
-    if not result["changed"] or mod.check_mode:
-        return result
-    rules_changed = (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules)
-    if rules_changed:
-        # Profile.set only saves the profile (dsmctl, live on DSM 7.3); Profile.Apply makes it live.
-        new_profile = dict(profile, name=p["profile"])
-        new_profile[p["interface"]] = wanted
-        client.write(PROFILE, "set", 1, profile=new_profile, profile_applying=False)
-    if enabled and active == p["profile"] and (rules_changed or not was_enabled or before["profile"] != active):
-        # Applying a profile is also how DSM turns the firewall on with it (dsmctl).
-        apply_profile(mod, client, p["profile"])
-    elif not enabled and was_enabled:
-        # dsmctl's live-verified disable call.
-        client.write(FIREWALL, "set", 1, set_type="disable")
-    return result
+
+    def apply():
+        rules_changed = (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules)
+        if rules_changed:
+            new_profile = dict(profile, name=p["profile"])
+            new_profile[p["interface"]] = wanted
+            api.save(new_profile)
+        if enabled and active == p["profile"] and (rules_changed or not was_enabled or was_active != active):
+            api.apply(p["profile"])  # applying a profile is also how DSM turns the firewall on with it (dsmctl)
+        elif not enabled and was_enabled:
+            api.disable()
+    return mod.converge(before, after, apply, result)
 
 
 def main():
@@ -225,17 +192,10 @@ def main():
             controller_address=dict(type="str"),
             allow_lockout=dict(type="bool", default=False),
         ),
+        required_libraries={"netaddr": (v.HAS_NETADDR, v.NETADDR_IMPORT_ERROR)},
         supports_check_mode=True,
     )
-    if not v.HAS_NETADDR:
-        module.fail_json(msg=missing_required_lib("netaddr"), exception=str(v.NETADDR_IMPORT_ERROR))
-    try:
-        rules = [fw.normalise_rule(i, r) for i, r in enumerate(module.params["rules"])]
-        if module.params["controller_address"]:
-            v.source("controller_address", module.params["controller_address"])
-    except v.InputError as exc:
-        module.fail_json(msg=str(exc))
-    module.run(lambda mod: run(mod, rules))
+    module.run(run, validate=validate)
 
 
 if __name__ == "__main__":

@@ -110,21 +110,8 @@ certificates:
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import DsmCertificates, service_name
-from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
-
-
-def certificate_facts(api, cert, with_fingerprints):
-    facts = dict(id=cert["id"], description=cert.get("desc", ""), default=bool(cert.get("is_default")),
-                 subject=(cert.get("subject") or {}).get("common_name", ""),
-                 issuer=(cert.get("issuer") or {}).get("common_name", ""),
-                 sans=(cert.get("subject") or {}).get("sub_alt_name", []),
-                 not_before=cert.get("valid_from"), not_after=cert.get("valid_till"),
-                 services=sorted(service_name(s) for s in cert.get("services") or []))
-    if with_fingerprints:
-        leaf, chain = api.export_pems(cert["id"])
-        facts.update(pem_checks.summary(leaf, chain))
-    return facts
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import DsmCertificates
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
 
 
 def main():
@@ -137,14 +124,13 @@ def main():
         supports_check_mode=True,
     )
 
-    def body(mod):
+    def body(mod, _wanted):
         result = dict(changed=False)
         if "system" in mod.params["gather"]:
-            info = mod.client.read("SYNO.DSM.Info", "getinfo", 2)
-            result["system"] = {k: info.get(k) for k in ("model", "version", "version_string")}
+            result["system"] = DsmSystem(mod.client).info()
         if "certificates" in mod.params["gather"]:
             api = DsmCertificates(mod.client)
-            result["certificates"] = [certificate_facts(api, c, mod.params["fingerprints"]) for c in api.list()]
+            result["certificates"] = [api.record(c, with_pem=mod.params["fingerprints"]) for c in api.list()]
         return result
 
     module.run(body)

@@ -162,87 +162,29 @@ deleted:
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_reverse_proxy import (
+    DsmReverseProxy, comparable, desired_entry, frontend_key)
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
-API = "SYNO.Core.AppPortal.ReverseProxy"
-PROTOCOLS = {"http": 0, "https": 1}
-WEBSOCKET_HEADERS = [{"name": "Upgrade", "value": "$http_upgrade"}, {"name": "Connection", "value": "$connection_upgrade"}]
 
-
-def frontend_key(entry):
-    front = entry["frontend"]
-    return (front.get("protocol"), (front.get("fqdn") or "").lower(), front.get("port"))
-
-
-def desired_entry(index, rule):
-    """A declared rule as DSM's entry JSON (the acl profile is resolved later)."""
-    where = "rules[%d]" % index
-    front, back = rule["frontend"], rule["backend"]
-    fqdn = v.hostname("%s.frontend.hostname" % where, front["hostname"], wildcard=True)
-    headers = [{"name": h["name"], "value": h["value"]} for h in rule["custom_headers"]]
-    if rule["websocket"]:
-        headers = [h for h in headers if h["name"].lower() not in ("upgrade", "connection")] + WEBSOCKET_HEADERS
-    timeouts = rule["timeouts"] or {"connect": 60, "read": 60, "send": 60}
-    for name, seconds in timeouts.items():
-        if not 1 <= seconds <= 86400:
-            raise v.InputError("%s.timeouts.%s: %s is out of range; use 1-86400 seconds" % (where, name, seconds))
-    https = {"hsts": rule["hsts"], "http2": rule["http2"]} if front["protocol"] == "https" else {}
-    return {
-        "description": rule["description"] or fqdn,
-        "frontend": {"fqdn": fqdn, "port": v.port("%s.frontend.port" % where, front["port"]),
-                     "protocol": PROTOCOLS[front["protocol"]], "acl": None, "https": https},
-        "backend": {"fqdn": v.hostname("%s.backend.host" % where, back["host"]),
-                    "port": v.port("%s.backend.port" % where, back["port"]), "protocol": PROTOCOLS[back["protocol"]]},
-        "customize_headers": headers,
-        "proxy_connect_timeout": timeouts["connect"], "proxy_read_timeout": timeouts["read"],
-        "proxy_send_timeout": timeouts["send"], "proxy_http_version": 1, "proxy_intercept_errors": False,
-    }
-
-
-def comparable(entry):
-    """The fields this module manages, as DSM stores them."""
-    front = entry.get("frontend") or {}
-    https = front.get("https") or {}
-    return {
-        "description": entry.get("description"),
-        "frontend": {"fqdn": (front.get("fqdn") or "").lower(), "port": front.get("port"),
-                     "protocol": front.get("protocol"), "acl": front.get("acl") or None,
-                     "https": {"hsts": bool(https.get("hsts")), "http2": bool(https.get("http2"))}
-                     if front.get("protocol") == 1 else {}},
-        "backend": {k: (entry.get("backend") or {}).get(k) for k in ("fqdn", "port", "protocol")},
-        "customize_headers": [{"name": h.get("name"), "value": h.get("value")} for h in entry.get("customize_headers") or []],
-        "proxy_connect_timeout": entry.get("proxy_connect_timeout"),
-        "proxy_read_timeout": entry.get("proxy_read_timeout"),
-        "proxy_send_timeout": entry.get("proxy_send_timeout"),
-        "proxy_http_version": entry.get("proxy_http_version"),
-        "proxy_intercept_errors": bool(entry.get("proxy_intercept_errors")),
-    }
-
-
-def plan(module):
+def plan(params):
     """Validate every rule before DSM is contacted."""
     declared, seen = [], {}
-    for index, rule in enumerate(module.params["rules"]):
-        try:
-            entry = desired_entry(index, rule)
-        except v.InputError as exc:
-            module.fail_json(msg=str(exc))
+    for index, rule in enumerate(params["rules"]):
+        entry = desired_entry(index, rule)
         key = frontend_key(entry)
         if key in seen:
-            module.fail_json(msg="rules[%d]: frontend %s://%s:%s is already used by rules[%d]; one frontend can only "
-                                 "proxy to one backend" % (index, rule["frontend"]["protocol"], key[1], key[2], seen[key]))
+            raise v.InputError("rules[%d]: frontend %s://%s:%s is already used by rules[%d]; one frontend can only "
+                               "proxy to one backend" % (index, rule["frontend"]["protocol"], key[1], key[2], seen[key]))
         seen[key] = index
         declared.append((rule, entry))
     return declared
 
 
 def run(mod, declared):
-    client = mod.client
-    current = client.read(API, "list", 1).get("entries") or []
-    profiles = {}
-    if any(rule["access_control_profile"] for rule, entry in declared):
-        profiles = {p["name"]: p["UUID"] for p in client.read("SYNO.Core.AppPortal.AccessControl", "list", 1)
-                    .get("entries") or []}
+    api = DsmReverseProxy(mod.client)
+    current = api.entries()
+    profiles = api.access_profiles() if any(rule["access_control_profile"] for rule, entry in declared) else {}
     by_front = {frontend_key(e): e for e in current}
     by_description = {e.get("description"): e for e in current}
     creates, updates, deletes, matched, after = [], [], [], set(), []
@@ -268,22 +210,11 @@ def run(mod, declared):
     if mod.params["exclusive"]:
         deletes += [e for e in current if e["UUID"] not in matched]
     deleted_ids = {e["UUID"] for e in deletes}
-    result = dict(changed=bool(creates or updates or deletes), deleted=sorted(e.get("description") or e["UUID"]
-                                                                              for e in deletes),
+    result = dict(deleted=sorted(e.get("description") or e["UUID"] for e in deletes),
                   rules=[comparable(e) for e in after])
-    if mod._diff:
-        result["diff"] = dict(
-            before={e.get("description") or e["UUID"]: comparable(e) for e in current
-                    if e["UUID"] in matched | deleted_ids},
-            after={e["description"]: comparable(e) for e in after})
-    if result["changed"] and not mod.check_mode:
-        if deletes:
-            client.write(API, "delete", 1, uuids=sorted(deleted_ids))
-        for existing, entry in updates:
-            client.write(API, "update", 1, entry=dict(existing, **entry))
-        for entry in creates:
-            client.write(API, "create", 1, entry=entry)
-    return result
+    before = {e.get("description") or e["UUID"]: comparable(e) for e in current if e["UUID"] in matched | deleted_ids}
+    return mod.converge(before, {e["description"]: comparable(e) for e in after},
+                        lambda: api.apply(deletes, updates, creates), result)
 
 
 def main():
@@ -314,8 +245,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    declared = plan(module)
-    module.run(lambda mod: run(mod, declared))
+    module.run(run, validate=plan)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ device_token_saved:
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
 
 
 def main():
@@ -68,13 +69,13 @@ def main():
         supports_check_mode=True,
     )
 
-    def body(mod):
+    def body(mod, _wanted):
+        # Logging in and out changes no DSM configuration: no converge, the same in check mode.
         client = mod.client
         if mod.params["state"] == "absent":
             client.logout()
             return dict(changed=False)
-        # A cheap authenticated read proves the session (cached or new) is valid.
-        client.read("SYNO.DSM.Info", "getinfo", 2)
+        DsmSystem(client).info()  # a cheap authenticated read proves the session (cached or new) is valid
         return dict(changed=False, logged_in=client.logins > 0, device_token_saved=client.device_token_saved)
 
     module.run(body)

@@ -46,25 +46,17 @@ users:
   sample: {admin: {enabled: false}, guest: {enabled: false}}
 """
 
-import datetime
-
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
-API = "SYNO.Core.User"
 
-
-def is_enabled(expired, today=None):
-    """DSM keeps an account's state in `expired`: "normal", "now" (disabled) or an expiry date YYYY/M/D."""
-    if expired in (None, "", "normal"):
-        return True
-    if expired == "now":
-        return False
-    try:
-        year, month, day = (int(part) for part in str(expired).split("/"))
-        until = datetime.date(year, month, day)
-    except ValueError:
-        return True  # a value this module does not know; DSM still lets the account log in as far as we can tell
-    return until >= (today or datetime.date.today())
+def validate(params):
+    names = sorted(set(params["name"]))
+    if not params["enabled"] and params["username"] in names:
+        raise v.InputError("name: refusing to disable '%s', the account this task logs in with; log in as another "
+                           "administrator to disable it" % params["username"])
+    return {n: {"enabled": params["enabled"]} for n in names}
 
 
 def main():
@@ -73,29 +65,22 @@ def main():
                            enabled=dict(type="bool", required=True)),
         supports_check_mode=True,
     )
-    names = sorted(set(module.params["name"]))
-    if not module.params["enabled"] and module.params["username"] in names:
-        module.fail_json(msg="name: refusing to disable '%s', the account this task logs in with; log in as another "
-                             "administrator to disable it" % module.params["username"])
 
-    def body(mod):
-        users = {u["name"]: u for u in mod.client.read(API, "list", 1, offset=0, limit=-1,
-                                                       additional=["expired"]).get("users", [])}
-        missing = [n for n in names if n not in users]
+    def body(mod, after):
+        system = DsmSystem(mod.client)
+        users = system.users()
+        missing = [n for n in after if n not in users]
         if missing:
             mod.fail_json(msg="name: no account %s on this DSM" % ", ".join(missing))
-        before = {n: {"enabled": is_enabled(users[n].get("expired"))} for n in names}
-        after = {n: {"enabled": mod.params["enabled"]} for n in names}
-        result = dict(changed=before != after, users=after)
-        if mod._diff:
-            result["diff"] = dict(before=before, after=after)
-        if not mod.check_mode:
-            for n in names:
-                if before[n] != after[n]:
-                    mod.client.write(API, "set", 1, name=n, expired="normal" if mod.params["enabled"] else "now")
-        return result
+        before = {n: users[n] for n in after}
 
-    module.run(body)
+        def apply():
+            for name in after:
+                if before[name] != after[name]:
+                    system.set_user_enabled(name, after[name]["enabled"])
+        return mod.converge(before, after, apply, dict(users=after))
+
+    module.run(body, validate=validate)
 
 
 if __name__ == "__main__":

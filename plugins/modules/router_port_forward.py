@@ -146,22 +146,30 @@ mappings:
     - {external_port: 443, protocol: tcp, internal_port: 443, internal_client: 192.168.1.10, enabled: true,
        description: "homelab.nas: nas-https", lease_duration: 604800}
 removed:
-  description: "Mappings removed (or to be removed in check mode), as C(<protocol>/<external port>)."
+  description:
+    - "Mappings removed (or to be removed in check mode), as C(<protocol>/<external port>)."
+    - When the task fails while writing, only the mappings the router had already deleted.
   returned: always
+  type: list
+  elements: str
+applied:
+  description:
+    - When the task fails while writing, the writes the router acknowledged before the failure, in order, as
+      C(add <protocol>/<external port>) or C(delete <protocol>/<external port>).
+  returned: on failure after a write
   type: list
   elements: str
 """
 
 import ipaddress
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.homelab.nas.plugins.module_utils import igd_client
-from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient, UpnpError
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
+from ansible_collections.homelab.nas.plugins.module_utils.igd_client import MAX_LEASE
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
+from ansible_collections.homelab.nas.plugins.module_utils.router_module import RouterModule
 
 COMPARED = ("internal_port", "internal_client", "enabled", "description")
-MAX_LEASE = 604800
 CGNAT_EXPLANATION = (
     "The router's WAN address %s is not a public address: the provider (carrier-grade NAT, 100.64.0.0/10) or "
     "another router in front (double NAT) sits between it and the internet, so ports forwarded here cannot be "
@@ -173,37 +181,36 @@ def key(mapping):
     return "%s/%s" % (mapping["protocol"], mapping["external_port"])
 
 
-def validate(module):
+def validate(p):
     """Normalise declared mappings; every error names the field and the fix. No network yet."""
-    p = module.params
     declared = []
     for index, item in enumerate(p["mappings"]):
         where = "mappings[%d]" % index
         protocol = (item["protocol"] or "").lower()
         if protocol not in ("tcp", "udp"):
-            module.fail_json(msg="%s.protocol: '%s' is not a protocol port forwarding knows; use tcp or udp"
-                                 % (where, item["protocol"]))
+            raise HomelabInputError("%s.protocol: '%s' is not a protocol port forwarding knows; use tcp or udp"
+                                    % (where, item["protocol"]))
         internal_port = item["internal_port"] or item["external_port"]
         for name, port in (("external_port", item["external_port"]), ("internal_port", internal_port)):
             if not 1 <= port <= 65535:
-                module.fail_json(msg="%s.%s: %s is not a port; use 1-65535" % (where, name, port))
+                raise HomelabInputError("%s.%s: %s is not a port; use 1-65535" % (where, name, port))
         client = item["internal_client"]
         if client is not None:
             try:
                 client = str(ipaddress.IPv4Address(client.strip()))
             except ValueError:
-                module.fail_json(msg="%s.internal_client: '%s' is not an IPv4 address (UPnP IGD forwards IPv4 "
-                                     "only); give the NAS's address, for example 192.168.1.10" % (where, client))
+                raise HomelabInputError("%s.internal_client: '%s' is not an IPv4 address (UPnP IGD forwards IPv4 "
+                                        "only); give the NAS's address, for example 192.168.1.10" % (where, client))
         if not 0 <= item["lease_duration"] <= MAX_LEASE:
-            module.fail_json(msg="%s.lease_duration: %s is out of range; use 0 (permanent) to %d seconds"
-                                 % (where, item["lease_duration"], MAX_LEASE))
+            raise HomelabInputError("%s.lease_duration: %s is out of range; use 0 (permanent) to %d seconds"
+                                    % (where, item["lease_duration"], MAX_LEASE))
         mapping = dict(external_port=item["external_port"], protocol=protocol, internal_port=internal_port,
                        internal_client=client, enabled=True, lease_duration=item["lease_duration"],
                        description="%s: %s" % (p["description_prefix"],
                                                item["description"] or "%s %s" % (protocol, item["external_port"])))
         if any(key(m) == key(mapping) for m in declared):
-            module.fail_json(msg="%s: %s is declared twice; one external port and protocol can only be forwarded "
-                                 "to one place" % (where, key(mapping)))
+            raise HomelabInputError("%s: %s is declared twice; one external port and protocol can only be forwarded "
+                                    "to one place" % (where, key(mapping)))
         declared.append(mapping)
     return declared
 
@@ -212,51 +219,29 @@ def differs(current, wanted):
     return current is None or any(current[k] != wanted[k] for k in COMPARED)
 
 
-def add(client, mapping):
-    """AddPortMapping, working around the lease quirks of real routers."""
-    try:
-        client.add_mapping(mapping)
-    except UpnpError as exc:
-        if exc.code == 725 and mapping["lease_duration"]:
-            client.add_mapping(dict(mapping, lease_duration=0))
-        elif exc.code == 402 and mapping["lease_duration"] == 0:
-            client.add_mapping(dict(mapping, lease_duration=MAX_LEASE))
-        else:
-            raise
-
-
-def run(module, declared, result):
-    """Fills `result` as it goes, so a failure still reports what was learnt (address, CGNAT)."""
-    p = module.params
-    location = p["igd_url"] or igd_client.discover(timeout=p["discovery_timeout"])
-    result["igd_url"] = location
-    client = IgdClient(location, timeout=p["timeout"])
-    result["service"] = client.service
-
+def report_cgnat(mod, client):
+    """WAN address and CGNAT, kept in `partial` so that a failure still reports them."""
     external = client.external_address()
     kind = igd_client.address_kind(external) if external else "unknown"
-    result.update(external_address=external, behind_cgnat=kind != "public")
-    if result["behind_cgnat"]:
-        result["cgnat_explanation"] = CGNAT_EXPLANATION % (external or "(withheld by the router)")
-        module.warn(result["cgnat_explanation"])
+    mod.partial.update(external_address=external, behind_cgnat=kind != "public")
+    if mod.partial["behind_cgnat"]:
+        mod.partial["cgnat_explanation"] = CGNAT_EXPLANATION % (external or "(withheld by the router)")
+        mod.warn(mod.partial["cgnat_explanation"])
 
-    own_address = None
-    for mapping in declared:
-        if mapping["internal_client"] is None:
-            own_address = own_address or local_address_towards(client.router_host)
-            mapping["internal_client"] = own_address
 
-    # Every read first: a conflict stops the task before anything is written.
+def plan(mod, client, declared):
+    """(mappings to add, mappings to delete); every read first, so a conflict stops before any write."""
+    p = mod.params
     current = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
     to_add, to_delete = [], []
     for mapping in declared:
         held = current[key(mapping)]
         if p["state"] == "present":
             if held and held["internal_client"] != mapping["internal_client"]:
-                module.fail_json(msg="%s is already forwarded to %s (%s), not to %s. Remove that mapping on the "
-                                     "router first, or choose another external port"
-                                     % (key(mapping), held["internal_client"], held["description"] or "no description",
-                                        mapping["internal_client"]), **result)
+                mod.fail("%s is already forwarded to %s (%s), not to %s. Remove that mapping on the router first, "
+                         "or choose another external port" % (key(mapping), held["internal_client"],
+                                                              held["description"] or "no description",
+                                                              mapping["internal_client"]))
             if differs(held, mapping):
                 to_add.append(mapping)
         elif held:
@@ -264,56 +249,77 @@ def run(module, declared, result):
                     held["description"].startswith(p["description_prefix"] + ":"):
                 to_delete.append(held)
             else:
-                module.warn("%s is forwarded to %s by someone else; left in place" % (key(held), held["internal_client"]))
+                mod.warn("%s is forwarded to %s by someone else; left in place" % (key(held), held["internal_client"]))
     if p["state"] == "present" and p["exclusive"]:
         declared_keys = {key(m) for m in declared}
         to_delete += [m for m in client.list_mappings() if key(m) not in declared_keys
                       and m["description"].startswith(p["description_prefix"] + ":")]
+    return current, to_add, to_delete
 
+
+def write(mod, client, declared, to_add, to_delete):
+    """Delete, add, then read back: routers silently adjust leases (and worse), so report what they hold."""
+    applied = mod.partial.setdefault("applied", [])
+
+    def done(what, mapping):
+        applied.append("%s %s" % (what, key(mapping)))
+        mod.partial["changed"] = True
+        if what == "delete":
+            mod.partial["removed"].append(key(mapping))
+    for mapping in to_delete:
+        client.delete_mapping(mapping["external_port"], mapping["protocol"])
+        done("delete", mapping)
+    for mapping in to_add:
+        client.add_mapping_any_lease(mapping)
+        done("add", mapping)
+    # A delete's answer proves nothing either (miniupnpd answers success for a mapping it does not have).
+    after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+    for mapping in to_delete:
+        still = after[key(mapping)] if key(mapping) in after else \
+            client.get_mapping(mapping["external_port"], mapping["protocol"])
+        if still is not None:
+            mod.fail("the router acknowledged deleting %s but still holds it" % key(mapping))
+    for mapping in to_add:
+        held = after[key(mapping)]
+        if held and held["internal_client"] == mapping["internal_client"] and differs(held, mapping):
+            # miniupnpd 2.3.1 (nftables) keeps the old description when a mapping is re-added with the
+            # same internal port; a fresh mapping takes the new one.
+            client.delete_mapping(mapping["external_port"], mapping["protocol"])
+            client.add_mapping_any_lease(mapping)
+            after[key(mapping)] = client.get_mapping(mapping["external_port"], mapping["protocol"])
+        if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
+            mod.fail("the router accepted %s but holds %s; it does not support this mapping"
+                     % (key(mapping), after[key(mapping)]))
+    del mod.partial["applied"]  # only reported when a write fails
+    return dict(mappings=[after[key(m)] for m in declared if after.get(key(m))])
+
+
+def run(mod, declared):
+    client = mod.client  # discovery and the device description: igd_url and service land in `partial`
+    report_cgnat(mod, client)
+    own_address = None
+    for mapping in declared:
+        if mapping["internal_client"] is None:
+            own_address = own_address or local_address_towards(client.router_host)
+            mapping["internal_client"] = own_address
+    current, to_add, to_delete = plan(mod, client, declared)
     before = {k: v for k, v in current.items() if v}
     before.update({key(m): m for m in to_delete})
     after = {k: v for k, v in before.items() if v not in to_delete}
     after.update({key(m): m for m in to_add})
-    result["changed"] = bool(to_add or to_delete)
-    result["removed"] = sorted(key(m) for m in to_delete)
-    if module._diff:
-        result["diff"] = dict(before=_for_diff(before), after=_for_diff(after))
-    if result["changed"] and not module.check_mode:
-        for mapping in to_delete:
-            client.delete_mapping(mapping["external_port"], mapping["protocol"])
-        for mapping in to_add:
-            add(client, mapping)
-        # Read back: routers silently adjust leases (and worse), so report what they hold. A delete's answer
-        # proves nothing either (miniupnpd answers success for a mapping it does not have).
-        after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
-        for mapping in to_delete:
-            if key(mapping) in after:
-                still = after[key(mapping)]
-            else:
-                still = client.get_mapping(mapping["external_port"], mapping["protocol"])
-            if still is not None:
-                module.fail_json(msg="the router acknowledged deleting %s but still holds it" % key(mapping), **result)
-        for mapping in to_add:
-            held = after[key(mapping)]
-            if held and held["internal_client"] == mapping["internal_client"] and differs(held, mapping):
-                # miniupnpd 2.3.1 (nftables) keeps the old description when a mapping is re-added with the
-                # same internal port; a fresh mapping takes the new one.
-                client.delete_mapping(mapping["external_port"], mapping["protocol"])
-                add(client, mapping)
-                after[key(mapping)] = client.get_mapping(mapping["external_port"], mapping["protocol"])
-            if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
-                module.fail_json(msg="the router accepted %s but holds %s; it does not support this mapping"
-                                     % (key(mapping), after[key(mapping)]), **result)
-    result["mappings"] = [after[key(m)] for m in declared if after.get(key(m))]
+    result = dict(removed=sorted(key(m) for m in to_delete),
+                  mappings=[after[key(m)] for m in declared if after.get(key(m))])
+    return mod.converge(lease_free(before), lease_free(after),
+                        lambda: write(mod, client, declared, to_add, to_delete), result)
 
 
-def _for_diff(mappings):
+def lease_free(mappings):
     # Remaining lease time ticks on its own; it is not a change.
     return {k: {f: v for f, v in m.items() if f != "lease_duration"} for k, m in sorted(mappings.items())}
 
 
 def main():
-    module = AnsibleModule(
+    module = RouterModule(
         argument_spec=dict(
             mappings=dict(type="list", elements="dict", required=True, options=dict(
                 external_port=dict(type="int", required=True),
@@ -332,13 +338,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    declared = validate(module)
-    result = dict(changed=False, removed=[], mappings=[])
-    try:
-        run(module, declared, result)
-    except UpnpError as exc:
-        module.fail_json(msg=str(exc), upnp_error=exc.code, action=exc.action, **result)
-    module.exit_json(**result)
+    module.partial.update(changed=False, removed=[], mappings=[])
+    module.run(run, validate=validate)
 
 
 if __name__ == "__main__":

@@ -79,3 +79,20 @@ def test_preload_is_accepted_exactly_when_the_list_would_accept_it(max_age, incl
     else:
         with pytest.raises(cfs.SettingError):
             cfs.normalise_hsts(hsts)
+
+
+# -- the settings API against the mock -----------------------------------------------------------
+
+def test_zone_settings_bulk_and_per_setting(cloudflare_lab, cf_client):
+    api = cfs.ZoneSettings(cf_client, cf_client.zone_id("example.test"))
+    assert api.all()["ssl"]["value"] == "full"
+    api.change({"ssl": "strict", "always_use_https": "on"})
+    assert [c["method"] for c in cloudflare_lab.calls("PATCH")] == ["/zones/:id/settings"]
+    cloudflare_lab.configure(bulk_settings=False)
+    cloudflare_lab.clear_log()
+    api.change({"ssl": "full", "tls_1_3": "on"})
+    assert sorted(c["method"] for c in cloudflare_lab.calls("PATCH") if c["status"] == 200) == [
+        "/zones/:id/settings/ssl", "/zones/:id/settings/tls_1_3"]
+    current = api.all()
+    assert (current["ssl"]["value"], current["always_use_https"]["value"], current["tls_1_3"]["value"]) == \
+        ("full", "on", "on")

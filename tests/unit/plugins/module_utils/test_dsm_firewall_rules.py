@@ -92,3 +92,19 @@ def test_a_rule_list_and_its_normalised_form_compare_equal(rules):
     once = [fw.normalise_rule(i, r) for i, r in enumerate(rules)]
     twice = [fw.normalise_rule(i, fw.rule_from_dsm(r)) for i, r in enumerate(once)]
     assert once == twice
+
+
+# -- the firewall API against the mock DSM --------------------------------------------------------
+
+def test_firewall_read_save_apply_disable(dsm_lab, dsm_client):
+    api = fw.DsmFirewall(dsm_client)
+    enabled, active, profile = api.read("default")
+    assert (enabled, active) == (False, "default") and profile["global"] == {"policy": "allow", "rules": []}
+    rules = [fw.normalise_rule(0, {"name": "lan", "ports": ["dsm"], "source": "127.0.0.0/8"})]
+    api.save(dict(profile, name="default", **{"global": {"policy": "deny", "rules": rules}}))
+    assert dsm_lab.state()["firewall"]["enable_firewall"] is False, "saving a profile does not apply it"
+    api.apply("default")
+    enabled, active, profile = api.read("default")
+    assert enabled is True and [fw.rule_from_dsm(r)["name"] for r in profile["global"]["rules"]] == ["lan"]
+    api.disable()
+    assert api.read("default")[0] is False

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cloudflare Origin CA (/certificates): list a zone's certificates, issue from a local CSR, revoke, and the
+public Origin CA root that completes the chain. The private key is made here and never leaves the controller."""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
+from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+except ImportError:  # pragma: no cover - reported through pem_checks.HAS_CRYPTOGRAPHY
+    pass
+
+ROOT_URLS = {"rsa": "https://developers.cloudflare.com/ssl/static/origin_ca_rsa_root.pem",
+             "ecdsa": "https://developers.cloudflare.com/ssl/static/origin_ca_ecc_root.pem"}
+REQUEST_TYPES = {"rsa": "origin-rsa", "ecdsa": "origin-ecc"}
+
+
+def same_key(cert, key):
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    return key is not None and cert.public_key().public_bytes(der, spki) == key.public_key().public_bytes(der, spki)
+
+
+def usable(entry, wanted, key, request_type, renew_before, now):
+    """The certificate of a listed entry when it can be kept: not revoked, same type, covers every wanted
+    hostname, not within renew_before of expiry, and issued for the local key."""
+    if entry.get("revoked_at") or entry.get("request_type", request_type) != request_type:
+        return None
+    if not set(wanted) <= set(entry.get("hostnames") or []):
+        return None
+    try:
+        cert = x509.load_pem_x509_certificate(entry["certificate"].encode())
+    except (KeyError, ValueError):
+        return None
+    if cert.not_valid_after_utc - now <= renew_before or not same_key(cert, key):
+        return None
+    return cert
+
+
+def new_key_and_csr(key_type, hostnames):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if key_type == "rsa" \
+        else ec.generate_private_key(ec.SECP256R1())
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, hostnames[0])]))
+           .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+           .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+class OriginCa:
+    def __init__(self, client, zone_id):
+        self.client = client
+        self.zone_id = zone_id
+
+    def certificates(self):
+        return self.client.paginate("/certificates", zone_id=self.zone_id)
+
+    def issue(self, hostnames, csr, request_type, requested_validity):
+        return self.client.request("POST", "/certificates", body=dict(
+            hostnames=hostnames, csr=csr, request_type=request_type, requested_validity=requested_validity))["result"]
+
+    def revoke(self, cert_id):
+        self.client.request("DELETE", "/certificates/%s" % cert_id)
+
+    def root_for(self, url, cert):
+        """The PEM of the root at `url` that issued `cert` (the file is public: no token is sent)."""
+        client = self.client
+        try:
+            response = client.http.get(url, timeout=client.timeout, verify=client.verify,
+                                       headers={"Authorization": None})
+        except Exception as exc:  # requests' errors; the root is public, so no secret is involved
+            raise CloudflareError("cannot fetch the Origin CA root from %s: %s" % (url, exc))
+        roots = pem_checks.load_certificates("origin CA root from %s" % url, response.content) \
+            if response.status_code == 200 else []
+        for root in roots:
+            try:
+                cert.verify_directly_issued_by(root)
+                return root.public_bytes(serialization.Encoding.PEM).decode()
+            except Exception:  # noqa: BLE001 - try the next certificate in the file
+                continue
+        raise CloudflareError("the certificate at %s (HTTP %s) did not issue the Origin CA certificate; set "
+                              "origin_ca_root_url to Cloudflare's Origin CA root" % (url, response.status_code))

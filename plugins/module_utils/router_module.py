@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Router modules' base: ApiModule with a UPnP IGD client. Standard library only, Python 3.8 (the module may run
+on the NAS itself, where only DSM's Python is available)."""
+
+from __future__ import annotations
+
+from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
+from ansible_collections.homelab.nas.plugins.module_utils import igd_client
+
+
+class RouterModule(ApiModule):
+    """Options `igd_url`, `discovery_timeout` and `timeout` come from the module's argument spec."""
+
+    error_class = igd_client.UpnpError
+
+    def make_client(self):
+        p = self.params
+        location = p["igd_url"] or igd_client.discover(timeout=p["discovery_timeout"])
+        self.partial["igd_url"] = location
+        client = igd_client.IgdClient(location, timeout=p["timeout"])
+        self.partial["service"] = client.service
+        return client
