@@ -159,6 +159,7 @@ output:
 import re
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import InputError
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_tasks import (
     DAYS, TaskStore, schedule_from_dsm, schedule_to_dsm)
 
@@ -225,6 +226,65 @@ def public(task):
     return out
 
 
+def wanted(p):
+    """The declared task in DSM's stored form, or None for state=absent; every mistake before a request."""
+    problem = check_params(p)
+    want = None
+    if problem is None and p["state"] == "present":
+        want = {"name": p["name"], "trigger": p["trigger"], "owner": p["owner"], "enabled": p["enabled"],
+                "script": p["script"]}
+        if p["trigger"] == "schedule":
+            schedule, problem = check_schedule(p["schedule"])
+            # Compared in DSM's stored form, read back through the same translation.
+            want["schedule"] = schedule_from_dsm(schedule_to_dsm(schedule)) if schedule else None
+    if problem:
+        raise InputError(problem)
+    return want
+
+
+def run(mod, want):
+    p = mod.params
+    store = TaskStore(mod.client, p["password"])
+    # Scheduled tasks are found by name and owner; event tasks by name alone (DSM's key).
+    key = (p["trigger"], p["name"], p["owner"] if p["trigger"] == "schedule" else None)
+    have = store.find(*key)
+    if have and have["trigger"] != p["trigger"]:
+        mod.fail("name: '%s' is a %s task on DSM, not a %s task; delete it or pick another name"
+                 % (p["name"], have["trigger"], p["trigger"]))
+    have_task = public(have)
+    want_task = None if want is None else dict(want, id=have["id"]) if have and have.get("id") is not None else dict(want)
+    before, after = dict(have_task or {}), dict(want_task or {})
+    if p["run"] and want is not None:
+        # Running the task is a change too: check mode reports it, and only apply() runs it.
+        before["run"], after["run"] = "not run", "run now"
+
+    def apply():
+        updates = {}
+        current = have
+        if want is None:
+            store.delete(have)
+            return updates
+        if have_task != want_task:
+            new_id = store.save(want, have)
+            current = store.find(*key)
+            if current is None:
+                mod.fail("DSM accepted the task '%s' but does not list it afterwards" % p["name"])
+            updates["task"] = public(current)
+            if new_id is not None:
+                updates["task"]["id"] = new_id
+        if "run" in after:
+            outcome = store.run(current, p["run_timeout"])
+            updates.update(exit_code=outcome["exit_code"], exit_type=outcome["exit_type"], output=outcome["output"])
+            if outcome["warning"]:
+                mod.warn(outcome["warning"])
+            if outcome["exit_code"] != 0 and p["fail_on_error"]:
+                mod.fail("task '%s' exited with %s (set fail_on_error: false to accept that)"
+                         % (p["name"], outcome["exit_code"]), **updates)
+        return updates
+
+    return mod.converge(before, after, apply, result={"task": want_task})
+
+
 def main():
     module = DsmModule(
         argument_spec=dict(
@@ -238,60 +298,7 @@ def main():
             run_timeout=dict(type="int", default=300)),
         supports_check_mode=True,
     )
-    p = module.params
-    problem = check_params(p)
-    want = None
-    if problem is None and p["state"] == "present":
-        want = {"name": p["name"], "trigger": p["trigger"], "owner": p["owner"], "enabled": p["enabled"],
-                "script": p["script"]}
-        if p["trigger"] == "schedule":
-            schedule, problem = check_schedule(p["schedule"])
-            # Compared in DSM's stored form, read back through the same translation.
-            want["schedule"] = schedule_from_dsm(schedule_to_dsm(schedule)) if schedule else None
-    if problem:
-        module.fail_json(msg=problem)
-
-    def body(mod):
-        store = TaskStore(mod.client, p["password"])
-        # Scheduled tasks are found by name and owner; event tasks by name alone (DSM's key).
-        have = store.find(p["trigger"], p["name"], p["owner"] if p["trigger"] == "schedule" else None)
-        if have and have["trigger"] != p["trigger"]:
-            mod.fail_json(msg="name: '%s' is a %s task on DSM, not a %s task; delete it or pick another name"
-                              % (p["name"], have["trigger"], p["trigger"]))
-        before, after = public(have), None
-        if want is not None:
-            after = dict(want, id=have["id"]) if have and have.get("id") is not None else dict(want)
-        changed = before != after
-        result = dict(changed=changed, task=after)
-        if mod._diff:
-            result["diff"] = dict(before=before or {}, after=after or {})
-        if mod.check_mode:
-            result["changed"] = changed or bool(p["run"] and want)
-            return result
-        if want is None:
-            if have:
-                store.delete(have)
-            return result
-        if changed:
-            new_id = store.save(want, have)
-            have = store.find(p["trigger"], p["name"], p["owner"] if p["trigger"] == "schedule" else None)
-            if have is None:
-                mod.fail_json(msg="DSM accepted the task '%s' but does not list it afterwards" % p["name"])
-            result["task"] = public(have)
-            if new_id is not None:
-                result["task"]["id"] = new_id
-        if p["run"]:
-            outcome = store.run(have, p["run_timeout"])
-            result.update(changed=True, exit_code=outcome["exit_code"], exit_type=outcome["exit_type"],
-                          output=outcome["output"])
-            if outcome["warning"]:
-                mod.warn(outcome["warning"])
-            if outcome["exit_code"] != 0 and p["fail_on_error"]:
-                mod.fail_json(msg="task '%s' exited with %s (set fail_on_error: false to accept that)"
-                                  % (p["name"], outcome["exit_code"]), **result)
-        return result
-
-    module.run(body)
+    module.run(run, validate=wanted)
 
 
 if __name__ == "__main__":
