@@ -41,6 +41,8 @@ sanity: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/sanity.sh
 
 lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --nocolor
 

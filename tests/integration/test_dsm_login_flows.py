@@ -21,11 +21,11 @@ from http.cookies import SimpleCookie
 import pyotp
 import pytest
 import requests
-from noise.connection import Keypair, NoiseConnection
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from noise.connection import Keypair, NoiseConnection
 
-from tests.lab.mock_dsm.seed import LAB_PASSWORD, OTP_SECRET
 from tests.lab.mock_dsm.noise_login import b64url_decode, b64url_encode
+from tests.lab.mock_dsm.seed import LAB_PASSWORD, OTP_SECRET
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_otp_login_sets_the_did_cookie_for_30_days(http):
     assert cookie.value == data["device_id"]
     assert cookie["path"] == "/" and cookie["httponly"]
     expires = email.utils.parsedate_to_datetime(cookie["expires"].replace("-", " "))
-    in_30_days = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    in_30_days = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
     assert abs((expires - in_30_days).total_seconds()) < 120
 
 

@@ -45,7 +45,7 @@ def free_port():
 
 def _write_tls(directory):
     """CA and 127.0.0.1/localhost leaf for pebble's listeners; returns (ca, cert, key) paths."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "homelab.nas lab pebble TLS CA")])
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
@@ -73,7 +73,7 @@ def _write_tls(directory):
     blobs = [ca.public_bytes(serialization.Encoding.PEM), leaf.public_bytes(serialization.Encoding.PEM),
              key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                serialization.NoEncryption())]
-    for path, blob in zip(paths, blobs):
+    for path, blob in zip(paths, blobs, strict=True):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(blob)
@@ -129,7 +129,7 @@ class AcmeLab:
             except OSError:
                 if time.monotonic() > deadline or any(p.poll() is not None for p in self._procs):
                     self.stop()
-                    raise RuntimeError("pebble or pebble-challtestsrv did not start; see %s" % self.directory)
+                    raise RuntimeError("pebble or pebble-challtestsrv did not start; see %s" % self.directory) from None
                 time.sleep(0.2)
 
     def issuing_roots(self):

@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def rsa_key(bits=2048):

@@ -46,7 +46,7 @@ class Result:
 
     @property
     def mappings(self):
-        """(protocol, external port, internal client, internal port, description, remote host, lease) in listed order."""
+        """(protocol, external port, internal client, internal port, description, remote host, lease), as listed."""
         return [(m[2], int(m[3]), m[4], int(m[5]), m[6], m[7], int(m[8]))
                 for m in (LISTING.match(line) for line in self.lines) if m]
 

@@ -1,7 +1,8 @@
 """HTTP plumbing shared by the lab's mocks: parsing, listeners, request log, faults, control API.
 
-A mock is a `MockApp` (common/app.py). This module serves it on HTTP and HTTPS (loopback only), records every API request, and offers `/_lab/*`
-endpoints that tests use to inject faults and read state. Control requests are not logged.
+A mock is a `MockApp` (common/app.py). This module serves it on HTTP and HTTPS (loopback only), records every
+API request, and offers `/_lab/*` endpoints that tests use to inject faults and read state. Control requests are
+not logged.
 """
 
 from __future__ import annotations

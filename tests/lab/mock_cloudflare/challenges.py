@@ -26,7 +26,7 @@ def _post(base_url, path, body):
             reply.read()
     except (urllib.error.URLError, OSError) as exc:
         # A lab fault, not Cloudflare behaviour: fail the API call loudly so the test shows it.
-        raise ApiError(502, 1000, "lab: cannot reach challtestsrv at %s: %s" % (base_url, exc))
+        raise ApiError(502, 1000, "lab: cannot reach challtestsrv at %s: %s" % (base_url, exc)) from exc
 
 
 def _txt_value(content):

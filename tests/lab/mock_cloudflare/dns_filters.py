@@ -74,9 +74,10 @@ def parse(query):
                 raise _bad("tag: unknown filter operator '%s'" % operator)
             tag_tests.append(_tag_test(operator, value))
         elif key == "type":
-            if value.upper() not in TYPES:
+            wanted = value.upper()
+            if wanted not in TYPES:
                 raise _bad("type: '%s' is not a DNS record type" % value)
-            tests.append(lambda r, t=value.upper(): r["type"] == t)
+            tests.append(lambda r, t=wanted: r["type"] == t)
         elif key == "proxied":
             if value not in ("true", "false"):
                 raise _bad("proxied: must be true or false")

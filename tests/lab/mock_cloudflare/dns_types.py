@@ -63,7 +63,7 @@ def number(kind, field, value, maximum):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise invalid("%s record: data.%s must be a number" % (kind, field))
+        raise invalid("%s record: data.%s must be a number" % (kind, field)) from None
     if number != int(number) or not 0 <= number <= maximum:
         raise invalid("%s record: data.%s must be an integer from 0 to %d" % (kind, field, maximum))
     return int(number)
@@ -85,7 +85,7 @@ def check_content(kind, content, priority):
         except ValueError:
             # 9005 / 9006 as Cloudflare answers them today (timothymiller/cloudflare-ddns#230, wherelse#15).
             raise ApiError(400, 9005 if kind == "A" else 9006, "Content for %s record must be a valid IPv%s address."
-                           % (kind, 4 if kind == "A" else 6))
+                           % (kind, 4 if kind == "A" else 6)) from None
         return content
     if kind in ("CNAME", "MX", "NS", "PTR"):
         content = _hostname(kind, "content", content)

@@ -103,14 +103,14 @@ class OriginCa:
         try:
             csr = x509.load_pem_x509_csr(csr_pem.encode())
         except ValueError:
-            raise ApiError(400, 1105, "Failed to decode CSR")
+            raise ApiError(400, 1105, "Failed to decode CSR") from None
         if not csr.is_signature_valid:
             raise ApiError(400, 1105, "CSR signature is invalid")
         key = csr.public_key()
         if (request_type == "origin-rsa") != isinstance(key, rsa.RSAPublicKey) or \
                 (request_type == "origin-ecc") != isinstance(key, ec.EllipticCurvePublicKey):
             raise ApiError(400, 1106, "The CSR key type does not match request_type %s" % request_type)
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         serial = x509.random_serial_number()
         cert = (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CloudFlare, Inc."),

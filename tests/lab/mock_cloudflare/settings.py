@@ -21,7 +21,7 @@ ZONE = r"/zones/(?P<zone>[0-9a-f]{32})"
 
 
 def now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def routes(app):

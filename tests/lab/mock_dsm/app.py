@@ -11,8 +11,19 @@ import json
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, password_confirm, reverse_proxy, security,
-                                seed, system, tasks, utilization)
+from tests.lab.mock_dsm import (
+    auth,
+    certificates,
+    firewall,
+    login_ui,
+    password_confirm,
+    reverse_proxy,
+    security,
+    seed,
+    system,
+    tasks,
+    utilization,
+)
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 from tests.lab.mock_dsm.params import invalid, json_value, required
@@ -112,7 +123,7 @@ class MockDsm(MockApp):
         try:
             request.version = int(raw_version)
         except ValueError:
-            raise ApiError(104)
+            raise ApiError(104) from None
         if not api.min_version <= request.version <= api.max_version:
             raise ApiError(104)
         if method not in api.methods:

@@ -137,13 +137,13 @@ class Certificates:
         try:
             cert = x509.load_pem_x509_certificate(cert_pem)
         except ValueError:
-            raise ApiError(5510)
+            raise ApiError(5510) from None
         if isinstance(cert.public_key(), dsa.DSAPublicKey):
             raise ApiError(5518)
         try:
             key = serialization.load_pem_private_key(key_pem, password=None)
         except (ValueError, TypeError):
-            raise ApiError(5511)
+            raise ApiError(5511) from None
         spki = serialization.PublicFormat.SubjectPublicKeyInfo
         der = serialization.Encoding.DER
         if key.public_key().public_bytes(der, spki) != cert.public_key().public_bytes(der, spki):
@@ -154,11 +154,11 @@ class Certificates:
             try:
                 chain = x509.load_pem_x509_certificates(chain_pem)
             except ValueError:
-                raise ApiError(5512)
+                raise ApiError(5512) from None
             try:
                 cert.verify_directly_issued_by(chain[0])
             except (ValueError, TypeError, InvalidSignature):
-                raise ApiError(5517)
+                raise ApiError(5517) from None
 
     def _make_default(self, cert_id):
         for other in self.data["certificates"].values():

@@ -150,7 +150,7 @@ def _check_rule(rule):
             first, last = rule["source_ip"].split("-")
             ipaddress.ip_address(first), ipaddress.ip_address(last)
     except (KeyError, ValueError):
-        raise invalid("profile")
+        raise invalid("profile") from None
 
 
 def _check_fwdb(profile):

@@ -43,7 +43,7 @@ def _network(value, name="ip"):
     try:
         return str(ipaddress.ip_network(value, strict=False))
     except (TypeError, ValueError):
-        raise invalid(name)
+        raise invalid(name) from None
 
 
 def _listed(network):

@@ -59,7 +59,7 @@ def _synology_name(common_name):
 def self_signed_default():
     """DSM's factory certificate: CN 'synology', issued by DSM's own self-signed "Synology Inc. CA"
     (as CRT.list replies quoted by public clients show it). -> (cert PEM, key PEM, CA PEM)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _synology_name("Synology Inc. CA")
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())

@@ -36,7 +36,7 @@ def _expiry_date(value):
     try:
         return datetime.date(*(int(g) for g in match.groups()))
     except ValueError:
-        raise ApiError(3103)
+        raise ApiError(3103) from None
 
 
 class System:

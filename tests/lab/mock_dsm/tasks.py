@@ -58,7 +58,7 @@ def _int(value, name):
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ApiError(INVALID, {"name": name, "reason": "type"})
+        raise ApiError(INVALID, {"name": name, "reason": "type"}) from None
 
 
 def _schedule(raw):

@@ -169,7 +169,7 @@ class PortMappings:
         try:
             ipaddress.IPv4Address(internal_client)
         except ValueError:
-            raise Fault(402)  # miniupnpd tries a DNS lookup first; the lab resolves nothing
+            raise Fault(402) from None  # miniupnpd tries a DNS lookup first; the lab resolves nothing
         if self.igd.config["secure_mode"] and internal_client != client:
             raise Fault(secure_fault)
         return internal_client
@@ -180,7 +180,7 @@ class PortMappings:
         except Fault:
             if self.strict:
                 raise
-            raise Fault(606)  # miniupnpd: internal port 0 fails its permission rules
+            raise Fault(606) from None  # miniupnpd: internal port 0 fails its permission rules
 
     def _lease(self, args, cap=True):
         text = (args.get("NewLeaseDuration") or "0").strip()

@@ -160,14 +160,15 @@ def _import(dsm, cert, key, chain=b""):
 
 
 def test_import_error_codes_follow_dsms_table(dsm, tmp_path):
+    import datetime
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, rsa
-    import datetime
 
     def pair(key):
         name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "t.example.test")])
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                 .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
                 .sign(key, hashes.SHA256()))

@@ -100,6 +100,7 @@ def test_bad_schedule_is_refused(dsm):
 
 def test_weekly_schedule_fires_on_its_days_only():
     import datetime
+
     from tests.lab.mock_dsm import task_runner
     weekly = {"date_type": 0, "repeat_date": 1002, "week_day": "1,4", "hour": 6, "minute": 30, "repeat_min": 0,
               "repeat_hour": 0, "last_work_hour": 6}

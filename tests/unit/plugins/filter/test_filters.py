@@ -6,7 +6,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.nas.plugins.filter import (
-    firewall_rules, port_forwards, proxied_ports, reverse_proxy_rules, unproxied_services)
+    firewall_rules,
+    port_forwards,
+    proxied_ports,
+    reverse_proxy_rules,
+    unproxied_services,
+)
 
 SERVICES = [
     {"name": "photos", "hostname": "photos.example.test", "backend_port": 8080},

@@ -132,7 +132,7 @@ def test_wrong_and_replayed_otp_codes_fail(dsm_lab, tmp_path):
 
 
 def test_session_cache_reuses_one_login_and_is_private(dsm_lab, tmp_path):
-    for task in range(3):  # three tasks of one play
+    for _task in range(3):  # three tasks of one play
         client = make_client(dsm_lab, tmp_path)
         client.read("SYNO.Core.Certificate.CRT", "list", 1)
         client.close()

@@ -7,8 +7,7 @@ import ipaddress
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw, dsm_validate as v
 
 
 def test_ports_are_canonical_and_services_expand():

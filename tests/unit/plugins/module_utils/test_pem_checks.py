@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 from tests.lab import pki
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 @pytest.fixture(scope="module")

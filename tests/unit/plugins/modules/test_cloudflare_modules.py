@@ -9,7 +9,11 @@ import pytest
 from cryptography import x509
 
 from ansible_collections.homelab.nas.plugins.modules import (
-    cloudflare_dns_record, cloudflare_ips_info, cloudflare_origin_certificate, cloudflare_zone_settings)
+    cloudflare_dns_record,
+    cloudflare_ips_info,
+    cloudflare_origin_certificate,
+    cloudflare_zone_settings,
+)
 from tests.lab.mock_cloudflare.seed import ZONE_ID
 from tests.unit.plugins.modules.runner import run_module
 

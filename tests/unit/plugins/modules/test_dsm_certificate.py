@@ -137,7 +137,7 @@ def test_mismatched_key_is_refused_before_contacting_dsm(run, dsm_lab, certs):
 
 def test_expired_certificate_is_refused(run, dsm_lab, tmp_path):
     test_pki = pki.TestPki()
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
     cert, key = test_pki.leaf("old.test", not_before=start, days=90)
     before = config_of(dsm_lab)
     result = run(description="old", certificate=pki.pem(cert).decode(), private_key=pki.pem(key).decode())

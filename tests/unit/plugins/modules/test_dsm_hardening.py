@@ -94,8 +94,9 @@ def test_refuses_to_disable_its_own_account(run, dsm_lab):
 
 
 def test_an_account_past_its_expiry_date_counts_as_disabled(run, dsm_lab):
-    from ansible_collections.homelab.nas.plugins.modules.dsm_user import is_enabled
     import datetime
+
+    from ansible_collections.homelab.nas.plugins.modules.dsm_user import is_enabled
     today = datetime.date(2026, 12, 1)
     assert is_enabled("2026/12/1", today) and not is_enabled("2026/11/30", today)
     assert is_enabled("normal", today) and not is_enabled("now", today)
