@@ -23,21 +23,41 @@ def site(dsm_lab, router_lab, cloudflare_lab, tmp_path):
         json.dump({"dsm": dsm_lab.info, "router": router_lab.info, "cloudflare": cloudflare_lab.info}, out)
 
     def _run(*extra_args, playbook="playbooks/site.yml", **overrides):
-        variables = {"lab_dir": str(tmp_path), "hardening_lan_networks": ["127.0.0.0/8"],
-                     "hardening_lan_ports": [str(dsm_lab.https_port)]}
+        variables = {
+            "lab_dir": str(tmp_path),
+            "hardening_lan_networks": ["127.0.0.0/8"],
+            "hardening_lan_ports": [str(dsm_lab.https_port)],
+        }
         variables.update(overrides)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-        return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
-                               "playbooks/inventory/lab", playbook, "-e", json.dumps(variables),
-                               *extra_args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
-                              check=False)
+        return subprocess.run(
+            [
+                os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                "-i",
+                "playbooks/inventory/lab",
+                playbook,
+                "-e",
+                json.dumps(variables),
+                *extra_args,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+
     return _run
 
 
 def untouched(dsm_lab, router_lab, cloudflare_lab):
-    return (len(dsm_lab.state()["reverse_proxy"]) == 2 and router_lab.state()["mappings"] == []
-            and cloudflare_lab.state()["dns_records"] == {}
-            and cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "full")
+    return (
+        len(dsm_lab.state()["reverse_proxy"]) == 2
+        and router_lab.state()["mappings"] == []
+        and cloudflare_lab.state()["dns_records"] == {}
+        and cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "full"
+    )
 
 
 def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
@@ -62,12 +82,21 @@ def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router
     assert "changed: [lab-nas]" not in second.split("TASK [Log out of DSM]")[0]
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"nas_services": [{"name": "x", "hostname": "x.example.test"}]}, "backend_port"),
-    ({"hardening_two_factor": "everyone"}, "hardening_two_factor"),
-    ({"nas_services": [{"name": "ssh", "hostname": "ssh.example.test", "backend_port": 22, "external_port": 22}]},
-     "Cloudflare's proxy does not pass"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"nas_services": [{"name": "x", "hostname": "x.example.test"}]}, "backend_port"),
+        ({"hardening_two_factor": "everyone"}, "hardening_two_factor"),
+        (
+            {
+                "nas_services": [
+                    {"name": "ssh", "hostname": "ssh.example.test", "backend_port": 22, "external_port": 22}
+                ]
+            },
+            "Cloudflare's proxy does not pass",
+        ),
+    ],
+)
 def test_bad_variables_fail_at_the_start(site, dsm_lab, router_lab, cloudflare_lab, overrides, message):
     run = site(**overrides)
     assert run.returncode != 0 and message in run.stdout, run.stdout[-3000:]
@@ -87,5 +116,6 @@ def test_check_mode_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
     assert "changed=" in run.stdout and " changed=0 " not in run.stdout
     after = (dsm_lab.state(), router_lab.state(), cloudflare_lab.state())
     assert before[1] == after[1] and before[2] == after[2]
-    assert {k: v for k, v in before[0].items() if k != "active_sessions"} == \
-        {k: v for k, v in after[0].items() if k != "active_sessions"}
+    assert {k: v for k, v in before[0].items() if k != "active_sessions"} == {
+        k: v for k, v in after[0].items() if k != "active_sessions"
+    }

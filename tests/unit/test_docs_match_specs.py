@@ -22,8 +22,11 @@ from ansible.module_utils import basic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
-MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules"))
-                 if name.endswith(".py") and not name.startswith("_"))
+MODULES = sorted(
+    name[:-3]
+    for name in os.listdir(os.path.join(ROOT, "plugins", "modules"))
+    if name.endswith(".py") and not name.startswith("_")
+)
 
 SECRET_WORDS = ("password", "token", "secret", "key", "otp")
 # Options whose names look secret but whose values are not, each with the reason. Booleans and options with
@@ -41,9 +44,19 @@ class _SpecCaught(Exception):
 @pytest.fixture(scope="module")
 def docs():
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "--json",
-                          *("homelab.nas.%s" % name for name in MODULES)],
-                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
+    run = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible-doc"),
+            "--json",
+            *("homelab.nas.%s" % name for name in MODULES),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     return {name.split(".")[-1]: entry["doc"] for name, entry in json.loads(run.stdout).items()}
 
@@ -90,8 +103,10 @@ def compare_options(documented, spec, prefix=""):
         doc_attrs, spec_attrs = _attrs(documented[name]), _attrs(spec[name])
         for attr in doc_attrs:
             if doc_attrs[attr] != spec_attrs[attr]:
-                problems.append("%s%s: %s is %r in the docs, %r in the spec"
-                                % (prefix, name, attr, doc_attrs[attr], spec_attrs[attr]))
+                problems.append(
+                    "%s%s: %s is %r in the docs, %r in the spec"
+                    % (prefix, name, attr, doc_attrs[attr], spec_attrs[attr])
+                )
         sub_doc, sub_spec = documented[name].get("suboptions") or {}, spec[name].get("options") or {}
         if sub_doc or sub_spec:
             problems += compare_options(sub_doc, sub_spec, "%s%s." % (prefix, name))
@@ -151,12 +166,20 @@ def test_check_mode_support_is_as_documented(name, docs, monkeypatch):
 
 # The comparisons themselves, on made-up specs: each kind of drift is caught.
 
+
 def test_compare_catches_each_kind_of_drift():
-    documented = {"a": {"type": "int", "default": 1}, "b": {"choices": ["x", "y"]}, "gone": {},
-                  "items": {"type": "list", "elements": "dict", "suboptions": {"port": {"type": "int",
-                                                                                        "required": True}}}}
-    spec = {"a": {"type": "int", "default": 2}, "b": {"choices": ["y", "x"]}, "new": {},
-            "items": {"type": "list", "elements": "dict", "options": {"port": {"type": "str"}}}}
+    documented = {
+        "a": {"type": "int", "default": 1},
+        "b": {"choices": ["x", "y"]},
+        "gone": {},
+        "items": {"type": "list", "elements": "dict", "suboptions": {"port": {"type": "int", "required": True}}},
+    }
+    spec = {
+        "a": {"type": "int", "default": 2},
+        "b": {"choices": ["y", "x"]},
+        "new": {},
+        "items": {"type": "list", "elements": "dict", "options": {"port": {"type": "str"}}},
+    }
     assert compare_options(documented, spec) == [
         "gone: documented, not in the argument spec",
         "new: in the argument spec, not documented",
@@ -167,10 +190,17 @@ def test_compare_catches_each_kind_of_drift():
 
 
 def test_secret_and_env_checks_catch_drift():
-    spec = {"api_token": {}, "use_key": {"type": "bool"}, "nested": {"options": {"otp": {"no_log": False}}},
-            "host": {"fallback": (basic.env_fallback, ["X_HOST"])}}
-    assert unlogged_secrets("m", spec) == ["api_token: looks like a secret but is not no_log",
-                                           "nested.otp: looks like a secret but is not no_log"]
+    spec = {
+        "api_token": {},
+        "use_key": {"type": "bool"},
+        "nested": {"options": {"otp": {"no_log": False}}},
+        "host": {"fallback": (basic.env_fallback, ["X_HOST"])},
+    }
+    assert unlogged_secrets("m", spec) == [
+        "api_token: looks like a secret but is not no_log",
+        "nested.otp: looks like a secret but is not no_log",
+    ]
     documented = {"host": {"description": ["If not set, the value of the E(Y_HOST) environment variable is used."]}}
-    assert env_mismatches(documented, spec) == ["host: environment fallback ['X_HOST'] in the spec, "
-                                                "['Y_HOST'] in the docs"]
+    assert env_mismatches(documented, spec) == [
+        "host: environment fallback ['X_HOST'] in the spec, ['Y_HOST'] in the docs"
+    ]

@@ -40,24 +40,44 @@ def test_spec_defaults_are_the_role_defaults(role):
     options = _spec(role)["argument_specs"]["main"]["options"]
     with open(os.path.join(ROOT, "roles", role, "defaults", "main.yml"), encoding="utf-8") as handle:
         defaults = yaml.safe_load(handle) or {}
-    differ = {name: (spec["default"], defaults[name]) for name, spec in options.items()
-              if "default" in spec and name in defaults and spec["default"] != defaults[name]}
+    differ = {
+        name: (spec["default"], defaults[name])
+        for name, spec in options.items()
+        if "default" in spec and name in defaults and spec["default"] != defaults[name]
+    }
     assert not differ
     # And every default the role sets is a documented variable.
     assert not set(defaults) - set(options)
 
 
-SPEC = {"argument_specs": {"main": {
-    "short_description": "Do a thing",
-    "description": ["Needs C(module_defaults) for M(homelab.nas.dsm_info).", "See L(the docs,https://example.test)."],
-    "options": {
-        "items": {"description": "What to make.", "type": "list", "elements": "dict", "required": True,
-                  "options": {"mode": {"description": "V(a) or V(b).", "type": "str", "choices": ["a", "b"],
-                                       "default": "a"}}},
-        "settings": {"description": ["Two", "lines | one cell."], "type": "dict",
-                     "default": {"on": True, "level": "1.2"}},
-        "path": {"description": "Templated in the defaults.", "type": "path"},
-    }}}}
+SPEC = {
+    "argument_specs": {
+        "main": {
+            "short_description": "Do a thing",
+            "description": [
+                "Needs C(module_defaults) for M(homelab.nas.dsm_info).",
+                "See L(the docs,https://example.test).",
+            ],
+            "options": {
+                "items": {
+                    "description": "What to make.",
+                    "type": "list",
+                    "elements": "dict",
+                    "required": True,
+                    "options": {
+                        "mode": {"description": "V(a) or V(b).", "type": "str", "choices": ["a", "b"], "default": "a"}
+                    },
+                },
+                "settings": {
+                    "description": ["Two", "lines | one cell."],
+                    "type": "dict",
+                    "default": {"on": True, "level": "1.2"},
+                },
+                "path": {"description": "Templated in the defaults.", "type": "path"},
+            },
+        }
+    }
+}
 
 
 def test_render_lists_suboptions_defaults_and_markup():
@@ -75,9 +95,15 @@ def test_render_lists_suboptions_defaults_and_markup():
 
 def _ansible_doc(role):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", "role", "--json",
-                           "homelab.nas.%s" % role], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", "role", "--json", "homelab.nas.%s" % role],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)

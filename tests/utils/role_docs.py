@@ -119,14 +119,16 @@ def _load(path):
 
 def roles(root=ROOT):
     base = os.path.join(root, "roles")
-    return sorted(name for name in os.listdir(base) if os.path.exists(os.path.join(base, name, "meta",
-                                                                                     "argument_specs.yml")))
+    return sorted(
+        name for name in os.listdir(base) if os.path.exists(os.path.join(base, name, "meta", "argument_specs.yml"))
+    )
 
 
 def render_role(role, root=ROOT):
     base = os.path.join(root, "roles", role)
-    return render(role, _load(os.path.join(base, "meta", "argument_specs.yml")),
-                  _load(os.path.join(base, "defaults", "main.yml")))
+    return render(
+        role, _load(os.path.join(base, "meta", "argument_specs.yml")), _load(os.path.join(base, "defaults", "main.yml"))
+    )
 
 
 def main(argv=None):

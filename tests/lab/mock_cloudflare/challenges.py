@@ -19,8 +19,12 @@ PREFIX = "_acme-challenge."
 
 
 def _post(base_url, path, body):
-    request = urllib.request.Request(base_url.rstrip("/") + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as reply:
             reply.read()

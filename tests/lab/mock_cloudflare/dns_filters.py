@@ -30,8 +30,12 @@ def _bad(message):
 
 def _text_test(operator, wanted):
     wanted = wanted.lower()
-    return {"exact": lambda v: v == wanted, "contains": lambda v: wanted in v,
-            "startswith": lambda v: v.startswith(wanted), "endswith": lambda v: v.endswith(wanted)}[operator]
+    return {
+        "exact": lambda v: v == wanted,
+        "contains": lambda v: wanted in v,
+        "startswith": lambda v: v.startswith(wanted),
+        "endswith": lambda v: v.endswith(wanted),
+    }[operator]
 
 
 def _tag_test(operator, wanted):
@@ -107,8 +111,10 @@ def apply(records, query):
     chosen = [r for r in records if selected(r)]
     chosen.sort(key=lambda r: (r["name"], r["type"], r["id"]))
     if picked["order"]:
-        chosen.sort(key=lambda r: (str(r.get(picked["order"])).lower() if picked["order"] != "ttl"
-                                   else r.get("ttl", 1)), reverse=picked["direction"] == "desc")
+        chosen.sort(
+            key=lambda r: str(r.get(picked["order"])).lower() if picked["order"] != "ttl" else r.get("ttl", 1),
+            reverse=picked["direction"] == "desc",
+        )
     elif picked["direction"] == "desc":
         chosen.reverse()
     return chosen

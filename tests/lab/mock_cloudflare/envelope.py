@@ -27,10 +27,15 @@ def page(request, items, default, maximum):
     except ValueError:
         raise ApiError(400, 1001, "page and per_page must be numbers") from None
     start = (number - 1) * per_page
-    chunk = [dict(i) for i in items[start:start + per_page]]
+    chunk = [dict(i) for i in items[start : start + per_page]]
     total_pages = max(1, -(-len(items) // per_page))
-    info = {"page": number, "per_page": per_page, "count": len(chunk), "total_count": len(items),
-            "total_pages": total_pages}
+    info = {
+        "page": number,
+        "per_page": per_page,
+        "count": len(chunk),
+        "total_count": len(items),
+        "total_pages": total_pages,
+    }
     return chunk, info
 
 
@@ -47,7 +52,8 @@ def error(exc, headers=None):
     entry = {"code": exc.code, "message": exc.message}
     if exc.chain:
         entry["error_chain"] = exc.chain
-    response = Response(exc.status, compact_json({"success": False, "errors": [entry], "messages": [],
-                                                  "result": None}), headers=headers)
+    response = Response(
+        exc.status, compact_json({"success": False, "errors": [entry], "messages": [], "result": None}), headers=headers
+    )
     response.outcome = exc.code
     return response

@@ -29,7 +29,7 @@ class Sessions:
     def __init__(self, state):
         self.state = state
         self._lock = threading.Lock()
-        self._sessions = {}   # sid -> {"account", "synotoken", "noise" (the Noise handshake, or None)}
+        self._sessions = {}  # sid -> {"account", "synotoken", "noise" (the Noise handshake, or None)}
         self._used_codes = {}  # account -> last OTP accepted (DSM refuses a replayed code)
         self.noise = NoiseLogin()  # DSM 7's login-page handshake (UIConfig's _SSID, ik_message, X-SYNO-HASH)
 
