@@ -58,6 +58,7 @@ CASES = {
     "dsm_reverse_proxy": ("dsm", _dsm, lambda t, lab: dict(rules=[], exclusive=True)),
     "dsm_security": ("dsm", _dsm, lambda t, lab: dict(two_factor_enforcement="administrators")),
     "dsm_session": ("dsm", _dsm, lambda t, lab: {}),
+    "dsm_task": ("dsm", _dsm, lambda t, lab: _task(t, lab)),
     "dsm_update_policy": ("dsm", _dsm, lambda t, lab: dict(mode="security_only")),
     "dsm_user": ("dsm", _dsm, lambda t, lab: dict(name=["guest"], enabled=False)),
     "router_port_forward": (
@@ -71,6 +72,11 @@ CASES = {
 def _certificate(tmp_path):
     files = pki.write(str(tmp_path / "pki"))
     return dict(certificate=files["leaf.pem"], private_key=files["leaf.key"], chain=files["chain.pem"])
+
+
+def _task(tmp_path, lab):
+    lab.configure(task_root=str(tmp_path / "root"))  # where the mock runs the task's script
+    return dict(name="return-docs", trigger="boot", script="echo hi")
 
 
 @pytest.fixture(scope="module")
