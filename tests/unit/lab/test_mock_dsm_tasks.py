@@ -127,7 +127,7 @@ def test_scheduled_task_runs_on_tick_and_over_the_api(dsm, dsm_lab, tmp_path):
     dsm_lab.configure(tick="2026-12-01 03:05")
     assert (tmp_path / "ticks.txt").read_text() == "tick\n"
     dsm.call("SYNO.Core.TaskScheduler", "run", 2, tasks=json.dumps([{"id": task_id, "real_owner": "root"}]))
-    for _ in range(50):
+    for _attempt in range(50):
         history = dsm.call("SYNO.Core.TaskScheduler", "get_history_status_list", 1, id=task_id)["data"]
         if len(history) == 2:
             break

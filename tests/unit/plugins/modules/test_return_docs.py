@@ -30,6 +30,11 @@ def _cloudflare(lab, tmp_path, **args):
     return lab.module_args(**args)
 
 
+def _task(tmp_path, lab):
+    lab.configure(task_root=str(tmp_path / "root"))  # where the mock runs the task's script
+    return dict(name="return-docs", trigger="boot", script="echo hi")
+
+
 # Per module: which lab it talks to and the smallest arguments of a successful run that changes something.
 CASES = {
     "cloudflare_dns_record": ("cloudflare", _cloudflare, lambda t, lab: dict(name="nas", content="100.128.77.2")),
@@ -58,7 +63,7 @@ CASES = {
     "dsm_reverse_proxy": ("dsm", _dsm, lambda t, lab: dict(rules=[], exclusive=True)),
     "dsm_security": ("dsm", _dsm, lambda t, lab: dict(two_factor_enforcement="administrators")),
     "dsm_session": ("dsm", _dsm, lambda t, lab: {}),
-    "dsm_task": ("dsm", _dsm, lambda t, lab: _task(t, lab)),
+    "dsm_task": ("dsm", _dsm, _task),
     "dsm_update_policy": ("dsm", _dsm, lambda t, lab: dict(mode="security_only")),
     "dsm_user": ("dsm", _dsm, lambda t, lab: dict(name=["guest"], enabled=False)),
     "router_port_forward": (
@@ -72,11 +77,6 @@ CASES = {
 def _certificate(tmp_path):
     files = pki.write(str(tmp_path / "pki"))
     return dict(certificate=files["leaf.pem"], private_key=files["leaf.key"], chain=files["chain.pem"])
-
-
-def _task(tmp_path, lab):
-    lab.configure(task_root=str(tmp_path / "root"))  # where the mock runs the task's script
-    return dict(name="return-docs", trigger="boot", script="echo hi")
 
 
 @pytest.fixture(scope="module")
