@@ -8,7 +8,7 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint collection clean
+.PHONY: demo test system-deps unit molecule sanity lint collection clean role-docs
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,14 @@ sanity: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/sanity.sh
 
 lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --nocolor
+
+# roles/*/README.md from each role's meta/argument_specs.yml (tests/unit/test_role_docs.py checks they agree).
+role-docs: $(VENV)/.installed
+	$(BIN)/python -m tests.utils.role_docs
 
 clean:
 	rm -rf $(BUILD) tests/output collections

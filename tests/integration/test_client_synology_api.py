@@ -35,8 +35,16 @@ def connect(dsm_lab):
     clients = []
 
     def make(cls, account="ansible", **kwargs):
-        client = cls(dsm_lab.host, str(dsm_lab.https_port), account, LAB_PASSWORD, secure=True,
-                     cert_verify=dsm_lab.ca_path, debug=False, **kwargs)
+        client = cls(
+            dsm_lab.host,
+            str(dsm_lab.https_port),
+            account,
+            LAB_PASSWORD,
+            secure=True,
+            cert_verify=dsm_lab.ca_path,
+            debug=False,
+            **kwargs,
+        )
         clients.append(client)
         return client
 
@@ -73,16 +81,24 @@ def test_dsm7_logout_answers_but_names_no_session(dsm_lab, connect):
 def test_dsm7_wrong_password_is_a_login_error(dsm_lab):
     base_api.BaseApi.shared_session = None
     with pytest.raises(LoginError) as caught:
-        core_certificate.Certificate(dsm_lab.host, str(dsm_lab.https_port), "ansible", "wrong", secure=True,
-                                     cert_verify=dsm_lab.ca_path, debug=False)
+        core_certificate.Certificate(
+            dsm_lab.host,
+            str(dsm_lab.https_port),
+            "ansible",
+            "wrong",
+            secure=True,
+            cert_verify=dsm_lab.ca_path,
+            debug=False,
+        )
     assert caught.value.error_code == 400
     assert base_api.BaseApi.shared_session is None
 
 
 def test_dsm7_certificate_import_and_binding(dsm_lab, connect, certs):
     client = connect(core_certificate.Certificate)
-    status, reply = client.upload_cert(certs["leaf.key"], certs["leaf.pem"], certs["chain.pem"],
-                                       set_as_default=False, desc="from-synology-api-7")
+    status, reply = client.upload_cert(
+        certs["leaf.key"], certs["leaf.pem"], certs["chain.pem"], set_as_default=False, desc="from-synology-api-7"
+    )
     assert status == 200 and reply["success"] is True
     new_id = reply["data"]["id"]
     assert dsm_lab.state()["certificates"][new_id]["desc"] == "from-synology-api-7"
@@ -102,8 +118,12 @@ def test_dsm7_certificate_import_and_binding(dsm_lab, connect, certs):
 
 def test_dsm7_compound_request_is_signed_once(dsm_lab, connect):
     client = connect(core_certificate.Certificate)
-    reply = client.batch_request([{"api": "SYNO.Core.Certificate.CRT", "method": "list", "version": 1},
-                                  {"api": "SYNO.Core.AppPortal.ReverseProxy", "method": "list", "version": 1}])
+    reply = client.batch_request(
+        [
+            {"api": "SYNO.Core.Certificate.CRT", "method": "list", "version": 1},
+            {"api": "SYNO.Core.AppPortal.ReverseProxy", "method": "list", "version": 1},
+        ]
+    )
     assert reply["success"] is True and reply["data"]["has_fail"] is False
     called = [r["api"] for r in reply["data"]["result"]]
     assert called == ["SYNO.Core.Certificate.CRT", "SYNO.Core.AppPortal.ReverseProxy"]
@@ -113,15 +133,20 @@ def test_dsm7_compound_request_is_signed_once(dsm_lab, connect):
 def test_dsm7_reverse_proxy_create_update_delete(dsm_lab, connect):
     client = connect(core_service_apps.CoreServiceApps)
     before = {e["UUID"] for e in client.app_portal_reverse_proxy_list()["data"]["entries"]}
-    entry = {"description": "wiki", "proxy_connect_timeout": 60, "proxy_read_timeout": 60,
-             "proxy_send_timeout": 60, "proxy_http_version": 1, "proxy_intercept_errors": False,
-             "customize_headers": [],
-             "frontend": {"fqdn": "wiki.example.test", "port": 443, "protocol": 1, "acl": None,
-                          "https": {"hsts": True}},
-             "backend": {"fqdn": "localhost", "port": 8090, "protocol": 0}}
+    entry = {
+        "description": "wiki",
+        "proxy_connect_timeout": 60,
+        "proxy_read_timeout": 60,
+        "proxy_send_timeout": 60,
+        "proxy_http_version": 1,
+        "proxy_intercept_errors": False,
+        "customize_headers": [],
+        "frontend": {"fqdn": "wiki.example.test", "port": 443, "protocol": 1, "acl": None, "https": {"hsts": True}},
+        "backend": {"fqdn": "localhost", "port": 8090, "protocol": 0},
+    }
     assert client.app_portal_reverse_proxy_create(entry)["success"] is True
     stored = {u: e for u, e in dsm_lab.state()["reverse_proxy"].items() if u not in before}
-    (new_uuid, created), = stored.items()
+    ((new_uuid, created),) = stored.items()
     assert created["frontend"]["fqdn"] == "wiki.example.test" and created["backend"]["port"] == 8090
 
     changed = dict(created, backend={"fqdn": "localhost", "port": 8091, "protocol": 0})
@@ -155,6 +180,7 @@ def test_dsm7_users_list_and_get(dsm_lab, connect):
 
 def test_dsm7_non_admin_is_refused_admin_apis(dsm_lab, connect):
     from synology_api.exceptions import CoreError
+
     client = connect(core_user.User, account="alice")
     with pytest.raises(CoreError) as caught:
         client.user_list()
@@ -164,9 +190,17 @@ def test_dsm7_non_admin_is_refused_admin_apis(dsm_lab, connect):
 def test_every_api_these_clients_look_up_is_listed(dsm_lab, connect):
     client = connect(core_security.CoreSecurity)
     listed = client.gen_list
-    for name in ("SYNO.API.Auth", "SYNO.API.Auth.UIConfig", "SYNO.Core.Certificate", "SYNO.Core.Certificate.CRT",
-                 "SYNO.Core.Certificate.Service", "SYNO.Core.AppPortal.ReverseProxy", "SYNO.Core.Security.DSM.Proxy",
-                 "SYNO.Core.User", "SYNO.Entry.Request"):
+    for name in (
+        "SYNO.API.Auth",
+        "SYNO.API.Auth.UIConfig",
+        "SYNO.Core.Certificate",
+        "SYNO.Core.Certificate.CRT",
+        "SYNO.Core.Certificate.Service",
+        "SYNO.Core.AppPortal.ReverseProxy",
+        "SYNO.Core.Security.DSM.Proxy",
+        "SYNO.Core.User",
+        "SYNO.Entry.Request",
+    ):
         assert name in listed, name
 
 
@@ -179,6 +213,13 @@ def test_dsm7_otp_login_then_device_token(dsm_lab, connect):
     assert again.user_get("alice")["data"]["users"][0]["name"] == "alice"
     base_api.BaseApi.shared_session = None
     with pytest.raises(LoginError) as caught:
-        core_user.User(dsm_lab.host, str(dsm_lab.https_port), "otp-admin", LAB_PASSWORD, secure=True,
-                       cert_verify=dsm_lab.ca_path, debug=False)
+        core_user.User(
+            dsm_lab.host,
+            str(dsm_lab.https_port),
+            "otp-admin",
+            LAB_PASSWORD,
+            secure=True,
+            cert_verify=dsm_lab.ca_path,
+            debug=False,
+        )
     assert caught.value.error_code == 403

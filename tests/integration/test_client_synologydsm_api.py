@@ -30,12 +30,15 @@ from tests.lab.mock_dsm.seed import LAB_PASSWORD, OTP_SECRET
 
 def run(lab, account, steps, device_token=None, password=LAB_PASSWORD):
     """Run `steps(dsm)` with a fresh client session (as HA does per config entry); returns its result."""
+
     async def main():
         tls = ssl.create_default_context(cafile=lab.ca_path)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=tls)) as http:
-            dsm = SynologyDSM(http, lab.host, lab.https_port, account, password, use_https=True,
-                              timeout=10, device_token=device_token)
+            dsm = SynologyDSM(
+                http, lab.host, lab.https_port, account, password, use_https=True, timeout=10, device_token=device_token
+            )
             return await steps(dsm)
+
     return asyncio.run(main())
 
 
@@ -43,12 +46,18 @@ def test_login_information_utilisation_and_logout(dsm_lab):
     async def steps(dsm):
         assert await dsm.login() is True
         await dsm.utilisation.update()
-        seen = dict(model=dsm.information.model, version=dsm.information.version_string,
-                    ram=dsm.information.ram, uptime=dsm.information.uptime,
-                    awesome=str(dsm.information.awesome_version),
-                    cpu=dsm.utilisation.cpu_total_load, memory=dsm.utilisation.memory_real_usage,
-                    memory_size=dsm.utilisation.memory_size(), up=dsm.utilisation.network_up(),
-                    listed=sorted(dsm.apis))
+        seen = dict(
+            model=dsm.information.model,
+            version=dsm.information.version_string,
+            ram=dsm.information.ram,
+            uptime=dsm.information.uptime,
+            awesome=str(dsm.information.awesome_version),
+            cpu=dsm.utilisation.cpu_total_load,
+            memory=dsm.utilisation.memory_real_usage,
+            memory_size=dsm.utilisation.memory_size(),
+            up=dsm.utilisation.network_up(),
+            listed=sorted(dsm.apis),
+        )
         seen["sessions_open"] = dsm_lab.state()["active_sessions"]
         assert await dsm.logout() is True
         return seen
@@ -73,6 +82,7 @@ def test_wrong_password_is_reported_as_invalid_credentials(dsm_lab):
     async def steps(dsm):
         with pytest.raises(SynologyDSMLoginInvalidException):
             await dsm.login()
+
     run(dsm_lab, "ansible", steps, password="not-the-password")
 
 
@@ -83,6 +93,7 @@ def test_utilisation_needs_an_administrator(dsm_lab):
         with pytest.raises(SynologyDSMAPIInsufficientPrivilegeException):
             await dsm.utilisation.update()
         return dsm.information.model
+
     assert run(dsm_lab, "alice", steps) == dsm_lab.state()["dsm_info"]["model"]
 
 
@@ -104,11 +115,13 @@ def test_two_factor_login_then_device_token_on_the_next_login(dsm_lab):
     async def again(dsm):
         assert await dsm.login() is True  # no OTP: the device token stands in for it
         return dsm.information.serial
+
     assert run(dsm_lab, "otp-admin", again, device_token=token) == dsm_lab.state()["dsm_info"]["serial"]
 
     async def forged(dsm):
         with pytest.raises(SynologyDSMLogin2SARequiredException):
             await dsm.login()
+
     run(dsm_lab, "otp-admin", forged, device_token="not-" + token)
 
 
@@ -119,6 +132,7 @@ def test_apis_the_mock_does_not_serve_are_not_listed_and_the_client_refuses_them
         with pytest.raises(SynologyDSMAPINotExistsException):
             await dsm.download_station.update()
         return "SYNO.DownloadStation.Task" in dsm.apis
+
     dsm_lab.clear_log()
     assert run(dsm_lab, "ansible", steps) is False
     assert not dsm_lab.calls(api="SYNO.DownloadStation.Task")

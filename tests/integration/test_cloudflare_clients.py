@@ -33,16 +33,24 @@ def records(lab):
 @pytest.fixture
 def lexicon(cloudflare_lab, monkeypatch):
     from lexicon.config import ConfigResolver
+
     provider_class = importlib.import_module("lexicon._private.providers.cloudflare").Provider
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", cloudflare_lab.ca_path)
 
     def _provider(**auth):
-        config = ConfigResolver().with_dict({"provider_name": "cloudflare", "domain": ZONE_NAME, "ttl": 300,
-                                             "cloudflare": auth or {"auth_token": LAB_TOKEN}})
+        config = ConfigResolver().with_dict(
+            {
+                "provider_name": "cloudflare",
+                "domain": ZONE_NAME,
+                "ttl": 300,
+                "cloudflare": auth or {"auth_token": LAB_TOKEN},
+            }
+        )
         provider = provider_class(config)
         provider.api_endpoint = cloudflare_lab.api_base_url
         provider.authenticate()
         return provider
+
     return _provider
 
 
@@ -52,8 +60,10 @@ def test_lexicon_creates_lists_updates_and_deletes_a_and_txt(lexicon, cloudflare
     assert dns.create_record("A", "nas", "100.128.77.2") is True
     assert dns.create_record("TXT", "_acme-challenge", "token-one") is True
     assert dns.create_record("TXT", "_acme-challenge", "token-one") is True, "81058 is taken as success"
-    assert records(cloudflare_lab) == [("A", "nas.example.test", "100.128.77.2"),
-                                       ("TXT", "_acme-challenge.example.test", "token-one")]
+    assert records(cloudflare_lab) == [
+        ("A", "nas.example.test", "100.128.77.2"),
+        ("TXT", "_acme-challenge.example.test", "token-one"),
+    ]
 
     listed = dns.list_records("TXT", "_acme-challenge")
     assert [(r["name"], r["content"], r["ttl"]) for r in listed] == [("_acme-challenge.example.test", "token-one", 300)]
@@ -61,8 +71,10 @@ def test_lexicon_creates_lists_updates_and_deletes_a_and_txt(lexicon, cloudflare
 
     assert dns.update_record(None, "A", "nas", "100.128.77.3") is True
     assert dns.update_record(listed[0]["id"], "TXT", "_acme-challenge", "token-two") is True
-    assert records(cloudflare_lab) == [("A", "nas.example.test", "100.128.77.3"),
-                                       ("TXT", "_acme-challenge.example.test", "token-two")]
+    assert records(cloudflare_lab) == [
+        ("A", "nas.example.test", "100.128.77.3"),
+        ("TXT", "_acme-challenge.example.test", "token-two"),
+    ]
     assert dns.delete_record(None, "TXT", "_acme-challenge", "token-two") is True
     with pytest.raises(requests.HTTPError) as err:  # by id, once it is gone: Cloudflare's 81044
         dns.delete_record(listed[0]["id"])
@@ -82,19 +94,42 @@ def test_lexicon_with_the_global_api_key(lexicon, cloudflare_lab):
 
 # -- certbot + certbot-dns-cloudflare through pebble ---------------------------------------------------------
 
+
 def certbot(tmp_path, cloudflare_lab, acme_lab, *domains):
     credentials = tmp_path / "cloudflare.ini"
     credentials.write_text("dns_cloudflare_api_token = %s\n" % LAB_TOKEN)
     credentials.chmod(0o600)
     bundle = tmp_path / "trust.pem"
     bundle.write_text(open(cloudflare_lab.ca_path).read() + open(acme_lab.ca_path).read())
-    env = dict(os.environ, CLOUDFLARE_BASE_URL=cloudflare_lab.api_base_url, SSL_CERT_FILE=str(bundle),
-               REQUESTS_CA_BUNDLE=str(bundle))
-    argv = [os.path.join(os.path.dirname(sys.executable), "certbot"), "certonly", "--non-interactive",
-            "--agree-tos", "--register-unsafely-without-email", "--server", acme_lab.directory_url,
-            "--config-dir", str(tmp_path / "etc"), "--work-dir", str(tmp_path / "work"),
-            "--logs-dir", str(tmp_path / "logs"), "--cert-name", "lab", "--authenticator", "dns-cloudflare",
-            "--dns-cloudflare-credentials", str(credentials), "--dns-cloudflare-propagation-seconds", "1"]
+    env = dict(
+        os.environ,
+        CLOUDFLARE_BASE_URL=cloudflare_lab.api_base_url,
+        SSL_CERT_FILE=str(bundle),
+        REQUESTS_CA_BUNDLE=str(bundle),
+    )
+    argv = [
+        os.path.join(os.path.dirname(sys.executable), "certbot"),
+        "certonly",
+        "--non-interactive",
+        "--agree-tos",
+        "--register-unsafely-without-email",
+        "--server",
+        acme_lab.directory_url,
+        "--config-dir",
+        str(tmp_path / "etc"),
+        "--work-dir",
+        str(tmp_path / "work"),
+        "--logs-dir",
+        str(tmp_path / "logs"),
+        "--cert-name",
+        "lab",
+        "--authenticator",
+        "dns-cloudflare",
+        "--dns-cloudflare-credentials",
+        str(credentials),
+        "--dns-cloudflare-propagation-seconds",
+        "1",
+    ]
     for domain in domains:
         argv += ["-d", domain]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)

@@ -14,9 +14,12 @@ from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID
 
 
 def sdk(lab, token=LAB_TOKEN):
-    return cloudflare.Cloudflare(api_token=token, base_url=lab.api_base_url, max_retries=0,
-                                 http_client=cloudflare.DefaultHttpxClient(
-                                     verify=ssl.create_default_context(cafile=lab.ca_path)))
+    return cloudflare.Cloudflare(
+        api_token=token,
+        base_url=lab.api_base_url,
+        max_retries=0,
+        http_client=cloudflare.DefaultHttpxClient(verify=ssl.create_default_context(cafile=lab.ca_path)),
+    )
 
 
 def test_sdk_zones_settings_dns_ips(cloudflare_lab):
@@ -27,8 +30,9 @@ def test_sdk_zones_settings_dns_ips(cloudflare_lab):
     assert client.zones.settings.get(setting_id="ssl", zone_id=ZONE_ID).value == "full"
     assert client.zones.settings.edit(setting_id="ssl", zone_id=ZONE_ID, value="strict").value == "strict"
     assert cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "strict"
-    record = client.dns.records.create(zone_id=ZONE_ID, type="A", name="nas", content="100.128.77.2", proxied=True,
-                                       ttl=1)
+    record = client.dns.records.create(
+        zone_id=ZONE_ID, type="A", name="nas", content="100.128.77.2", proxied=True, ttl=1
+    )
     assert record.name == "nas.example.test" and record.proxied is True
     assert [r.id for r in client.dns.records.list(zone_id=ZONE_ID)] == [record.id]
     client.dns.records.delete(record.id, zone_id=ZONE_ID)
@@ -40,9 +44,12 @@ def test_sdk_origin_ca(cloudflare_lab):
     client = sdk(cloudflare_lab)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([])).sign(key, hashes.SHA256())
-    issued = client.origin_ca_certificates.create(csr=csr.public_bytes(serialization.Encoding.PEM).decode(),
-                                                  hostnames=["example.test"], request_type="origin-rsa",
-                                                  requested_validity=7)
+    issued = client.origin_ca_certificates.create(
+        csr=csr.public_bytes(serialization.Encoding.PEM).decode(),
+        hostnames=["example.test"],
+        request_type="origin-rsa",
+        requested_validity=7,
+    )
     cert = x509.load_pem_x509_certificate(issued.certificate.encode())
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
     assert [c.id for c in client.origin_ca_certificates.list(zone_id=ZONE_ID)] == [issued.id]

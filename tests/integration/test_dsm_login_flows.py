@@ -21,11 +21,11 @@ from http.cookies import SimpleCookie
 import pyotp
 import pytest
 import requests
-from noise.connection import Keypair, NoiseConnection
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from noise.connection import Keypair, NoiseConnection
 
-from tests.lab.mock_dsm.seed import LAB_PASSWORD, OTP_SECRET
 from tests.lab.mock_dsm.noise_login import b64url_decode, b64url_encode
+from tests.lab.mock_dsm.seed import LAB_PASSWORD, OTP_SECRET
 
 
 @pytest.fixture
@@ -38,8 +38,14 @@ def http(dsm_lab):
 
 
 def login(http, version=7, cgi="entry.cgi", cookies=None, **params):
-    data = dict(api="SYNO.API.Auth", version=str(version), method="login", account="otp-admin",
-                passwd=LAB_PASSWORD, format="sid")
+    data = dict(
+        api="SYNO.API.Auth",
+        version=str(version),
+        method="login",
+        account="otp-admin",
+        passwd=LAB_PASSWORD,
+        format="sid",
+    )
     data.update(params)
     return http.post(http.base + cgi, data=data, cookies=cookies or {})
 
@@ -53,8 +59,14 @@ def set_cookies(response):
 
 
 def otp_login(http, version, **params):
-    return login(http, version, otp_code=pyotp.TOTP(OTP_SECRET).now(), enable_device_token="yes",
-                 device_name="lab-test", **params)
+    return login(
+        http,
+        version,
+        otp_code=pyotp.TOTP(OTP_SECRET).now(),
+        enable_device_token="yes",
+        device_name="lab-test",
+        **params,
+    )
 
 
 def test_2fa_needed_answers_403_with_token_and_types(http):
@@ -80,7 +92,7 @@ def test_otp_login_sets_the_did_cookie_for_30_days(http):
     assert cookie.value == data["device_id"]
     assert cookie["path"] == "/" and cookie["httponly"]
     expires = email.utils.parsedate_to_datetime(cookie["expires"].replace("-", " "))
-    in_30_days = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    in_30_days = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
     assert abs((expires - in_30_days).total_seconds()) < 120
 
 
@@ -105,8 +117,7 @@ def test_auth_v6_otp_login_names_the_token_did(http):
 def _ui_config(http):
     # DSM's login page and synology-api post to the path-style `entry.cgi/SYNO.API.Auth.UIConfig`
     # (test_client_synology_api.py covers that); the plain form is the same API call.
-    reply = http.post(http.base + "entry.cgi",
-                      data={"api": "SYNO.API.Auth.UIConfig", "method": "get", "version": "1"})
+    reply = http.post(http.base + "entry.cgi", data={"api": "SYNO.API.Auth.UIConfig", "method": "get", "version": "1"})
     return reply, reply.cookies["_SSID"]
 
 
@@ -140,17 +151,30 @@ def test_noise_login_and_signed_requests(http, dsm_lab):
     ssid = _ui_config(http)[1]
     noise = _initiator(ssid)
     ik_message = b64url_encode(noise.write_message(json.dumps({"time": int(time.time())}).encode()))
-    reply = http.post(http.base + "auth.cgi", data=dict(
-        api="SYNO.API.Auth", version="7", method="login", account="ansible", passwd=LAB_PASSWORD,
-        enable_syno_token="yes", format="sid", ik_message=ik_message)).json()
+    reply = http.post(
+        http.base + "auth.cgi",
+        data=dict(
+            api="SYNO.API.Auth",
+            version="7",
+            method="login",
+            account="ansible",
+            passwd=LAB_PASSWORD,
+            enable_syno_token="yes",
+            format="sid",
+            ik_message=ik_message,
+        ),
+    ).json()
     noise.read_message(b64url_decode(reply["data"]["ik_message"]))
     assert noise.handshake_finished
     handshake_hash = b64url_encode(noise.get_handshake_hash())
     headers = {"X-SYNO-TOKEN": reply["data"]["synotoken"]}
 
     def call(syno_hash):
-        return http.get(http.base + "entry.cgi", headers=dict(headers, **{"X-SYNO-HASH": syno_hash}), params=dict(
-            api="SYNO.Core.Certificate.CRT", version="1", method="list", _sid=reply["data"]["sid"])).json()
+        return http.get(
+            http.base + "entry.cgi",
+            headers=dict(headers, **{"X-SYNO-HASH": syno_hash}),
+            params=dict(api="SYNO.Core.Certificate.CRT", version="1", method="list", _sid=reply["data"]["sid"]),
+        ).json()
 
     assert call(_hash_header(noise, handshake_hash))["success"] is True
     assert call(_hash_header(noise, handshake_hash))["success"] is True
@@ -163,8 +187,11 @@ def test_noise_login_and_signed_requests(http, dsm_lab):
 
 
 def test_login_without_ik_message_has_no_handshake(http, dsm_lab):
-    reply = http.post(http.base + "entry.cgi", data=dict(
-        api="SYNO.API.Auth", version="7", method="login", account="ansible", passwd=LAB_PASSWORD,
-        format="sid")).json()
+    reply = http.post(
+        http.base + "entry.cgi",
+        data=dict(
+            api="SYNO.API.Auth", version="7", method="login", account="ansible", passwd=LAB_PASSWORD, format="sid"
+        ),
+    ).json()
     assert reply["success"] is True and "ik_message" not in reply["data"]
     assert dsm_lab.state()["noise"]["handshakes"] == 0

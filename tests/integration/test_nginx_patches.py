@@ -24,8 +24,9 @@ COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 if shutil.which("nginx") is None:
     if os.environ.get("CI"):
         raise RuntimeError("nginx is missing: tests/system-deps.sh installs it")
-    pytest.skip("needs Debian's nginx (apt-get install nginx-light; make test installs it as root)",
-                allow_module_level=True)
+    pytest.skip(
+        "needs Debian's nginx (apt-get install nginx-light; make test installs it as root)", allow_module_level=True
+    )
 
 
 class Nas:
@@ -40,15 +41,31 @@ class Nas:
 
     def role(self, *args, **overrides):
         nginx_cmd = "nginx -p %s/ -c %s/etc/nginx/nginx.conf" % (self.root, self.root)
-        variables = {"nginx_patches_root": self.root + "/", "nginx_patches_hostnames": ["photos.example.test"],
-                     "nginx_patches_client_ca": self.client["ca"], "nginx_patches_real_ip_from": ["127.0.0.0/8"],
-                     "nginx_patches_test_command": nginx_cmd + " -t",
-                     "nginx_patches_reload_command": nginx_cmd + " -s reload"}
+        variables = {
+            "nginx_patches_root": self.root + "/",
+            "nginx_patches_hostnames": ["photos.example.test"],
+            "nginx_patches_client_ca": self.client["ca"],
+            "nginx_patches_real_ip_from": ["127.0.0.0/8"],
+            "nginx_patches_test_command": nginx_cmd + " -t",
+            "nginx_patches_reload_command": nginx_cmd + " -s reload",
+        }
         variables.update(overrides)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-        return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                               "tests/integration/playbooks/nginx_patches.yml", "-e", json.dumps(variables), *args],
-                              capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False)
+        return subprocess.run(
+            [
+                os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+                "tests/integration/playbooks/nginx_patches.yml",
+                "-e",
+                json.dumps(variables),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=300,
+            check=False,
+        )
 
     def reload(self):
         """Signal a reload; nginx applies it asynchronously, so callers poll with wait_for."""

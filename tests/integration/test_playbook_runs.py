@@ -17,28 +17,48 @@ BIN = os.path.dirname(sys.executable)
 
 
 def ansible(tool, *args, extra_env=None):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+    )
     env.update(extra_env or {})
-    return subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True, env=env, cwd=ROOT,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [os.path.join(BIN, tool), *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False
+    )
 
 
 def test_vvv_log_holds_neither_private_key_nor_password(dsm_lab, tmp_path):
     files = pki.write(str(tmp_path / "pki"))
     log_path = tmp_path / "ansible.log"
-    extra = json.dumps({"lab": {"https_port": dsm_lab.https_port, "ca_path": dsm_lab.ca_path}, "pki": files,
-                        "cache_dir": str(tmp_path / "cache"), "dsm_password": "lab-password"})
-    run = ansible("ansible-playbook", "-vvv", "--diff", "-e", extra, "tests/integration/playbooks/certificate.yml",
-                  extra_env={"ANSIBLE_LOG_PATH": str(log_path)})
+    extra = json.dumps(
+        {
+            "lab": {"https_port": dsm_lab.https_port, "ca_path": dsm_lab.ca_path},
+            "pki": files,
+            "cache_dir": str(tmp_path / "cache"),
+            "dsm_password": "lab-password",
+        }
+    )
+    run = ansible(
+        "ansible-playbook",
+        "-vvv",
+        "--diff",
+        "-e",
+        extra,
+        "tests/integration/playbooks/certificate.yml",
+        extra_env={"ANSIBLE_LOG_PATH": str(log_path)},
+    )
     output = run.stdout + run.stderr + log_path.read_text()
     assert run.returncode == 0, output[-3000:]
     assert "changed=1" in run.stdout
     # Base64 lines of the key that are not also in the (public) certificate: a PKCS#8 RSA key carries
     # the public modulus too, and its lines can align with the certificate's.
     public = open(files["leaf.pem"]).read()
-    key_lines = [line for line in open(files["leaf.key"]).read().splitlines()
-                 if "-----" not in line and line not in public]
+    key_lines = [
+        line for line in open(files["leaf.key"]).read().splitlines() if "-----" not in line and line not in public
+    ]
     assert len(key_lines) > 10
     leaked = [line for line in key_lines if line in output]
     assert not leaked, "private key material in the -vvv output"
@@ -61,10 +81,13 @@ def test_ansible_doc_renders(module):
 
 def _runtime_groups():
     import yaml
+
     with open(os.path.join(ROOT, "meta", "runtime.yml"), encoding="utf-8") as handle:
         groups = yaml.safe_load(handle)["action_groups"]
-    return {module: sorted("homelab.nas.%s" % group for group, members in groups.items() if module in members)
-            for module in MODULES}
+    return {
+        module: sorted("homelab.nas.%s" % group for group, members in groups.items() if module in members)
+        for module in MODULES
+    }
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -90,9 +113,18 @@ def test_filter_docs_render(name):
 
 def test_old_cloudflare_ips_name_redirects_with_a_deprecation(cloudflare_lab):
     from tests.lab.mock_cloudflare.seed import LAB_TOKEN
-    run = ansible("ansible", "localhost", "-m", "homelab.nas.cloudflare_ips", "-a", json.dumps({
-        "api_token": LAB_TOKEN, "api_base_url": cloudflare_lab.api_base_url, "ca_path": cloudflare_lab.ca_path}),
-        extra_env={"ANSIBLE_DEPRECATION_WARNINGS": "true"})
+
+    run = ansible(
+        "ansible",
+        "localhost",
+        "-m",
+        "homelab.nas.cloudflare_ips",
+        "-a",
+        json.dumps(
+            {"api_token": LAB_TOKEN, "api_base_url": cloudflare_lab.api_base_url, "ca_path": cloudflare_lab.ca_path}
+        ),
+        extra_env={"ANSIBLE_DEPRECATION_WARNINGS": "true"},
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "173.245.48.0/20" in run.stdout
     assert "cloudflare_ips_info" in run.stderr and "2.0.0" in run.stderr

@@ -32,8 +32,14 @@ class NetnsRouter:
         self.url = url
 
     def exec(self, namespace, *cmd, env=None):
-        return subprocess.run(["ip", "netns", "exec", "%s-%s" % (self.lab, namespace), *cmd], capture_output=True,
-                              text=True, timeout=120, env=env, check=False)
+        return subprocess.run(
+            ["ip", "netns", "exec", "%s-%s" % (self.lab, namespace), *cmd],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
 
     def upnpc(self, *args, namespace="nas"):
         return Upnpc(self.url, prefix=["ip", "netns", "exec", "%s-%s" % (self.lab, namespace)])(*args)
@@ -47,11 +53,18 @@ class NetnsRouter:
         """Run the module in the NAS namespace; return its task result."""
         handle, result_file = tempfile.mkstemp(suffix=".json")
         os.close(handle)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="false",
-                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-        cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-               "-e", json.dumps({"args": args, "result_file": result_file}),
-               os.path.join(ROOT, "tests", "integration", "playbooks", "router.yml")]
+        env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        )
+        cmd = [
+            os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-e",
+            json.dumps({"args": args, "result_file": result_file}),
+            os.path.join(ROOT, "tests", "integration", "playbooks", "router.yml"),
+        ]
         if check_mode:
             cmd += ["--check", "--diff"]
         try:
@@ -72,8 +85,9 @@ def _start(lab, **env):
         pytest.skip("needs root for network namespaces and nftables (CI runs it as root)")
     full_env = dict(os.environ, LAB=lab, **env)
     subprocess.run(["bash", SCRIPT, "install"], check=True, env=full_env, timeout=600)
-    setup = subprocess.run(["bash", SCRIPT, "setup"], capture_output=True, text=True, env=full_env, timeout=120,
-                           check=False)
+    setup = subprocess.run(
+        ["bash", SCRIPT, "setup"], capture_output=True, text=True, env=full_env, timeout=120, check=False
+    )
     assert setup.returncode == 0, setup.stderr
     return full_env, setup.stdout.strip().splitlines()[-1]
 
@@ -112,8 +126,9 @@ def test_discovers_adds_and_is_idempotent(router):
 
 def test_check_mode_reports_without_writing(router):
     before = router.mappings()
-    result = router.forward({"mappings": [{"external_port": 18444, "internal_port": 5000}],
-                             "igd_url": router.url}, check_mode=True)
+    result = router.forward(
+        {"mappings": [{"external_port": 18444, "internal_port": 5000}], "igd_url": router.url}, check_mode=True
+    )
     assert result["changed"] is True
     assert "tcp/18444" in result["diff"]["after"]
     assert router.mappings() == before
@@ -130,8 +145,9 @@ def test_conflict_names_the_holder_and_changes_nothing(router):
 
 
 def test_secure_mode_refusal_is_explained(router):
-    result = router.forward({"mappings": [{"external_port": 18445, "internal_client": "192.168.77.20"}],
-                             "igd_url": router.url})
+    result = router.forward(
+        {"mappings": [{"external_port": 18445, "internal_client": "192.168.77.20"}], "igd_url": router.url}
+    )
     assert result["failed"] is True and result["upnp_error"] == 718
     assert "secure mode" in result["msg"]
 

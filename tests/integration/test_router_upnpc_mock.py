@@ -21,8 +21,13 @@ def test_upnpc_conversation(upnpc, router_lab):
     assert conversation(upnpc, "100.128.77.2", "http://127.0.0.1/") == "127.0.0.1"
     actions = {c["method"] for c in router_lab.calls()}
     # upnpc -L and -n and -N reached the IGD:2 actions; -s the WANCommonInterfaceConfig ones
-    assert {"GetListOfPortMappings", "AddAnyPortMapping", "DeletePortMappingRange",
-            "GetCommonLinkProperties", "GetTotalBytesSent"} <= actions
+    assert {
+        "GetListOfPortMappings",
+        "AddAnyPortMapping",
+        "DeletePortMappingRange",
+        "GetCommonLinkProperties",
+        "GetTotalBytesSent",
+    } <= actions
 
 
 def test_upnpc_against_a_cgnat_router(upnpc, router_lab):

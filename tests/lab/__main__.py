@@ -35,8 +35,10 @@ def _ports(values):
         target, _sep, port = value.partition("=")
         mock, _dot, name = target.partition(".")
         if mock not in BY_NAME or name not in BY_NAME[mock].ports or not port.isdigit():
-            sys.exit("--port %s: use MOCK.NAME=PORT with one of %s" % (value, ", ".join(
-                "%s.%s" % (spec.name, p) for spec in MOCKS for p in spec.ports)))
+            sys.exit(
+                "--port %s: use MOCK.NAME=PORT with one of %s"
+                % (value, ", ".join("%s.%s" % (spec.name, p) for spec in MOCKS for p in spec.ports))
+            )
         chosen.setdefault(mock, {})[name] = int(port)
     return chosen
 
@@ -118,8 +120,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.lab")
     parser.add_argument("command", choices=["serve", "up", "down", "log"])
     parser.add_argument("dir")
-    parser.add_argument("--port", action="append", metavar="MOCK.NAME=PORT",
-                        help="a fixed port for one mock's listener (default: any free port)")
+    parser.add_argument(
+        "--port",
+        action="append",
+        metavar="MOCK.NAME=PORT",
+        help="a fixed port for one mock's listener (default: any free port)",
+    )
     parser.add_argument("--clear", action="store_true")
     parser.add_argument("--count", help="API.METHOD, e.g. SYNO.API.Auth.login")
     parser.add_argument("--mock", choices=sorted(BY_NAME), default="dsm", help="whose log (log command)")

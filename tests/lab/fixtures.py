@@ -57,8 +57,9 @@ class DsmLab(MockHandle):
         self.ca_path = info["ca_path"]
 
     def client_args(self, **overrides):
-        args = dict(host=self.host, port=self.https_port, username="ansible", password=LAB_PASSWORD,
-                    ca_path=self.ca_path)
+        args = dict(
+            host=self.host, port=self.https_port, username="ansible", password=LAB_PASSWORD, ca_path=self.ca_path
+        )
         args.update(overrides)
         return args
 
@@ -89,6 +90,7 @@ HANDLES = {"dsm": DsmLab, "router": RouterLab, "cloudflare": CloudflareLab}
 def _mock_fixtures(spec):
     """Two fixtures per mock: `<name>_lab_session`, one server for the test session, and `<name>_lab`,
     the same server reset before each test."""
+
     @pytest.fixture(scope="session", name="%s_lab_session" % spec.name)
     def session_fixture(tmp_path_factory):
         lab, info = spec.start(str(tmp_path_factory.mktemp("mock-" + spec.name)))

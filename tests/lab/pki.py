@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def rsa_key(bits=2048):
@@ -39,13 +39,24 @@ def _general_name(value):
 def with_key_ids(builder, public_key, issuer_public_key, ca):
     """The extensions strict X.509 verification wants (Python 3.13's default VERIFY_X509_STRICT, and
     OpenSSL's checks): key identifiers on every certificate, key usage on a CA."""
-    builder = (builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key), critical=False))
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False
+    ).add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key), critical=False)
     if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-            key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False,
-            decipher_only=False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     return builder
 
 
@@ -55,23 +66,28 @@ def issue(subject_cn, key, issuer=None, issuer_key=None, ca=False, sans=None, da
     name = name or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
     start = not_before or (_now() - datetime.timedelta(days=1))
     signing_key = issuer_key or key
-    builder = (x509.CertificateBuilder().subject_name(name)
-               .issuer_name(issuer.subject if issuer else name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(start)
-               .not_valid_after(start + datetime.timedelta(days=days))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.subject if issuer else name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     builder = with_key_ids(builder, key.public_key(), signing_key.public_key(), ca)
     if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(s) for s in sans]),
-                                        critical=False)
+        builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(s) for s in sans]), critical=False)
     return builder.sign(signing_key, hashes.SHA256())
 
 
 def pem(obj):
     if isinstance(obj, x509.Certificate):
         return obj.public_bytes(serialization.Encoding.PEM)
-    return obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return obj.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 class TestPki:
@@ -80,8 +96,9 @@ class TestPki:
     def __init__(self):
         self.root_key, self.inter_key = rsa_key(), rsa_key()
         self.root = issue("homelab.nas test root", self.root_key, ca=True, days=3650)
-        self.inter = issue("homelab.nas test intermediate", self.inter_key, self.root, self.root_key,
-                           ca=True, days=1825)
+        self.inter = issue(
+            "homelab.nas test intermediate", self.inter_key, self.root, self.root_key, ca=True, days=1825
+        )
 
     def leaf(self, hostname, key=None, **kwargs):
         key = key or rsa_key()
@@ -95,8 +112,14 @@ def write(directory, hostname="example.test"):
     pki = TestPki()
     leaf, key = pki.leaf(hostname)
     leaf2, key2 = pki.leaf(hostname)
-    files = {"root.pem": pem(pki.root), "chain.pem": pem(pki.inter), "leaf.pem": pem(leaf),
-             "leaf.key": pem(key), "leaf2.pem": pem(leaf2), "leaf2.key": pem(key2)}
+    files = {
+        "root.pem": pem(pki.root),
+        "chain.pem": pem(pki.inter),
+        "leaf.pem": pem(leaf),
+        "leaf.key": pem(key),
+        "leaf2.pem": pem(leaf2),
+        "leaf2.key": pem(key2),
+    }
     for name, data in files.items():
         path = os.path.join(directory, name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if name.endswith(".key") else 0o644)

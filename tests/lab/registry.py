@@ -3,8 +3,8 @@ and Molecule's create/destroy all start, reset and address the mocks through it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Tuple
 
 from tests.lab.mock_cloudflare import server as cloudflare_server
 from tests.lab.mock_dsm import server as dsm_server
@@ -17,7 +17,7 @@ class MockSpec:
     #: start(directory, host=..., **ports) -> (Lab, info dict written to lab.json)
     start: Callable
     #: the keyword arguments of `start` that choose a port (0 = any free port)
-    ports: Tuple[str, ...]
+    ports: tuple[str, ...]
     #: the info key of the port that serves the /_lab/ control API, and whether it is HTTPS
     control_port: str
     control_tls: bool

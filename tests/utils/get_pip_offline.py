@@ -1,4 +1,5 @@
 """Stand-in for ansible-test's get-pip download (its host is unreachable here): pip from ensurepip."""
+
 import subprocess
 import sys
 

@@ -34,7 +34,7 @@ class Result:
         """The text after `prefix` on the first line that starts with it, or None."""
         for line in self.lines:
             if line.startswith(prefix):
-                return line[len(prefix):].strip()
+                return line[len(prefix) :].strip()
         return None
 
     def match(self, pattern):
@@ -46,9 +46,12 @@ class Result:
 
     @property
     def mappings(self):
-        """(protocol, external port, internal client, internal port, description, remote host, lease) in listed order."""
-        return [(m[2], int(m[3]), m[4], int(m[5]), m[6], m[7], int(m[8]))
-                for m in (LISTING.match(line) for line in self.lines) if m]
+        """(protocol, external port, internal client, internal port, description, remote host, lease), as listed."""
+        return [
+            (m[2], int(m[3]), m[4], int(m[5]), m[6], m[7], int(m[8]))
+            for m in (LISTING.match(line) for line in self.lines)
+            if m
+        ]
 
     @property
     def redirected(self):
@@ -73,8 +76,13 @@ class Upnpc:
         self.prefix = list(prefix)
 
     def __call__(self, *args):
-        run = subprocess.run([*self.prefix, "upnpc", "-u", self.url, *[str(a) for a in args]],
-                             capture_output=True, text=True, timeout=60, check=False)
+        run = subprocess.run(
+            [*self.prefix, "upnpc", "-u", self.url, *[str(a) for a in args]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         return Result(run.returncode, run.stdout)
 
 
@@ -116,13 +124,15 @@ def conversation(upnpc, external_ip, presentation_url, base=19000):
     assert ours(generic.mappings, base, high) == [
         ("UDP", base + 2, lan, 5002, "upnpc-udp", ""),
         ("TCP", base + 1, lan, 5001, "upnpc-n", ""),
-        ("TCP", base, lan, 5000, "upnpc-a", "")], generic.stdout
+        ("TCP", base, lan, 5000, "upnpc-a", ""),
+    ], generic.stdout
     assert generic.lines[-1] == "GetGenericPortMappingEntry() returned 713 (SpecifiedArrayIndexInvalid)"
     listed = upnpc("-L")  # GetListOfPortMappings, TCP then UDP, each by port
     assert ours(listed.mappings, base, high) == [
         ("TCP", base, lan, 5000, "upnpc-a", ""),
         ("TCP", base + 1, lan, 5001, "upnpc-n", ""),
-        ("UDP", base + 2, lan, 5002, "upnpc-udp", "")], listed.stdout
+        ("UDP", base + 2, lan, 5002, "upnpc-udp", ""),
+    ], listed.stdout
 
     for attempt in range(2):  # the second delete finds nothing: miniupnpd (nftables) still answers success
         deleted = upnpc("-d", base, "TCP")

@@ -1,7 +1,8 @@
 """HTTP plumbing shared by the lab's mocks: parsing, listeners, request log, faults, control API.
 
-A mock is a `MockApp` (common/app.py). This module serves it on HTTP and HTTPS (loopback only), records every API request, and offers `/_lab/*`
-endpoints that tests use to inject faults and read state. Control requests are not logged.
+A mock is a `MockApp` (common/app.py). This module serves it on HTTP and HTTPS (loopback only), records every
+API request, and offers `/_lab/*` endpoints that tests use to inject faults and read state. Control requests are
+not logged.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def parse_body(content_type, body):
         return {}, {}
     if content_type.startswith("multipart/form-data"):
         message = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+        )
         form, files = {}, {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -158,8 +160,9 @@ def _handler_for(lab):
                 response = lab.control(verb, split.path, body)
             else:
                 form, files = parse_body(self.headers.get("Content-Type", ""), body)
-                request = Request(verb, split.path, query, form, files, self.headers, self.client_address[0],
-                                  raw_body=body)
+                request = Request(
+                    verb, split.path, query, form, files, self.headers, self.client_address[0], raw_body=body
+                )
                 response = lab.dispatch(request)
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -210,9 +213,18 @@ class Lab:
             response = self.app.fault_response(fault)
         else:
             response = self.app.handle(request)
-        self.log.add(dict(extra, http=request.verb, path=request.path, api=api, method=method,
-                          status=response.status, outcome=getattr(response, "outcome", None),
-                          fault=fault["kind"] if fault else None))
+        self.log.add(
+            dict(
+                extra,
+                http=request.verb,
+                path=request.path,
+                api=api,
+                method=method,
+                status=response.status,
+                outcome=getattr(response, "outcome", None),
+                fault=fault["kind"] if fault else None,
+            )
+        )
         return response
 
     def control(self, verb, path, body):

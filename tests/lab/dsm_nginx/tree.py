@@ -63,7 +63,9 @@ def probe(root, host, with_client_cert=False, headers=None):
         lab = json.load(handle)
     context = ssl.create_default_context(cafile=os.path.join(root, "server-ca.pem"))
     if with_client_cert:
-        context.load_cert_chain(os.path.join(root, "test-client/client.pem"), os.path.join(root, "test-client/client.key"))
+        context.load_cert_chain(
+            os.path.join(root, "test-client/client.pem"), os.path.join(root, "test-client/client.key")
+        )
     with socket.create_connection((lab["address"], lab["port"]), timeout=5) as raw:
         with context.wrap_socket(raw, server_hostname=host) as tls:
             lines = ["GET / HTTP/1.1", "Host: %s" % host, "Connection: close"]
@@ -101,16 +103,23 @@ def regenerate(root):
         main = handle.read().format(root=root, templates=share)
     with open(os.path.join(share, "server.ReverseProxy.conf.tmpl"), encoding="utf-8") as handle:
         server = handle.read()
-    servers = "".join(server.format(address=lab["address"], port=lab["port"], hostname=host, description=name,
-                                    uuid="%s-0000" % name) for name, host in ENTRIES)
+    servers = "".join(
+        server.format(address=lab["address"], port=lab["port"], hostname=host, description=name, uuid="%s-0000" % name)
+        for name, host in ENTRIES
+    )
     _write(os.path.join(root, "etc/nginx/nginx.conf"), main)
     _write(os.path.join(root, "etc/nginx/app.d/server.ReverseProxy.conf"), servers)
 
 
 def nginx(root, *args):
     root = os.path.abspath(root)
-    return subprocess.run(["nginx", "-p", root + "/", "-c", os.path.join(root, "etc/nginx/nginx.conf"), *args],
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        ["nginx", "-p", root + "/", "-c", os.path.join(root, "etc/nginx/nginx.conf"), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def main(argv):
@@ -120,8 +129,12 @@ def main(argv):
         return 0
     if command == "probe":
         # probe ROOT HOST [client]: prints "<status> <body>"
-        status, body = probe(root, argv[2], with_client_cert=len(argv) > 3 and argv[3] == "client",
-                             headers={"CF-Connecting-IP": "198.51.100.23"})
+        status, body = probe(
+            root,
+            argv[2],
+            with_client_cert=len(argv) > 3 and argv[3] == "client",
+            headers={"CF-Connecting-IP": "198.51.100.23"},
+        )
         print(status, body)
         return 0
     if command == "digest":

@@ -86,7 +86,7 @@ class MockCloudflare(MockApp):
             return Response(body=self.origin_ca.root_pem, content_type="application/x-pem-file")
         if not request.path.startswith("/client/v4/"):
             return Response(404, b"not found", "text/plain")
-        path = request.path[len("/client/v4"):]
+        path = request.path[len("/client/v4") :]
         try:
             for verb, pattern, handler, writes in self.routes:
                 match = re.fullmatch(pattern, path)
@@ -115,6 +115,10 @@ class MockCloudflare(MockApp):
             now = time.monotonic()
             self.hits = [t for t in self.hits if now - t < self.config["rate_window"]]
             if len(self.hits) >= limit:
-                raise ApiError(429, 971, "More than %d requests per %d seconds reached. Please wait and consider "
-                               "throttling your request speed" % (limit, self.config["rate_window"]))
+                raise ApiError(
+                    429,
+                    971,
+                    "More than %d requests per %d seconds reached. Please wait and consider "
+                    "throttling your request speed" % (limit, self.config["rate_window"]),
+                )
             self.hits.append(now)

@@ -21,8 +21,9 @@ GLOBAL_KEY_IDENTITY = {"id": None, "write": True, "global_key": True}
 
 
 def _headers_error(*chain):
-    return ApiError(400, 6003, "Invalid request headers",
-                    [{"code": code, "message": message} for code, message in chain])
+    return ApiError(
+        400, 6003, "Invalid request headers", [{"code": code, "message": message} for code, message in chain]
+    )
 
 
 def authenticate(data, request, writes):

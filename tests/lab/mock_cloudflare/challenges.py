@@ -19,14 +19,18 @@ PREFIX = "_acme-challenge."
 
 
 def _post(base_url, path, body):
-    request = urllib.request.Request(base_url.rstrip("/") + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as reply:
             reply.read()
     except (urllib.error.URLError, OSError) as exc:
         # A lab fault, not Cloudflare behaviour: fail the API call loudly so the test shows it.
-        raise ApiError(502, 1000, "lab: cannot reach challtestsrv at %s: %s" % (base_url, exc))
+        raise ApiError(502, 1000, "lab: cannot reach challtestsrv at %s: %s" % (base_url, exc)) from exc
 
 
 def _txt_value(content):

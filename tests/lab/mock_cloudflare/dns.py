@@ -113,8 +113,11 @@ class DnsRecords:
         for other in self.app.data["dns_records"].get(zone, {}).values():
             if other["id"] == record.get("id") or other["name"] != record["name"]:
                 continue
-            if (other["type"], other["content"], other.get("priority")) == \
-                    (record["type"], record["content"], record.get("priority")):
+            if (other["type"], other["content"], other.get("priority")) == (
+                record["type"],
+                record["content"],
+                record.get("priority"),
+            ):
                 raise ApiError(400, 81058, "An identical record already exists.")
             if record["type"] == "CNAME" and other["type"] in ("A", "AAAA", "CNAME"):
                 raise ApiError(400, 81053, "An A, AAAA, or CNAME record with that host already exists.")
@@ -152,8 +155,9 @@ class DnsRecords:
     def put_record(self, request, zone, record, **_):
         """Overwrite: fields the body leaves out take their defaults again."""
         existing = self._record(zone, record)
-        keep = {k: existing[k] for k in ("id", "created_on", "comment_modified_on", "tags_modified_on")
-                if k in existing}
+        keep = {
+            k: existing[k] for k in ("id", "created_on", "comment_modified_on", "tags_modified_on") if k in existing
+        }
         fields = json_body(request)
         for key in ("comment", "tags"):  # so that *_modified_on moves only when they change
             keep[key] = existing.get(key)

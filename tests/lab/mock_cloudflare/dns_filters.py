@@ -30,8 +30,12 @@ def _bad(message):
 
 def _text_test(operator, wanted):
     wanted = wanted.lower()
-    return {"exact": lambda v: v == wanted, "contains": lambda v: wanted in v,
-            "startswith": lambda v: v.startswith(wanted), "endswith": lambda v: v.endswith(wanted)}[operator]
+    return {
+        "exact": lambda v: v == wanted,
+        "contains": lambda v: wanted in v,
+        "startswith": lambda v: v.startswith(wanted),
+        "endswith": lambda v: v.endswith(wanted),
+    }[operator]
 
 
 def _tag_test(operator, wanted):
@@ -74,9 +78,10 @@ def parse(query):
                 raise _bad("tag: unknown filter operator '%s'" % operator)
             tag_tests.append(_tag_test(operator, value))
         elif key == "type":
-            if value.upper() not in TYPES:
+            wanted = value.upper()
+            if wanted not in TYPES:
                 raise _bad("type: '%s' is not a DNS record type" % value)
-            tests.append(lambda r, t=value.upper(): r["type"] == t)
+            tests.append(lambda r, t=wanted: r["type"] == t)
         elif key == "proxied":
             if value not in ("true", "false"):
                 raise _bad("proxied: must be true or false")
@@ -106,8 +111,10 @@ def apply(records, query):
     chosen = [r for r in records if selected(r)]
     chosen.sort(key=lambda r: (r["name"], r["type"], r["id"]))
     if picked["order"]:
-        chosen.sort(key=lambda r: (str(r.get(picked["order"])).lower() if picked["order"] != "ttl"
-                                   else r.get("ttl", 1)), reverse=picked["direction"] == "desc")
+        chosen.sort(
+            key=lambda r: str(r.get(picked["order"])).lower() if picked["order"] != "ttl" else r.get("ttl", 1),
+            reverse=picked["direction"] == "desc",
+        )
     elif picked["direction"] == "desc":
         chosen.reverse()
     return chosen

@@ -22,8 +22,20 @@ DATA_FIELDS = {
     "DNSKEY": ("flags", "protocol", "algorithm", "public_key"),
     "DS": ("key_tag", "algorithm", "digest_type", "digest"),
     "HTTPS": ("priority", "target", "value"),
-    "LOC": ("lat_degrees", "lat_minutes", "lat_seconds", "lat_direction", "long_degrees", "long_minutes",
-            "long_seconds", "long_direction", "altitude", "size", "precision_horz", "precision_vert"),
+    "LOC": (
+        "lat_degrees",
+        "lat_minutes",
+        "lat_seconds",
+        "lat_direction",
+        "long_degrees",
+        "long_minutes",
+        "long_seconds",
+        "long_direction",
+        "altitude",
+        "size",
+        "precision_horz",
+        "precision_vert",
+    ),
     "NAPTR": ("order", "preference", "flags", "service", "regex", "replacement"),
     "SMIMEA": ("usage", "selector", "matching_type", "certificate"),
     "SRV": ("priority", "weight", "port", "target"),
@@ -36,12 +48,27 @@ TYPES = tuple(sorted(CONTENT_TYPES + tuple(DATA_FIELDS)))  # the 21 of RecordLis
 PROXIABLE = ("A", "AAAA", "CNAME")
 NEEDS_PRIORITY = ("MX", "URI")
 # Numeric data fields and their ranges (RFC wire sizes; the SDK types them as float).
-RANGES = {"flags": 255, "key_tag": 65535, "algorithm": 255, "protocol": 255, "digest_type": 255,
-          "priority": 65535, "weight": 65535, "port": 65535, "order": 65535, "preference": 65535,
-          "usage": 255, "selector": 255, "matching_type": 255, "type": 65535}
+RANGES = {
+    "flags": 255,
+    "key_tag": 65535,
+    "algorithm": 255,
+    "protocol": 255,
+    "digest_type": 255,
+    "priority": 65535,
+    "weight": 65535,
+    "port": 65535,
+    "order": 65535,
+    "preference": 65535,
+    "usage": 255,
+    "selector": 255,
+    "matching_type": 255,
+    "type": 65535,
+}
 CAA_TAGS = ("issue", "issuewild", "iodef")
-HOSTNAME = re.compile(r"(?=.{1,253}\.?$)(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
-                      r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?")
+HOSTNAME = re.compile(
+    r"(?=.{1,253}\.?$)(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+    r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?"
+)
 
 
 def invalid(message, code=1004):
@@ -63,7 +90,7 @@ def number(kind, field, value, maximum):
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise invalid("%s record: data.%s must be a number" % (kind, field))
+        raise invalid("%s record: data.%s must be a number" % (kind, field)) from None
     if number != int(number) or not 0 <= number <= maximum:
         raise invalid("%s record: data.%s must be an integer from 0 to %d" % (kind, field, maximum))
     return int(number)
@@ -84,8 +111,11 @@ def check_content(kind, content, priority):
             (ipaddress.IPv4Address if kind == "A" else ipaddress.IPv6Address)(content)
         except ValueError:
             # 9005 / 9006 as Cloudflare answers them today (timothymiller/cloudflare-ddns#230, wherelse#15).
-            raise ApiError(400, 9005 if kind == "A" else 9006, "Content for %s record must be a valid IPv%s address."
-                           % (kind, 4 if kind == "A" else 6))
+            raise ApiError(
+                400,
+                9005 if kind == "A" else 9006,
+                "Content for %s record must be a valid IPv%s address." % (kind, 4 if kind == "A" else 6),
+            ) from None
         return content
     if kind in ("CNAME", "MX", "NS", "PTR"):
         content = _hostname(kind, "content", content)

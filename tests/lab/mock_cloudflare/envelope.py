@@ -13,7 +13,7 @@ def json_body(request):
     try:
         body = json.loads(request.raw_body or b"{}")
     except ValueError:
-        raise ApiError(400, 6007, "Malformed JSON in request body")
+        raise ApiError(400, 6007, "Malformed JSON in request body") from None
     if not isinstance(body, dict):
         raise ApiError(400, 6007, "Malformed JSON in request body")
     return body
@@ -25,12 +25,17 @@ def page(request, items, default, maximum):
         number = max(1, int(request.query.get("page", 1)))
         per_page = min(maximum, max(1, int(request.query.get("per_page", default))))
     except ValueError:
-        raise ApiError(400, 1001, "page and per_page must be numbers")
+        raise ApiError(400, 1001, "page and per_page must be numbers") from None
     start = (number - 1) * per_page
-    chunk = [dict(i) for i in items[start:start + per_page]]
+    chunk = [dict(i) for i in items[start : start + per_page]]
     total_pages = max(1, -(-len(items) // per_page))
-    info = {"page": number, "per_page": per_page, "count": len(chunk), "total_count": len(items),
-            "total_pages": total_pages}
+    info = {
+        "page": number,
+        "per_page": per_page,
+        "count": len(chunk),
+        "total_count": len(items),
+        "total_pages": total_pages,
+    }
     return chunk, info
 
 
@@ -47,7 +52,8 @@ def error(exc, headers=None):
     entry = {"code": exc.code, "message": exc.message}
     if exc.chain:
         entry["error_chain"] = exc.chain
-    response = Response(exc.status, compact_json({"success": False, "errors": [entry], "messages": [],
-                                                  "result": None}), headers=headers)
+    response = Response(
+        exc.status, compact_json({"success": False, "errors": [entry], "messages": [], "result": None}), headers=headers
+    )
     response.outcome = exc.code
     return response

@@ -40,8 +40,12 @@ class Certificates:
         if not zone:
             raise ApiError(400, 1100, "zone_id is required")
         zone_name = self.app.zone(zone)["name"]
-        certs = [c for c in self.app.data["certificates"].values() if not c.get("revoked_at")
-                 and all(h.lstrip("*.") == zone_name or h.endswith("." + zone_name) for h in c["hostnames"])]
+        certs = [
+            c
+            for c in self.app.data["certificates"].values()
+            if not c.get("revoked_at")
+            and all(h.lstrip("*.") == zone_name or h.endswith("." + zone_name) for h in c["hostnames"])
+        ]
         return page(request, sorted(certs, key=lambda c: c["id"]), default=50, maximum=50)
 
     def create_certificate(self, request, **_):
@@ -88,12 +92,19 @@ class OriginCa:
             self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as out:
-                out.write(self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()))
-        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "homelab.nas lab"),
-                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Lab Origin SSL Certificate Authority"),
-                          x509.NameAttribute(NameOID.COMMON_NAME, "homelab.nas lab Origin CA root")])
+                out.write(
+                    self.key.private_bytes(
+                        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                    )
+                )
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "homelab.nas lab"),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Lab Origin SSL Certificate Authority"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "homelab.nas lab Origin CA root"),
+            ]
+        )
         self.root = pki.issue(None, self.key, ca=True, days=7300, name=name)
         self.root_pem = self.root.public_bytes(serialization.Encoding.PEM)
         with open(os.path.join(directory, "origin_ca_root.pem"), "wb") as out:
@@ -103,30 +114,43 @@ class OriginCa:
         try:
             csr = x509.load_pem_x509_csr(csr_pem.encode())
         except ValueError:
-            raise ApiError(400, 1105, "Failed to decode CSR")
+            raise ApiError(400, 1105, "Failed to decode CSR") from None
         if not csr.is_signature_valid:
             raise ApiError(400, 1105, "CSR signature is invalid")
         key = csr.public_key()
-        if (request_type == "origin-rsa") != isinstance(key, rsa.RSAPublicKey) or \
-                (request_type == "origin-ecc") != isinstance(key, ec.EllipticCurvePublicKey):
+        if (request_type == "origin-rsa") != isinstance(key, rsa.RSAPublicKey) or (
+            request_type == "origin-ecc"
+        ) != isinstance(key, ec.EllipticCurvePublicKey):
             raise ApiError(400, 1106, "The CSR key type does not match request_type %s" % request_type)
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
         serial = x509.random_serial_number()
-        cert = (x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CloudFlare, Inc."),
-                                         x509.NameAttribute(NameOID.COMMON_NAME, "CloudFlare Origin Certificate")]))
-                .issuer_name(self.root.subject).public_key(key).serial_number(serial)
-                .not_valid_before(now - datetime.timedelta(hours=1))
-                .not_valid_after(now + datetime.timedelta(days=validity_days))
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CloudFlare, Inc."),
+                        x509.NameAttribute(NameOID.COMMON_NAME, "CloudFlare Origin Certificate"),
+                    ]
+                )
+            )
+            .issuer_name(self.root.subject)
+            .public_key(key)
+            .serial_number(serial)
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=validity_days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
         cert = pki.with_key_ids(cert, key, self.key.public_key(), ca=False).sign(self.key, hashes.SHA256())
         return {
             # The id is the certificate's serial in decimal, up to 48 digits for a 159-bit serial, like the API
             # docs' example id 328578533902268680212849205732770752308931942346.
             "id": str(serial),
             "certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
-            "csr": csr_pem, "hostnames": list(hostnames), "request_type": request_type,
+            "csr": csr_pem,
+            "hostnames": list(hostnames),
+            "request_type": request_type,
             "requested_validity": validity_days,
             "expires_on": cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
         }

@@ -24,23 +24,39 @@ SETTINGS = {
     "automatic_https_rewrites": ("off", True),
     "always_use_https": ("off", True),
     "tls_client_auth": ("off", True),
-    "security_header": ({"strict_transport_security": {"enabled": False, "max_age": 0, "include_subdomains": False,
-                                                       "preload": False, "nosniff": False}}, True),
+    "security_header": (
+        {
+            "strict_transport_security": {
+                "enabled": False,
+                "max_age": 0,
+                "include_subdomains": False,
+                "preload": False,
+                "nosniff": False,
+            }
+        },
+        True,
+    ),
     "http3": ("on", True),
     "0rtt": ("off", True),
     "ipv6": ("on", True),
     "websockets": ("on", True),
     "brotli": ("on", True),
-    "polish": ("off", False),      # Pro plan and up
-    "waf": ("off", False),         # Pro plan and up
-    "mirage": ("off", False),      # Pro plan and up
+    "polish": ("off", False),  # Pro plan and up
+    "waf": ("off", False),  # Pro plan and up
+    "mirage": ("off", False),  # Pro plan and up
 }
 
 # Shaped like Cloudflare's published list (loopback lab data, not the real ranges); the 103.21.244.0/23
 # pair tests that adjacent networks are collapsed.
 IPS = {
-    "ipv4_cidrs": ["173.245.48.0/20", "103.21.244.0/23", "103.21.246.0/23", "103.22.200.0/22",
-                   "141.101.64.0/18", "108.162.192.0/18"],
+    "ipv4_cidrs": [
+        "173.245.48.0/20",
+        "103.21.244.0/23",
+        "103.21.246.0/23",
+        "103.22.200.0/22",
+        "141.101.64.0/18",
+        "108.162.192.0/18",
+    ],
     "ipv6_cidrs": ["2400:cb00::/32", "2606:4700::/32", "2803:f800::/32"],
     "etag": "38f79d050aa027e3be3865e495dcc9bc",
 }
@@ -48,30 +64,71 @@ IPS = {
 
 def zone():
     """The zone object with the fields of cloudflare-python 5.9 types/zones/zone.py (Zone)."""
-    return {"id": ZONE_ID, "name": ZONE_NAME, "status": "active", "paused": False, "type": "full",
-            "development_mode": 0, "account": dict(ACCOUNT),
-            "owner": {"id": None, "name": ACCOUNT["name"], "type": "organization"},
-            "plan": {"id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website", "price": 0, "currency": "USD",
-                     "frequency": "", "is_subscribed": False, "can_subscribe": False, "legacy_id": "free",
-                     "legacy_discount": False, "externally_managed": False},
-            "meta": {"step": 2, "custom_certificate_quota": 0, "page_rule_quota": 3, "phishing_detected": False,
-                     "cdn_only": False, "dns_only": False, "foundation_dns": False},
-            "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
-            "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
-            "vanity_name_servers": [], "permissions": ["#zone:read", "#zone:edit", "#dns_records:read",
-                                                       "#dns_records:edit", "#zone_settings:read",
-                                                       "#zone_settings:edit", "#ssl:read", "#ssl:edit"],
-            "created_on": EPOCH, "modified_on": EPOCH, "activated_on": EPOCH}
+    return {
+        "id": ZONE_ID,
+        "name": ZONE_NAME,
+        "status": "active",
+        "paused": False,
+        "type": "full",
+        "development_mode": 0,
+        "account": dict(ACCOUNT),
+        "owner": {"id": None, "name": ACCOUNT["name"], "type": "organization"},
+        "plan": {
+            "id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
+            "name": "Free Website",
+            "price": 0,
+            "currency": "USD",
+            "frequency": "",
+            "is_subscribed": False,
+            "can_subscribe": False,
+            "legacy_id": "free",
+            "legacy_discount": False,
+            "externally_managed": False,
+        },
+        "meta": {
+            "step": 2,
+            "custom_certificate_quota": 0,
+            "page_rule_quota": 3,
+            "phishing_detected": False,
+            "cdn_only": False,
+            "dns_only": False,
+            "foundation_dns": False,
+        },
+        "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+        "original_name_servers": None,
+        "original_registrar": None,
+        "original_dnshost": None,
+        "vanity_name_servers": [],
+        "permissions": [
+            "#zone:read",
+            "#zone:edit",
+            "#dns_records:read",
+            "#dns_records:edit",
+            "#zone_settings:read",
+            "#zone_settings:edit",
+            "#ssl:read",
+            "#ssl:edit",
+        ],
+        "created_on": EPOCH,
+        "modified_on": EPOCH,
+        "activated_on": EPOCH,
+    }
 
 
 def initial_state():
     return {
-        "tokens": {LAB_TOKEN: {"id": "ed17574386854bf78a67040be0a770b0", "write": True},
-                   READ_ONLY_TOKEN: {"id": "9a7806061c88ada191ed06f989cc3dac", "write": False}},
+        "tokens": {
+            LAB_TOKEN: {"id": "ed17574386854bf78a67040be0a770b0", "write": True},
+            READ_ONLY_TOKEN: {"id": "9a7806061c88ada191ed06f989cc3dac", "write": False},
+        },
         "account": dict(ACCOUNT, email=LAB_EMAIL, global_api_key=LAB_GLOBAL_KEY),
         "zones": {ZONE_ID: zone()},
-        "settings": {ZONE_ID: {sid: {"id": sid, "value": value, "editable": editable, "modified_on": EPOCH}
-                               for sid, (value, editable) in SETTINGS.items()}},
+        "settings": {
+            ZONE_ID: {
+                sid: {"id": sid, "value": value, "editable": editable, "modified_on": EPOCH}
+                for sid, (value, editable) in SETTINGS.items()
+            }
+        },
         "dns_records": {},
         "certificates": {},
         "ips": dict(IPS),

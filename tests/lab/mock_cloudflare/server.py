@@ -16,5 +16,11 @@ def start(directory, host="127.0.0.1", port=0):
     lab = Lab(app, directory)
     bound = lab.listen(host, port, tls=(cert_path, key_path))
     base = "https://%s:%d" % (host, bound)
-    return lab, {"host": host, "port": bound, "api_base_url": base + "/client/v4", "ca_path": ca_path,
-                 "origin_ca_root_url": base + "/static/origin_ca_rsa_root.pem", "log_path": lab.log.path}
+    return lab, {
+        "host": host,
+        "port": bound,
+        "api_base_url": base + "/client/v4",
+        "ca_path": ca_path,
+        "origin_ca_root_url": base + "/static/origin_ca_rsa_root.pem",
+        "log_path": lab.log.path,
+    }

@@ -12,10 +12,23 @@ from __future__ import annotations
 from tests.lab.mock_cloudflare.envelope import page
 from tests.lab.mock_cloudflare.errors import ApiError
 
-NAME_OPERATORS = ("equal", "not_equal", "starts_with", "ends_with", "contains", "starts_with_case_sensitive",
-                  "ends_with_case_sensitive", "contains_case_sensitive")
-ORDERS = {"name": ("name",), "status": ("status",), "account.id": ("account", "id"),
-          "account.name": ("account", "name"), "plan.id": ("plan", "id")}
+NAME_OPERATORS = (
+    "equal",
+    "not_equal",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "starts_with_case_sensitive",
+    "ends_with_case_sensitive",
+    "contains_case_sensitive",
+)
+ORDERS = {
+    "name": ("name",),
+    "status": ("status",),
+    "account.id": ("account", "id"),
+    "account.name": ("account", "name"),
+    "plan.id": ("plan", "id"),
+}
 
 
 def routes(app):
@@ -40,9 +53,13 @@ def _name_test(spec):
     operator = operator.replace("_case_sensitive", "")
     wanted = value if sensitive else value.lower()
     fold = (lambda v: v) if sensitive else (lambda v: v.lower())
-    return {"equal": lambda v: fold(v) == wanted, "not_equal": lambda v: fold(v) != wanted,
-            "starts_with": lambda v: fold(v).startswith(wanted), "ends_with": lambda v: fold(v).endswith(wanted),
-            "contains": lambda v: wanted in fold(v)}[operator]
+    return {
+        "equal": lambda v: fold(v) == wanted,
+        "not_equal": lambda v: fold(v) != wanted,
+        "starts_with": lambda v: fold(v).startswith(wanted),
+        "ends_with": lambda v: fold(v).endswith(wanted),
+        "contains": lambda v: wanted in fold(v),
+    }[operator]
 
 
 class Zones:
@@ -80,6 +97,7 @@ class Zones:
             for part in ORDERS[order]:
                 value = value.get(part) or ""
             return str(value)
+
         zones.sort(key=key, reverse=direction == "desc")
         return page(request, zones, default=20, maximum=50)
 

@@ -33,8 +33,9 @@ class Api:
 
 def envelope_ok(data, headers=None):
     """DSM's success envelope."""
-    response = Response(body=compact_json({"data": data, "success": True}), headers=headers or {},
-                        content_type=CONTENT_TYPE)
+    response = Response(
+        body=compact_json({"data": data, "success": True}), headers=headers or {}, content_type=CONTENT_TYPE
+    )
     response.outcome = "ok"
     return response
 

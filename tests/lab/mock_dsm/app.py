@@ -11,14 +11,35 @@ import json
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, password_confirm, reverse_proxy, security,
-                                seed, system, tasks, utilization)
+from tests.lab.mock_dsm import (
+    auth,
+    certificates,
+    firewall,
+    login_ui,
+    password_confirm,
+    reverse_proxy,
+    security,
+    seed,
+    system,
+    tasks,
+    utilization,
+)
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 from tests.lab.mock_dsm.params import invalid, json_value, required
 
-FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization, password_confirm,
-            tasks)
+FAMILIES = (
+    auth,
+    login_ui,
+    certificates,
+    reverse_proxy,
+    firewall,
+    security,
+    system,
+    utilization,
+    password_confirm,
+    tasks,
+)
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
 CGIS = ("entry.cgi", "query.cgi", "auth.cgi")
@@ -112,7 +133,7 @@ class MockDsm(MockApp):
         try:
             request.version = int(raw_version)
         except ValueError:
-            raise ApiError(104)
+            raise ApiError(104) from None
         if not api.min_version <= request.version <= api.max_version:
             raise ApiError(104)
         if method not in api.methods:
@@ -151,8 +172,12 @@ class MockDsm(MockApp):
                 payload = {"error": exc.body(), "success": False}
             except ValueError:  # a binary answer (export) cannot travel in a compound reply
                 payload = {"error": {"code": 101}, "success": False}
-            entry = {"api": call.get("api"), "method": call.get("method"), "version": call.get("version"),
-                     "success": payload["success"]}
+            entry = {
+                "api": call.get("api"),
+                "method": call.get("method"),
+                "version": call.get("version"),
+                "success": payload["success"],
+            }
             entry.update({"data": payload.get("data", {})} if payload["success"] else {"error": payload["error"]})
             results.append(entry)
             failed = failed or not payload["success"]
@@ -172,7 +197,7 @@ def _cgi(path):
     """entry.cgi / query.cgi / auth.cgi of `/webapi/<cgi>` or of a path-style `/webapi/entry.cgi/<API>`."""
     if not path.startswith("/webapi/"):
         return None
-    parts = path[len("/webapi/"):].split("/")
+    parts = path[len("/webapi/") :].split("/")
     if parts[0] not in CGIS or len(parts) > 2 or (len(parts) == 2 and (parts[0] != "entry.cgi" or not parts[1])):
         return None
     return parts[0]
@@ -193,8 +218,16 @@ class SubRequest:
 
     def __init__(self, outer, call):
         self._outer = outer
-        self._params = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list))
-                        else str(v).lower() if isinstance(v, bool) else str(v) for k, v in call.items()}
+        self._params = {
+            k: v
+            if isinstance(v, str)
+            else json.dumps(v)
+            if isinstance(v, (dict, list))
+            else str(v).lower()
+            if isinstance(v, bool)
+            else str(v)
+            for k, v in call.items()
+        }
         self.headers = outer.headers
         self.query = outer.query
         self.files = {}

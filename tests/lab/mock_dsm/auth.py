@@ -11,8 +11,8 @@ import pyotp
 
 from tests.lab.mock_dsm.api import Api, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
-from tests.lab.mock_dsm.params import required
 from tests.lab.mock_dsm.noise_login import NoiseLogin
+from tests.lab.mock_dsm.params import required
 
 # A device token's `did` cookie lives 30 days (Set-Cookie in mib1185/py-synologydsm-api#13's DSM 7 log).
 DID_COOKIE_DAYS = 30
@@ -29,7 +29,7 @@ class Sessions:
     def __init__(self, state):
         self.state = state
         self._lock = threading.Lock()
-        self._sessions = {}   # sid -> {"account", "synotoken", "noise" (the Noise handshake, or None)}
+        self._sessions = {}  # sid -> {"account", "synotoken", "noise" (the Noise handshake, or None)}
         self._used_codes = {}  # account -> last OTP accepted (DSM refuses a replayed code)
         self.noise = NoiseLogin()  # DSM 7's login-page handshake (UIConfig's _SSID, ik_message, X-SYNO-HASH)
 
@@ -145,7 +145,7 @@ class Sessions:
             cookies.append("id=%s;path=/;HttpOnly" % sid)
         device_token = data.get("device_id") or data.get("did")
         if device_token:
-            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=DID_COOKIE_DAYS)
+            expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=DID_COOKIE_DAYS)
             cookies.append("did=%s;expires=%s;path=/;HttpOnly" % (device_token, _cookie_date(expires)))
         return {"Set-Cookie": cookies} if cookies else {}
 

@@ -28,10 +28,12 @@ def new_id(length=6):
 def apis(dsm):
     certs = Certificates(dsm.state)
     return {
-        "SYNO.Core.Certificate": Api("entry.cgi", 1, 1, {
-            "import": (certs.import_, True), "export": (certs.export, False)}),
-        "SYNO.Core.Certificate.CRT": Api("entry.cgi", 1, 1, {
-            "list": (certs.list, False), "set": (certs.set, True), "delete": (certs.delete, True)}),
+        "SYNO.Core.Certificate": Api(
+            "entry.cgi", 1, 1, {"import": (certs.import_, True), "export": (certs.export, False)}
+        ),
+        "SYNO.Core.Certificate.CRT": Api(
+            "entry.cgi", 1, 1, {"list": (certs.list, False), "set": (certs.set, True), "delete": (certs.delete, True)}
+        ),
         "SYNO.Core.Certificate.Service": Api("entry.cgi", 1, 1, {"set": (certs.bind, True)}),
     }
 
@@ -43,8 +45,12 @@ def dsm_time(moment):
 
 def _name(name):
     out = {}
-    for oid, key in ((x509.NameOID.COMMON_NAME, "common_name"), (x509.NameOID.ORGANIZATION_NAME, "organization"),
-                     (x509.NameOID.COUNTRY_NAME, "country"), (x509.NameOID.LOCALITY_NAME, "city")):
+    for oid, key in (
+        (x509.NameOID.COMMON_NAME, "common_name"),
+        (x509.NameOID.ORGANIZATION_NAME, "organization"),
+        (x509.NameOID.COUNTRY_NAME, "country"),
+        (x509.NameOID.LOCALITY_NAME, "city"),
+    ):
         attrs = name.get_attributes_for_oid(oid)
         if attrs:
             out[key] = attrs[0].value
@@ -69,11 +75,19 @@ def describe(entry, services):
         subject["sub_alt_name"] = []
     key_type = "ECC" if isinstance(cert.public_key(), ec.EllipticCurvePublicKey) else "RSA"
     described = {
-        "desc": entry["desc"], "id": entry["id"], "is_broken": False, "is_default": entry["is_default"],
-        "issuer": _name(cert.issuer), "key_types": "" if entry.get("factory") else key_type, "renewable": False,
-        "services": services, "signature_algorithm": _signature_algorithm(cert),
-        "subject": subject, "user_deletable": entry.get("user_deletable", True),
-        "valid_from": dsm_time(cert.not_valid_before_utc), "valid_till": dsm_time(cert.not_valid_after_utc),
+        "desc": entry["desc"],
+        "id": entry["id"],
+        "is_broken": False,
+        "is_default": entry["is_default"],
+        "issuer": _name(cert.issuer),
+        "key_types": "" if entry.get("factory") else key_type,
+        "renewable": False,
+        "services": services,
+        "signature_algorithm": _signature_algorithm(cert),
+        "subject": subject,
+        "user_deletable": entry.get("user_deletable", True),
+        "valid_from": dsm_time(cert.not_valid_before_utc),
+        "valid_till": dsm_time(cert.not_valid_after_utc),
     }
     if entry.get("factory"):
         # DSM marks only its built-in certificate, with the subject and issuer of its own CA
@@ -95,8 +109,11 @@ class Certificates:
         with self.state.lock:
             certs = []
             for cert_id in sorted(self.data["certificates"]):
-                bound = [self.data["services"][key] for key, owner in sorted(self.data["bindings"].items())
-                         if owner == cert_id]
+                bound = [
+                    self.data["services"][key]
+                    for key, owner in sorted(self.data["bindings"].items())
+                    if owner == cert_id
+                ]
                 certs.append(describe(self.data["certificates"][cert_id], bound))
         return {"certificates": certs}
 
@@ -120,8 +137,12 @@ class Certificates:
                 cert_id = new_id()
                 certificates[cert_id] = {"id": cert_id, "is_default": False, "user_deletable": True}
             entry = certificates[cert_id]
-            entry.update(desc=request.param("desc", ""), cert_pem=cert_pem.decode(), key_pem=key_pem.decode(),
-                         chain_pem=chain_pem.decode())
+            entry.update(
+                desc=request.param("desc", ""),
+                cert_pem=cert_pem.decode(),
+                key_pem=key_pem.decode(),
+                chain_pem=chain_pem.decode(),
+            )
             entry.pop("factory", None)
             if as_default:
                 self._make_default(cert_id)
@@ -137,13 +158,13 @@ class Certificates:
         try:
             cert = x509.load_pem_x509_certificate(cert_pem)
         except ValueError:
-            raise ApiError(5510)
+            raise ApiError(5510) from None
         if isinstance(cert.public_key(), dsa.DSAPublicKey):
             raise ApiError(5518)
         try:
             key = serialization.load_pem_private_key(key_pem, password=None)
         except (ValueError, TypeError):
-            raise ApiError(5511)
+            raise ApiError(5511) from None
         spki = serialization.PublicFormat.SubjectPublicKeyInfo
         der = serialization.Encoding.DER
         if key.public_key().public_bytes(der, spki) != cert.public_key().public_bytes(der, spki):
@@ -154,11 +175,11 @@ class Certificates:
             try:
                 chain = x509.load_pem_x509_certificates(chain_pem)
             except ValueError:
-                raise ApiError(5512)
+                raise ApiError(5512) from None
             try:
                 cert.verify_directly_issued_by(chain[0])
             except (ValueError, TypeError, InvalidSignature):
-                raise ApiError(5517)
+                raise ApiError(5517) from None
 
     def _make_default(self, cert_id):
         for other in self.data["certificates"].values():

@@ -29,10 +29,18 @@ def apis(dsm):
     fw = Firewall(dsm.state)
     return {
         "SYNO.Core.Security.Firewall": Api("entry.cgi", 1, 1, {"get": (fw.get, False), "set": (fw.set, True)}),
-        "SYNO.Core.Security.Firewall.Profile": Api("entry.cgi", 1, 1, {
-            "list": (fw.profile_list, False), "get": (fw.profile_get, False), "set": (fw.profile_set, True)}),
-        "SYNO.Core.Security.Firewall.Profile.Apply": Api("entry.cgi", 1, 1, {
-            "start": (fw.apply_start, True), "status": (fw.apply_status, False), "stop": (fw.apply_stop, True)}),
+        "SYNO.Core.Security.Firewall.Profile": Api(
+            "entry.cgi",
+            1,
+            1,
+            {"list": (fw.profile_list, False), "get": (fw.profile_get, False), "set": (fw.profile_set, True)},
+        ),
+        "SYNO.Core.Security.Firewall.Profile.Apply": Api(
+            "entry.cgi",
+            1,
+            1,
+            {"start": (fw.apply_start, True), "status": (fw.apply_status, False), "stop": (fw.apply_stop, True)},
+        ),
     }
 
 
@@ -125,16 +133,23 @@ def _check_envelope(profile):
     for adapter, body in profile.items():
         if adapter == "name":
             continue
-        if not isinstance(body, dict) or body.get("policy") not in FW_POLICIES or \
-                not isinstance(body.get("rules"), list):
+        if (
+            not isinstance(body, dict)
+            or body.get("policy") not in FW_POLICIES
+            or not isinstance(body.get("rules"), list)
+        ):
             raise invalid("profile")
         for rule in body["rules"]:
             _check_rule(rule)
 
 
 def _check_rule(rule):
-    if not isinstance(rule, dict) or rule.get("policy") not in FW_POLICIES or \
-            rule.get("protocol") not in FW_PROTOCOLS or rule.get("source_ip_group") not in FW_SOURCE_GROUPS:
+    if (
+        not isinstance(rule, dict)
+        or rule.get("policy") not in FW_POLICIES
+        or rule.get("protocol") not in FW_PROTOCOLS
+        or rule.get("source_ip_group") not in FW_SOURCE_GROUPS
+    ):
         raise invalid("profile")
     if rule.get("port_group") == "custom":
         for part in str(rule.get("ports", "")).split(","):
@@ -150,7 +165,7 @@ def _check_rule(rule):
             first, last = rule["source_ip"].split("-")
             ipaddress.ip_address(first), ipaddress.ip_address(last)
     except (KeyError, ValueError):
-        raise invalid("profile")
+        raise invalid("profile") from None
 
 
 def _check_fwdb(profile):
@@ -161,8 +176,9 @@ def _check_fwdb(profile):
         if not isinstance(rules, list):
             raise invalid("profile")
         for rule in rules:
-            if not isinstance(rule, dict) or any(rule.get(field) not in allowed
-                                                 for field, allowed in FWDB_RANGES.items() if field in rule):
+            if not isinstance(rule, dict) or any(
+                rule.get(field) not in allowed for field, allowed in FWDB_RANGES.items() if field in rule
+            ):
                 raise invalid("profile")
             if not isinstance(rule.get("portList", []), list) or not isinstance(rule.get("ipList", []), list):
                 raise invalid("profile")

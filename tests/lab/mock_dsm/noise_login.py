@@ -64,8 +64,9 @@ class NoiseLogin:
             return None, None
         with self._lock:
             self.counts["handshakes"] += 1
-        return {"noise": noise, "hash": b64url_encode(noise.get_handshake_hash()), "last_nonce": -1}, \
-            b64url_encode(reply)
+        return {"noise": noise, "hash": b64url_encode(noise.get_handshake_hash()), "last_nonce": -1}, b64url_encode(
+            reply
+        )
 
     def check(self, handshake, header):
         """Count whether an X-SYNO-HASH value verifies against a session's handshake."""

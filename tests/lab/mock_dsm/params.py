@@ -32,7 +32,7 @@ def json_value(value, name=None):
     try:
         return json.loads(value) if isinstance(value, str) else value
     except ValueError:
-        raise invalid(name or "value")
+        raise invalid(name or "value") from None
 
 
 def maybe_json(value):

@@ -19,8 +19,11 @@ WRONG_PASSWORD = 400
 
 
 def apis(dsm):
-    return {"SYNO.Core.User.PasswordConfirm": Api("entry.cgi", 1, 2, {"auth": (dsm.confirm_tokens.auth, False)},
-                                                  admin=False)}
+    return {
+        "SYNO.Core.User.PasswordConfirm": Api(
+            "entry.cgi", 1, 2, {"auth": (dsm.confirm_tokens.auth, False)}, admin=False
+        )
+    }
 
 
 class ConfirmTokens:

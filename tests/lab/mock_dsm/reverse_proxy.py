@@ -14,24 +14,48 @@ from tests.lab.mock_dsm.api import Api
 from tests.lab.mock_dsm.errors import ApiError
 from tests.lab.mock_dsm.params import json_value, required
 
-RP_FIELDS = {"description", "frontend", "backend", "customize_headers", "proxy_connect_timeout",
-             "proxy_read_timeout", "proxy_send_timeout", "proxy_http_version", "proxy_intercept_errors"}
+RP_FIELDS = {
+    "description",
+    "frontend",
+    "backend",
+    "customize_headers",
+    "proxy_connect_timeout",
+    "proxy_read_timeout",
+    "proxy_send_timeout",
+    "proxy_http_version",
+    "proxy_intercept_errors",
+}
 
 
 def apis(dsm):
     proxy = ReverseProxy(dsm.state)
     return {
-        "SYNO.Core.AppPortal.ReverseProxy": Api("entry.cgi", 1, 1, {
-            "list": (proxy.list, False), "create": (proxy.create, True), "update": (proxy.update, True),
-            "delete": (proxy.delete, True)}),
+        "SYNO.Core.AppPortal.ReverseProxy": Api(
+            "entry.cgi",
+            1,
+            1,
+            {
+                "list": (proxy.list, False),
+                "create": (proxy.create, True),
+                "update": (proxy.update, True),
+                "delete": (proxy.delete, True),
+            },
+        ),
         "SYNO.Core.AppPortal.AccessControl": Api("entry.cgi", 1, 1, {"list": (proxy.acl_list, False)}),
     }
 
 
 def certificate_service(entry_uuid, fqdn):
     """How a reverse-proxy entry appears among the certificate services."""
-    return {"display_name": fqdn, "isPkg": False, "multiple_cert": True, "owner": "root",
-            "service": entry_uuid, "subscriber": "ReverseProxy", "user_setable": True}
+    return {
+        "display_name": fqdn,
+        "isPkg": False,
+        "multiple_cert": True,
+        "owner": "root",
+        "service": entry_uuid,
+        "subscriber": "ReverseProxy",
+        "user_setable": True,
+    }
 
 
 def _frontend_key(entry):
@@ -51,19 +75,28 @@ class ReverseProxy:
 
     def _entry(self, request, existing=None):
         entry = json_value(required(request, "entry"), "entry")
-        if not isinstance(entry, dict) or not isinstance(entry.get("frontend"), dict) or \
-                not isinstance(entry.get("backend"), dict):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("frontend"), dict)
+            or not isinstance(entry.get("backend"), dict)
+        ):
             raise ApiError(4151)  # DSM's answer to a flattened or partial entry
         for side in ("frontend", "backend"):
             part = entry[side]
-            if not part.get("fqdn") and side == "backend" or not isinstance(part.get("port"), int) or \
-                    not 1 <= part["port"] <= 65535 or part.get("protocol") not in (0, 1):
+            if (
+                not part.get("fqdn")
+                and side == "backend"
+                or not isinstance(part.get("port"), int)
+                or not 1 <= part["port"] <= 65535
+                or part.get("protocol") not in (0, 1)
+            ):
                 raise ApiError(4151)
         merged = dict(existing or {})
         merged.update({k: v for k, v in entry.items() if k in RP_FIELDS})
         for other in self.data["reverse_proxy"].values():
             if other["UUID"] != merged.get("UUID") and (
-                    _frontend_key(other) == _frontend_key(merged) or other.get("description") == merged.get("description")):
+                _frontend_key(other) == _frontend_key(merged) or other.get("description") == merged.get("description")
+            ):
                 raise ApiError(4154)  # duplicate description or frontend
         acl = merged["frontend"].get("acl")
         if acl and acl not in {p["UUID"] for p in self.data["access_control_profiles"]}:

@@ -17,24 +17,45 @@ from tests.lab.mock_dsm.params import boolean, invalid, json_value, required, te
 
 OTP_OPTIONS = ("none", "admin", "user")
 LIST_TYPES = ("allow", "deny")
-PLAIN = {"autoblock": {"enable": bool, "attempts": int, "within_mins": int, "expire_day": int},
-         "smartblock": {"enabled": bool, "untrust_try": int, "untrust_minute": int, "untrust_lock": int,
-                        "trust_try": int, "trust_minute": int, "trust_lock": int}}
+PLAIN = {
+    "autoblock": {"enable": bool, "attempts": int, "within_mins": int, "expire_day": int},
+    "smartblock": {
+        "enabled": bool,
+        "untrust_try": int,
+        "untrust_minute": int,
+        "untrust_lock": int,
+        "trust_try": int,
+        "trust_minute": int,
+        "trust_lock": int,
+    },
+}
 
 
 def apis(dsm):
     s = Security(dsm.state)
     return {
-        "SYNO.Core.Security.DSM.Proxy": Api("entry.cgi", 1, 1, {
-            "get": (s.proxies_get, False), "set": (s.proxies_set, True)}),
+        "SYNO.Core.Security.DSM.Proxy": Api(
+            "entry.cgi", 1, 1, {"get": (s.proxies_get, False), "set": (s.proxies_set, True)}
+        ),
         "SYNO.Core.Security.DoS": Api("entry.cgi", 1, 2, {"get": (s.dos_get, False), "set": (s.dos_set, True)}),
-        "SYNO.Core.Security.AutoBlock": Api("entry.cgi", 1, 1, {
-            "get": (s.plain_get("autoblock"), False), "set": (s.plain_set("autoblock"), True)}),
-        "SYNO.Core.Security.AutoBlock.Rules": Api("entry.cgi", 1, 1, {
-            "list": (s.rules_list, False), "get": (s.rules_get, False), "create": (s.rules_create, True),
-            "delete": (s.rules_delete, True), "set": (s.rules_set, True)}),
-        "SYNO.Core.SmartBlock": Api("entry.cgi", 1, 1, {
-            "get": (s.plain_get("smartblock"), False), "set": (s.plain_set("smartblock"), True)}),
+        "SYNO.Core.Security.AutoBlock": Api(
+            "entry.cgi", 1, 1, {"get": (s.plain_get("autoblock"), False), "set": (s.plain_set("autoblock"), True)}
+        ),
+        "SYNO.Core.Security.AutoBlock.Rules": Api(
+            "entry.cgi",
+            1,
+            1,
+            {
+                "list": (s.rules_list, False),
+                "get": (s.rules_get, False),
+                "create": (s.rules_create, True),
+                "delete": (s.rules_delete, True),
+                "set": (s.rules_set, True),
+            },
+        ),
+        "SYNO.Core.SmartBlock": Api(
+            "entry.cgi", 1, 1, {"get": (s.plain_get("smartblock"), False), "set": (s.plain_set("smartblock"), True)}
+        ),
         "SYNO.Core.OTP.EnforcePolicy": Api("entry.cgi", 1, 1, {"get": (s.otp_get, False), "set": (s.otp_set, True)}),
     }
 
@@ -43,7 +64,7 @@ def _network(value, name="ip"):
     try:
         return str(ipaddress.ip_network(value, strict=False))
     except (TypeError, ValueError):
-        raise invalid(name)
+        raise invalid(name) from None
 
 
 def _listed(network):
@@ -79,13 +100,17 @@ class Security:
         if not isinstance(wanted, list) or not all(isinstance(c, dict) for c in wanted):
             raise invalid("configs")
         # A bare array, as N4S4's branch sample and a JSON schema show it.
-        return [{"adapter": c.get("adapter"), "dos_protect_enable": dos[c.get("adapter")]}
-                for c in wanted if c.get("adapter") in dos]
+        return [
+            {"adapter": c.get("adapter"), "dos_protect_enable": dos[c.get("adapter")]}
+            for c in wanted
+            if c.get("adapter") in dos
+        ]
 
     def dos_set(self, request):
         configs = json_value(required(request, "configs"), "configs")
-        if not isinstance(configs, list) or any(not isinstance(c, dict) or c.get("adapter") not in self.security["dos"]
-                                                for c in configs):
+        if not isinstance(configs, list) or any(
+            not isinstance(c, dict) or c.get("adapter") not in self.security["dos"] for c in configs
+        ):
             raise invalid("configs")
         for config in configs:
             self.security["dos"][config["adapter"]] = bool(config.get("dos_protect_enable"))
@@ -112,6 +137,7 @@ class Security:
             self.security[key].update(update)
             self.state.save()
             return {}
+
         return handler
 
     # -- AutoBlock allow/deny lists ----------------------------------------------------------

@@ -11,8 +11,17 @@ from tests.lab.mock_dsm.params import boolean, invalid, json_value, maybe_json, 
 
 UPDATE_TYPES = ("hotfix-security", "hotfix", "smart", "notify")
 # What `additional` may ask SYNO.Core.User for (N4S4's user_list/user_get docstrings, batonogov's client).
-USER_FIELDS = ("description", "email", "expired", "groups", "2fa_status", "cannot_chg_passwd",
-               "passwd_never_expire", "password_last_change", "is_password_pending")
+USER_FIELDS = (
+    "description",
+    "email",
+    "expired",
+    "groups",
+    "2fa_status",
+    "cannot_chg_passwd",
+    "passwd_never_expire",
+    "password_last_change",
+    "is_password_pending",
+)
 UPGRADE_FULL = ("autoupdate_enable", "autoupdate_type", "schedule")
 
 
@@ -21,10 +30,12 @@ def apis(dsm):
     return {
         # go-synology's DSM 7.2 dump lists DSM.Info with versions 2-2 only.
         "SYNO.DSM.Info": Api("entry.cgi", 2, 2, {"getinfo": (s.dsm_info, False)}, admin=False),
-        "SYNO.Core.User": Api("entry.cgi", 1, 1, {
-            "list": (s.user_list, False), "get": (s.user_get, False), "set": (s.user_set, True)}),
-        "SYNO.Core.Upgrade.Setting": Api("entry.cgi", 1, 4, {
-            "get": (s.upgrade_get, False), "set": (s.upgrade_set, True)}),
+        "SYNO.Core.User": Api(
+            "entry.cgi", 1, 1, {"list": (s.user_list, False), "get": (s.user_get, False), "set": (s.user_set, True)}
+        ),
+        "SYNO.Core.Upgrade.Setting": Api(
+            "entry.cgi", 1, 4, {"get": (s.upgrade_get, False), "set": (s.upgrade_set, True)}
+        ),
     }
 
 
@@ -36,7 +47,7 @@ def _expiry_date(value):
     try:
         return datetime.date(*(int(g) for g in match.groups()))
     except ValueError:
-        raise ApiError(3103)
+        raise ApiError(3103) from None
 
 
 class System:
@@ -50,17 +61,26 @@ class System:
     def dsm_info(self, request):
         # DSM adds its clock in asctime form ("Sat Aug  7 13:04:04 2021", home-assistant/core#54238).
         now = datetime.datetime.now()
-        return dict(self.data["dsm_info"], time="%s %2d %s" % (now.strftime("%a %b"), now.day,
-                                                               now.strftime("%H:%M:%S %Y")))
+        return dict(
+            self.data["dsm_info"], time="%s %2d %s" % (now.strftime("%a %b"), now.day, now.strftime("%H:%M:%S %Y"))
+        )
 
     # -- users ------------------------------------------------------------------------
     def _describe_user(self, name, user, fields):
         """name and uid always; other fields only when `additional` asks (no invented is_admin: clients
         learn administrators from `groups`)."""
         out = {"name": name, "uid": user["uid"]}
-        values = {"description": "", "email": "", "expired": user["expired"], "groups": list(user["groups"]),
-                  "2fa_status": bool(user.get("otp_secret")), "cannot_chg_passwd": False,
-                  "passwd_never_expire": True, "password_last_change": 19700, "is_password_pending": False}
+        values = {
+            "description": "",
+            "email": "",
+            "expired": user["expired"],
+            "groups": list(user["groups"]),
+            "2fa_status": bool(user.get("otp_secret")),
+            "cannot_chg_passwd": False,
+            "passwd_never_expire": True,
+            "password_last_change": 19700,
+            "is_password_pending": False,
+        }
         out.update({field: values[field] for field in fields if field in values})
         return out
 
@@ -79,7 +99,7 @@ class System:
         users = [self._describe_user(n, u, fields) for n, u in sorted(self.data["users"].items())]
         offset = int(maybe_json(request.param("offset", "0")) or 0)
         limit = int(maybe_json(request.param("limit", "-1")))
-        shown = users[offset:] if limit < 0 else users[offset:offset + limit]
+        shown = users[offset:] if limit < 0 else users[offset : offset + limit]
         return {"offset": offset, "total": len(users), "users": shown}
 
     def _user(self, request):
@@ -133,9 +153,12 @@ class System:
                 raise invalid("autoupdate_type")
             schedule = json_value(request.param("schedule"), "schedule")
             try:
-                valid = isinstance(schedule, dict) and \
-                    set(str(schedule.get("week_day", "")).split(",")) <= {str(d) for d in range(7)} and \
-                    0 <= int(schedule.get("hour", -1)) <= 23 and 0 <= int(schedule.get("minute", -1)) <= 59
+                valid = (
+                    isinstance(schedule, dict)
+                    and set(str(schedule.get("week_day", "")).split(",")) <= {str(d) for d in range(7)}
+                    and 0 <= int(schedule.get("hour", -1)) <= 23
+                    and 0 <= int(schedule.get("minute", -1)) <= 59
+                )
             except (TypeError, ValueError):
                 valid = False
             if not valid:

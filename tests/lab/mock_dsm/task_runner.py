@@ -23,12 +23,26 @@ OUTPUT_LIMIT = 64 * 1024  # keep the state file small; DSM's own log file has no
 def run_script(script, root, owner, task_name, timeout=DEFAULT_TIMEOUT):
     """-> dict(exit_code, exit_type, output, start, stop): what DSM's result APIs report."""
     os.makedirs(root, exist_ok=True)
-    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "HOME": root, "LANG": "C.UTF-8",
-           "LAB_ROOT": root, "LAB_TASK_OWNER": owner, "LAB_TASK_NAME": task_name}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+        "HOME": root,
+        "LANG": "C.UTF-8",
+        "LAB_ROOT": root,
+        "LAB_TASK_OWNER": owner,
+        "LAB_TASK_NAME": task_name,
+    }
     start = time.time()
     try:
-        done = subprocess.run(["bash", "-c", script], cwd=root, env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
         output, code = done.stdout, done.returncode
     except subprocess.TimeoutExpired as exc:
         output, code = exc.stdout or b"", -signal.SIGKILL

@@ -30,27 +30,58 @@ EVENTS = ("bootup", "shutdown")
 
 
 def initial_state():
-    return {"scheduled": {}, "event": {}, "next_id": 1, "results": {},
-            "output_config": {"enable_output": False, "output_path": "", "type": "esynoscheduler"}}
+    return {
+        "scheduled": {},
+        "event": {},
+        "next_id": 1,
+        "results": {},
+        "output_config": {"enable_output": False, "output_path": "", "type": "esynoscheduler"},
+    }
 
 
 def apis(dsm):
     t = dsm.scheduler
     return {
-        "SYNO.Core.TaskScheduler": Api("entry.cgi", 1, 4, {
-            "list": (t.list, False), "get": (t.get, False), "create": (t.create, True), "set": (t.set, True),
-            "delete": (t.delete, True), "run": (t.run, True), "set_enable": (t.set_enable, True),
-            "get_history_status_list": (t.history, False), "get_history_log": (t.history_log, False)}),
-        "SYNO.Core.TaskScheduler.Root": Api("entry.cgi", 1, 4, {
-            "create": (t.root(t.create), True), "set": (t.root(t.set), True)}),
-        "SYNO.Core.EventScheduler": Api("entry.cgi", 1, 1, {
-            "list": (t.event_list, False), "get": (t.event_get, False), "create": (t.event_create, True),
-            "set": (t.event_set, True), "delete": (t.event_delete, True), "run": (t.event_run, True),
-            "set_enable": (t.event_set_enable, True), "result_list": (t.result_list, False),
-            "result_get_file": (t.result_get_file, False), "config_get": (t.config_get, False),
-            "config_set": (t.config_set, True)}),
-        "SYNO.Core.EventScheduler.Root": Api("entry.cgi", 1, 1, {
-            "create": (t.root(t.event_create), True), "set": (t.root(t.event_set), True)}),
+        "SYNO.Core.TaskScheduler": Api(
+            "entry.cgi",
+            1,
+            4,
+            {
+                "list": (t.list, False),
+                "get": (t.get, False),
+                "create": (t.create, True),
+                "set": (t.set, True),
+                "delete": (t.delete, True),
+                "run": (t.run, True),
+                "set_enable": (t.set_enable, True),
+                "get_history_status_list": (t.history, False),
+                "get_history_log": (t.history_log, False),
+            },
+        ),
+        "SYNO.Core.TaskScheduler.Root": Api(
+            "entry.cgi", 1, 4, {"create": (t.root(t.create), True), "set": (t.root(t.set), True)}
+        ),
+        "SYNO.Core.EventScheduler": Api(
+            "entry.cgi",
+            1,
+            1,
+            {
+                "list": (t.event_list, False),
+                "get": (t.event_get, False),
+                "create": (t.event_create, True),
+                "set": (t.event_set, True),
+                "delete": (t.event_delete, True),
+                "run": (t.event_run, True),
+                "set_enable": (t.event_set_enable, True),
+                "result_list": (t.result_list, False),
+                "result_get_file": (t.result_get_file, False),
+                "config_get": (t.config_get, False),
+                "config_set": (t.config_set, True),
+            },
+        ),
+        "SYNO.Core.EventScheduler.Root": Api(
+            "entry.cgi", 1, 1, {"create": (t.root(t.event_create), True), "set": (t.root(t.event_set), True)}
+        ),
     }
 
 
@@ -58,7 +89,7 @@ def _int(value, name):
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise ApiError(INVALID, {"name": name, "reason": "type"})
+        raise ApiError(INVALID, {"name": name, "reason": "type"}) from None
 
 
 def _schedule(raw):
@@ -78,13 +109,27 @@ def _schedule(raw):
     repeat_min = _int(out.get("repeat_min", 0), "repeat_min")
     last = _int(out.get("last_work_hour", hour), "last_work_hour")
     days = str(out.get("week_day", "0,1,2,3,4,5,6")).split(",")
-    if date_type not in (0, 1) or (date_type == 0 and repeat_date not in (1001, 1002, 1003)) or \
-            (date_type == 1 and repeat_date not in (0, 1, 2, 3, 5)) or not 0 <= hour <= 23 or \
-            not 0 <= minute <= 59 or not 0 <= repeat_hour <= 23 or repeat_min not in REPEAT_MINUTES or \
-            not 0 <= last <= 23 or any(d.strip() not in "0123456" or not d.strip() for d in days):
+    if (
+        date_type not in (0, 1)
+        or (date_type == 0 and repeat_date not in (1001, 1002, 1003))
+        or (date_type == 1 and repeat_date not in (0, 1, 2, 3, 5))
+        or not 0 <= hour <= 23
+        or not 0 <= minute <= 59
+        or not 0 <= repeat_hour <= 23
+        or repeat_min not in REPEAT_MINUTES
+        or not 0 <= last <= 23
+        or any(d.strip() not in "0123456" or not d.strip() for d in days)
+    ):
         raise ApiError(INVALID)
-    out.update(date_type=date_type, repeat_date=repeat_date, hour=hour, minute=minute, repeat_hour=repeat_hour,
-               repeat_min=repeat_min, last_work_hour=last)
+    out.update(
+        date_type=date_type,
+        repeat_date=repeat_date,
+        hour=hour,
+        minute=minute,
+        repeat_hour=repeat_hour,
+        repeat_min=repeat_min,
+        last_work_hour=last,
+    )
     return out
 
 
@@ -111,10 +156,12 @@ class Scheduler:
 
     def root(self, handler):
         """A .Root method: the session must have confirmed its password (password_confirm.py)."""
+
         def checked(request):
             self.dsm.confirm_tokens.check(request)
             request.via_root = True
             return handler(request)
+
         return checked
 
     def _owner_allowed(self, request, owner):
@@ -146,10 +193,12 @@ class Scheduler:
                 results = self.data["results"].setdefault(key, [])
                 result_id = max([r["result_id"] for r in results] + [self.data.get("last_result_id", 0)]) + 1
                 self.data["last_result_id"] = result_id
-                results.insert(0, dict(outcome, result_id=result_id, trigger=trigger, owner=owner, script=script,
-                                       name=name))
+                results.insert(
+                    0, dict(outcome, result_id=result_id, trigger=trigger, owner=owner, script=script, name=name)
+                )
                 del results[HISTORY_KEPT:]
                 self.dsm.state.save()
+
         if wait:
             work()
         else:
@@ -169,6 +218,7 @@ class Scheduler:
             done.append(name)
             task = tasks[name]
             self.execute("event:" + name, task["operation"], _owner_name(task["owner"]), name, event, wait=True)
+
         for name in sorted(tasks):
             visit(name)
         return done
@@ -177,19 +227,37 @@ class Scheduler:
         """Every enabled scheduled task once (or, given "YYYY-MM-DD HH:MM", those due in that minute)."""
         when = datetime.datetime.strptime(moment, "%Y-%m-%d %H:%M") if isinstance(moment, str) else None
         with self.dsm.state.lock:
-            due = [dict(t) for t in self.data["scheduled"].values()
-                   if t["enable"] and (when is None or task_runner.is_due(t["schedule"], when))]
+            due = [
+                dict(t)
+                for t in self.data["scheduled"].values()
+                if t["enable"] and (when is None or task_runner.is_due(t["schedule"], when))
+            ]
         for task in sorted(due, key=lambda t: t["id"]):
-            self.execute("scheduled:%d" % task["id"], task["extra"].get("script", ""), task["owner"], task["name"],
-                         "schedule", wait=True)
+            self.execute(
+                "scheduled:%d" % task["id"],
+                task["extra"].get("script", ""),
+                task["owner"],
+                task["name"],
+                "schedule",
+                wait=True,
+            )
         return [t["id"] for t in due]
 
     # -- SYNO.Core.TaskScheduler ---------------------------------------------------------
     def _summary(self, task):
-        return {"action": "Run: %s" % task["extra"].get("script", ""), "can_delete": True, "can_edit": True,
-                "can_run": True, "enable": task["enable"], "id": task["id"], "name": task["name"],
-                "next_trigger_time": task_runner.next_trigger(task["schedule"]) if task["enable"] else "",
-                "owner": task["owner"], "real_owner": task["real_owner"], "type": task["type"]}
+        return {
+            "action": "Run: %s" % task["extra"].get("script", ""),
+            "can_delete": True,
+            "can_edit": True,
+            "can_run": True,
+            "enable": task["enable"],
+            "id": task["id"],
+            "name": task["name"],
+            "next_trigger_time": task_runner.next_trigger(task["schedule"]) if task["enable"] else "",
+            "owner": task["owner"],
+            "real_owner": task["real_owner"],
+            "type": task["type"],
+        }
 
     def list(self, request):
         """Scheduled tasks, then event tasks without an id (batonogov: event tasks are listed too,
@@ -197,9 +265,20 @@ class Scheduler:
         tasks = [self._summary(t) for t in sorted(self.data["scheduled"].values(), key=lambda t: t["id"])]
         for name, task in sorted(self.data["event"].items()):
             owner = _owner_name(task["owner"])
-            tasks.append({"action": "Run: %s" % task["operation"], "can_delete": True, "can_edit": True,
-                          "can_run": True, "enable": task["enable"], "name": name, "next_trigger_time": "",
-                          "owner": owner, "real_owner": owner, "type": "script"})
+            tasks.append(
+                {
+                    "action": "Run: %s" % task["operation"],
+                    "can_delete": True,
+                    "can_edit": True,
+                    "can_run": True,
+                    "enable": task["enable"],
+                    "name": name,
+                    "next_trigger_time": "",
+                    "owner": owner,
+                    "real_owner": owner,
+                    "type": "script",
+                }
+            )
         return {"tasks": tasks, "total": len(tasks)}
 
     def _task(self, request, item=None):
@@ -216,9 +295,16 @@ class Scheduler:
         if task is None:
             return {}
         out = self._summary(task)
-        out.update(can_edit_name=True, can_edit_owner=True, extra=dict(task["extra"]),
-                   schedule=dict(task["schedule"], repeat_min_store_config=list(REPEAT_MINUTES[1:]),
-                                 repeat_hour_store_config=list(range(1, 24))))
+        out.update(
+            can_edit_name=True,
+            can_edit_owner=True,
+            extra=dict(task["extra"]),
+            schedule=dict(
+                task["schedule"],
+                repeat_min_store_config=list(REPEAT_MINUTES[1:]),
+                repeat_hour_store_config=list(range(1, 24)),
+            ),
+        )
         for key in ("can_delete", "can_edit", "can_run", "next_trigger_time"):
             out.pop(key)
         return out
@@ -233,12 +319,21 @@ class Scheduler:
         extra = json_value(required(request, "extra"), "extra")
         if not isinstance(extra, dict) or not isinstance(extra.get("script"), str):
             raise ApiError(INVALID)
-        extra = {"notify_enable": boolean(extra.get("notify_enable", False)),
-                 "notify_if_error": boolean(extra.get("notify_if_error", False)),
-                 "notify_mail": str(extra.get("notify_mail", "")), "script": extra["script"]}
-        return {"name": name, "owner": owner, "real_owner": text(request.param("real_owner") or owner),
-                "enable": boolean(json_value(request.param("enable", "true"), "enable")), "type": task_type,
-                "extra": extra, "schedule": _schedule(required(request, "schedule"))}
+        extra = {
+            "notify_enable": boolean(extra.get("notify_enable", False)),
+            "notify_if_error": boolean(extra.get("notify_if_error", False)),
+            "notify_mail": str(extra.get("notify_mail", "")),
+            "script": extra["script"],
+        }
+        return {
+            "name": name,
+            "owner": owner,
+            "real_owner": text(request.param("real_owner") or owner),
+            "enable": boolean(json_value(request.param("enable", "true"), "enable")),
+            "type": task_type,
+            "extra": extra,
+            "schedule": _schedule(required(request, "schedule")),
+        }
 
     def create(self, request):
         task = self._fields(request)
@@ -277,8 +372,14 @@ class Scheduler:
 
     def run(self, request):
         for task, _item in self._selected(request, "tasks"):
-            self.execute("scheduled:%d" % task["id"], task["extra"]["script"], task["owner"], task["name"],
-                         "on_demand", wait=False)
+            self.execute(
+                "scheduled:%d" % task["id"],
+                task["extra"]["script"],
+                task["owner"],
+                task["name"],
+                "on_demand",
+                wait=False,
+            )
         return {}
 
     def set_enable(self, request):
@@ -290,9 +391,16 @@ class Scheduler:
     def history(self, request):
         """[{exit_code, exit_type, start_time, stop_time, timestamp}], newest first (N4S4's sample)."""
         key = "scheduled:%s" % text(required(request, "id"))
-        return [{"exit_code": r["exit_code"], "exit_type": r["exit_type"], "start_time": task_runner.clock(r["start"]),
-                 "stop_time": task_runner.clock(r["stop"]), "timestamp": str(int(r["start"]))}
-                for r in self.data["results"].get(key, [])]
+        return [
+            {
+                "exit_code": r["exit_code"],
+                "exit_type": r["exit_type"],
+                "start_time": task_runner.clock(r["start"]),
+                "stop_time": task_runner.clock(r["stop"]),
+                "timestamp": str(int(r["start"])),
+            }
+            for r in self.data["results"].get(key, [])
+        ]
 
     def history_log(self, request):
         """One run's input and output, found by id + timestamp (shape inferred from result_get_file)."""
@@ -309,22 +417,33 @@ class Scheduler:
         owner = json_value(required(request, "owner"), "owner")
         event = text(required(request, "event"), "event")
         operation = text(required(request, "operation"), "operation")
-        if not isinstance(owner, dict) or len(owner) != 1 or event not in EVENTS or \
-                not isinstance(operation, str) or not isinstance(name, str) or not name.strip() or \
-                text(request.param("operation_type", "script")) != "script":
+        if (
+            not isinstance(owner, dict)
+            or len(owner) != 1
+            or event not in EVENTS
+            or not isinstance(operation, str)
+            or not isinstance(name, str)
+            or not name.strip()
+            or text(request.param("operation_type", "script")) != "script"
+        ):
             raise ApiError(INVALID)
-        (uid, owner_name), = owner.items()
+        ((uid, owner_name),) = owner.items()
         self._owner_allowed(request, owner_name)
         users = self.dsm.state.data["users"]
         if str(uid) != str(users[owner_name]["uid"] if owner_name != "root" else 0):
             raise ApiError(INVALID, {"name": "owner", "reason": "uid"})
-        return {"task_name": name, "owner": {str(uid): owner_name}, "event": event,
-                "depend_on_task": text(request.param("depend_on_task", "")) or "",
-                "enable": boolean(json_value(request.param("enable", "true"), "enable")),
-                "notify_enable": boolean(json_value(request.param("notify_enable", "false"), "notify_enable")),
-                "notify_mail": text(request.param("notify_mail", "")) or "",
-                "notify_if_error": boolean(json_value(request.param("notify_if_error", "false"), "notify_if_error")),
-                "operation": operation, "operation_type": "script"}
+        return {
+            "task_name": name,
+            "owner": {str(uid): owner_name},
+            "event": event,
+            "depend_on_task": text(request.param("depend_on_task", "")) or "",
+            "enable": boolean(json_value(request.param("enable", "true"), "enable")),
+            "notify_enable": boolean(json_value(request.param("notify_enable", "false"), "notify_enable")),
+            "notify_mail": text(request.param("notify_mail", "")) or "",
+            "notify_if_error": boolean(json_value(request.param("notify_if_error", "false"), "notify_if_error")),
+            "operation": operation,
+            "operation_type": "script",
+        }
 
     def event_list(self, request):
         return [dict(t) for _n, t in sorted(self.data["event"].items())]
@@ -364,8 +483,14 @@ class Scheduler:
 
     def event_run(self, request):
         task = self._event(request)
-        self.execute("event:" + task["task_name"], task["operation"], _owner_name(task["owner"]), task["task_name"],
-                     "on_demand", wait=False)
+        self.execute(
+            "event:" + task["task_name"],
+            task["operation"],
+            _owner_name(task["owner"]),
+            task["task_name"],
+            "on_demand",
+            wait=False,
+        )
         return {}
 
     def event_set_enable(self, request):
@@ -377,13 +502,24 @@ class Scheduler:
     def result_list(self, request):
         """N4S4's sample: event_fire_time, exit_info{exit_code, exit_type}, pid, result_id, ..."""
         name = text(required(request, "task_name"))
-        return [{"event_fire_time": task_runner.clock(r["start"]),
-                 "exit_info": {"exit_code": r["exit_code"], "exit_type": "stop" if r["exit_type"] == "normal"
-                               else r["exit_type"]},
-                 "extra": {}, "pid": 0, "result_id": r["result_id"], "run_time_env": {},
-                 "start_time": task_runner.clock(r["start"]), "stop_time": task_runner.clock(r["stop"]),
-                 "task_name": name, "trigger_event": r["trigger"]}
-                for r in self.data["results"].get("event:" + name, [])]
+        return [
+            {
+                "event_fire_time": task_runner.clock(r["start"]),
+                "exit_info": {
+                    "exit_code": r["exit_code"],
+                    "exit_type": "stop" if r["exit_type"] == "normal" else r["exit_type"],
+                },
+                "extra": {},
+                "pid": 0,
+                "result_id": r["result_id"],
+                "run_time_env": {},
+                "start_time": task_runner.clock(r["start"]),
+                "stop_time": task_runner.clock(r["stop"]),
+                "task_name": name,
+                "trigger_event": r["trigger"],
+            }
+            for r in self.data["results"].get("event:" + name, [])
+        ]
 
     def result_get_file(self, request):
         name = text(required(request, "task_name"))

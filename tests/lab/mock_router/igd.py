@@ -25,20 +25,33 @@ from tests.lab.mock_router import portmap
 from tests.lab.mock_router.description import CONNECTION_DEVICE_UDN, WANIPC_SERVICE_ID, description
 from tests.lab.mock_router.soap import Fault, fault_body, ok_body, read_args, split_soap_action
 
-DEFAULT_CONFIG = {"external_ip": "100.128.77.2", "secure_mode": False, "min_external_port": 1,
-                  "permanent_only": False, "strict_spec": False}
+DEFAULT_CONFIG = {
+    "external_ip": "100.128.77.2",
+    "secure_mode": False,
+    "min_external_port": 1,
+    "permanent_only": False,
+    "strict_spec": False,
+}
 FRIENDLY_NAME = "homelab.nas lab router"
 # miniupnpd sends "<OS name>/<OS version> UPnP/1.1 MiniUPnPd/<version>", the OS part from uname.
 SERVER = "Debian/6.1.0-lab UPnP/1.1 MiniUPnPd/2.3.1"
 HEADERS = {"Ext": "", "Connection": "close"}
 XML = 'text/xml; charset="utf-8"'
-HTML_404 = (b"<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD><BODY><H1>Not Found</H1>The requested URL was not "
-            b"found on this server.</BODY></HTML>\r\n")
-HTML_405 = (b"<HTML><HEAD><TITLE>405 Method Not Allowed</TITLE></HEAD><BODY><H1>Method Not Allowed</H1>The HTTP "
-            b"Method is not allowed on this resource.</BODY></HTML>\r\n")
+HTML_404 = (
+    b"<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD><BODY><H1>Not Found</H1>The requested URL was not "
+    b"found on this server.</BODY></HTML>\r\n"
+)
+HTML_405 = (
+    b"<HTML><HEAD><TITLE>405 Method Not Allowed</TITLE></HEAD><BODY><H1>Method Not Allowed</H1>The HTTP "
+    b"Method is not allowed on this resource.</BODY></HTML>\r\n"
+)
 # What miniupnpd reported for its veth WAN (10 Gbit/s, in a 32-bit field).
-LINK = [("NewWANAccessType", "Cable"), ("NewLayer1UpstreamMaxBitRate", 1410065408),
-        ("NewLayer1DownstreamMaxBitRate", 1410065408), ("NewPhysicalLinkStatus", "Up")]
+LINK = [
+    ("NewWANAccessType", "Cable"),
+    ("NewLayer1UpstreamMaxBitRate", 1410065408),
+    ("NewLayer1DownstreamMaxBitRate", 1410065408),
+    ("NewPhysicalLinkStatus", "Up"),
+]
 COUNTERS = ("NewTotalBytesSent", "NewTotalBytesReceived", "NewTotalPacketsSent", "NewTotalPacketsReceived")
 
 clock = time.time  # tests may pin it; miniupnpd counts leases in whole seconds
@@ -64,21 +77,27 @@ class MockIgd(MockApp):
             "GetConnectionTypeInfo": [("NewConnectionType", "IP_Routed"), ("NewPossibleConnectionTypes", "IP_Routed")],
             "GetNATRSIPStatus": [("NewRSIPAvailable", 0), ("NewNATEnabled", 1)],
             "GetCommonLinkProperties": LINK,
-            "GetDefaultConnectionService": [("NewDefaultConnectionService", "%s:WANConnectionDevice:2,%s"
-                                             % (CONNECTION_DEVICE_UDN, WANIPC_SERVICE_ID))],
+            "GetDefaultConnectionService": [
+                (
+                    "NewDefaultConnectionService",
+                    "%s:WANConnectionDevice:2,%s" % (CONNECTION_DEVICE_UDN, WANIPC_SERVICE_ID),
+                )
+            ],
         }
-        self.actions.update({
-            "GetExternalIPAddress": ("WANIPConnection", self._external_ip),
-            "GetStatusInfo": ("WANIPConnection", self._status),
-            "GetConnectionTypeInfo": ("WANIPConnection", _answer(fixed["GetConnectionTypeInfo"])),
-            "GetNATRSIPStatus": ("WANIPConnection", _answer(fixed["GetNATRSIPStatus"])),
-            "SetConnectionType": ("WANIPConnection", _fails(731)),  # miniupnpd: always ReadOnly
-            "RequestConnection": ("WANIPConnection", _fails(606)),
-            "ForceTermination": ("WANIPConnection", _fails(606)),
-            "GetCommonLinkProperties": ("WANCommonInterfaceConfig", _answer(LINK)),
-            "GetDefaultConnectionService": ("Layer3Forwarding", _answer(fixed["GetDefaultConnectionService"])),
-            "SetDefaultConnectionService": ("Layer3Forwarding", _set_default_service),
-        })
+        self.actions.update(
+            {
+                "GetExternalIPAddress": ("WANIPConnection", self._external_ip),
+                "GetStatusInfo": ("WANIPConnection", self._status),
+                "GetConnectionTypeInfo": ("WANIPConnection", _answer(fixed["GetConnectionTypeInfo"])),
+                "GetNATRSIPStatus": ("WANIPConnection", _answer(fixed["GetNATRSIPStatus"])),
+                "SetConnectionType": ("WANIPConnection", _fails(731)),  # miniupnpd: always ReadOnly
+                "RequestConnection": ("WANIPConnection", _fails(606)),
+                "ForceTermination": ("WANIPConnection", _fails(606)),
+                "GetCommonLinkProperties": ("WANCommonInterfaceConfig", _answer(LINK)),
+                "GetDefaultConnectionService": ("Layer3Forwarding", _answer(fixed["GetDefaultConnectionService"])),
+                "SetDefaultConnectionService": ("Layer3Forwarding", _set_default_service),
+            }
+        )
         for name in COUNTERS:
             self.actions["Get" + name[3:]] = ("WANCommonInterfaceConfig", self._counter(name))
 
@@ -88,19 +107,31 @@ class MockIgd(MockApp):
 
     def served(self):
         """(api, method) of everything the mock answers (docs/lab-fidelity.md has a row each)."""
-        return sorted([("description", "GET /rootDesc.xml")] +
-                      [(entry[0], action) for action, entry in self.actions.items()])
+        return sorted(
+            [("description", "GET /rootDesc.xml")] + [(entry[0], action) for action, entry in self.actions.items()]
+        )
 
     # -- lab hooks -----------------------------------------------------------
     def lab_state(self):
         with self.lock:
             self._expire()
             # traffic counters are left out: reading the router is no change of its state
-            return {"config": dict(self.config), "mappings": [
-                {"NewRemoteHost": "", "NewExternalPort": e["port"], "NewProtocol": e["proto"],
-                 "NewInternalPort": e["iport"], "NewInternalClient": e["client"], "NewEnabled": e["enabled"],
-                 "NewPortMappingDescription": e["desc"], "NewLeaseDuration": self.ports.remaining(e)}
-                for e in self.mappings[::-1]]}
+            return {
+                "config": dict(self.config),
+                "mappings": [
+                    {
+                        "NewRemoteHost": "",
+                        "NewExternalPort": e["port"],
+                        "NewProtocol": e["proto"],
+                        "NewInternalPort": e["iport"],
+                        "NewInternalClient": e["client"],
+                        "NewEnabled": e["enabled"],
+                        "NewPortMappingDescription": e["desc"],
+                        "NewLeaseDuration": self.ports.remaining(e),
+                    }
+                    for e in self.mappings[::-1]
+                ],
+            }
 
     def fault_response(self, fault):
         return _fault(int(fault.get("code", 501)))
@@ -164,8 +195,11 @@ class MockIgd(MockApp):
 
     def _status(self, args, client):
         # miniupnpd (system_uptime=no) reports its own uptime
-        return [("NewConnectionStatus", "Connected"), ("NewLastConnectionError", "ERROR_NONE"),
-                ("NewUptime", self.now() - self.started)]
+        return [
+            ("NewConnectionStatus", "Connected"),
+            ("NewLastConnectionError", "ERROR_NONE"),
+            ("NewUptime", self.now() - self.started),
+        ]
 
     def _counter(self, name):
         return lambda args, client: [(name, self.state.data["counters"][name])]
@@ -178,6 +212,7 @@ def _answer(out):
 def _fails(code):
     def handler(args, client):
         raise Fault(code)
+
     return handler
 
 

@@ -13,17 +13,28 @@ from xml.sax.saxutils import escape
 
 from tests.lab.mock_router.soap import Fault
 
-ACTIONS = ("AddPortMapping", "AddAnyPortMapping", "GetSpecificPortMappingEntry", "GetGenericPortMappingEntry",
-           "DeletePortMapping", "GetListOfPortMappings", "DeletePortMappingRange")
+ACTIONS = (
+    "AddPortMapping",
+    "AddAnyPortMapping",
+    "GetSpecificPortMappingEntry",
+    "GetGenericPortMappingEntry",
+    "DeletePortMapping",
+    "GetListOfPortMappings",
+    "DeletePortMappingRange",
+)
 MAX_LEASE = 604800  # IGD:2: the most a gateway grants, and what it grants for 0
 LIST_DEFAULT = 1000  # miniupnpd: NewNumberOfPorts 0 lists up to 1000
-PORT_LIST = ('<p:PortMappingList xmlns:p="urn:schemas-upnp-org:gw:WANIPConnection" '
-             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:schemas-upnp-org:gw:'
-             'WANIPConnection http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd">%s</p:PortMappingList>')
-LIST_ENTRY = ("<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>%d</p:NewExternalPort>"
-              "<p:NewProtocol>%s</p:NewProtocol><p:NewInternalPort>%d</p:NewInternalPort>"
-              "<p:NewInternalClient>%s</p:NewInternalClient><p:NewEnabled>%d</p:NewEnabled>"
-              "<p:NewDescription>%s</p:NewDescription><p:NewLeaseTime>%d</p:NewLeaseTime></p:PortMappingEntry>")
+PORT_LIST = (
+    '<p:PortMappingList xmlns:p="urn:schemas-upnp-org:gw:WANIPConnection" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:schemas-upnp-org:gw:'
+    'WANIPConnection http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd">%s</p:PortMappingList>'
+)
+LIST_ENTRY = (
+    "<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>%d</p:NewExternalPort>"
+    "<p:NewProtocol>%s</p:NewProtocol><p:NewInternalPort>%d</p:NewInternalPort>"
+    "<p:NewInternalClient>%s</p:NewInternalClient><p:NewEnabled>%d</p:NewEnabled>"
+    "<p:NewDescription>%s</p:NewDescription><p:NewLeaseTime>%d</p:NewLeaseTime></p:PortMappingEntry>"
+)
 
 
 class PortMappings:
@@ -40,7 +51,7 @@ class PortMappings:
     def port(self, value, wildcard_fault=402):
         """miniupnpd reads ports with atoi into 16 bits: 70000 becomes 4464 and junk becomes 0."""
         text = (value or "").strip()
-        digits = text[:len(text) - len(text.lstrip("0123456789"))] if text[:1].isdigit() else ""
+        digits = text[: len(text) - len(text.lstrip("0123456789"))] if text[:1].isdigit() else ""
         number = int(digits) if digits else 0
         if self.strict and (not text.isdigit() or not 0 <= number <= 65535):
             raise Fault(402)
@@ -109,9 +120,13 @@ class PortMappings:
         entry = self.find(self.port(args["NewExternalPort"]), self.proto(args["NewProtocol"]))
         if entry is None:
             raise Fault(714)
-        return [("NewInternalPort", entry["iport"]), ("NewInternalClient", entry["client"]),
-                ("NewEnabled", self.enabled(entry)), ("NewPortMappingDescription", entry["desc"]),
-                ("NewLeaseDuration", self.remaining(entry))]
+        return [
+            ("NewInternalPort", entry["iport"]),
+            ("NewInternalClient", entry["client"]),
+            ("NewEnabled", self.enabled(entry)),
+            ("NewPortMappingDescription", entry["desc"]),
+            ("NewLeaseDuration", self.remaining(entry)),
+        ]
 
     def GetGenericPortMappingEntry(self, args, client):
         text = (args.get("NewPortMappingIndex") or "").strip()
@@ -122,10 +137,16 @@ class PortMappings:
         if not 0 <= index < len(listed):
             raise Fault(713)
         entry = listed[index]
-        return [("NewRemoteHost", ""), ("NewExternalPort", entry["port"]), ("NewProtocol", entry["proto"]),
-                ("NewInternalPort", entry["iport"]), ("NewInternalClient", entry["client"]),
-                ("NewEnabled", self.enabled(entry)), ("NewPortMappingDescription", entry["desc"]),
-                ("NewLeaseDuration", self.remaining(entry))]
+        return [
+            ("NewRemoteHost", ""),
+            ("NewExternalPort", entry["port"]),
+            ("NewProtocol", entry["proto"]),
+            ("NewInternalPort", entry["iport"]),
+            ("NewInternalClient", entry["client"]),
+            ("NewEnabled", self.enabled(entry)),
+            ("NewPortMappingDescription", entry["desc"]),
+            ("NewLeaseDuration", self.remaining(entry)),
+        ]
 
     def DeletePortMapping(self, args, client):
         if args.get("NewExternalPort") is None or args.get("NewProtocol") is None:
@@ -144,11 +165,14 @@ class PortMappings:
     def GetListOfPortMappings(self, args, client):
         start, end, proto = self._range(args, ("NewNumberOfPorts",))
         limit = int(args["NewNumberOfPorts"]) or LIST_DEFAULT
-        entries = [e for e in self._managed(args, client)[::-1]
-                   if e["proto"] == proto and start <= e["port"] <= end][:limit]
+        entries = [e for e in self._managed(args, client)[::-1] if e["proto"] == proto and start <= e["port"] <= end][
+            :limit
+        ]
         listing = PORT_LIST % "".join(
-            LIST_ENTRY % (e["port"], e["proto"], e["iport"], e["client"], self.enabled(e), escape(e["desc"]),
-                          self.remaining(e)) for e in entries)
+            LIST_ENTRY
+            % (e["port"], e["proto"], e["iport"], e["client"], self.enabled(e), escape(e["desc"]), self.remaining(e))
+            for e in entries
+        )
         # The listing is an XML document carried as text: miniupnpd wraps it in CDATA.
         return "<NewPortListing><![CDATA[%s]]></NewPortListing>" % listing
 
@@ -169,7 +193,7 @@ class PortMappings:
         try:
             ipaddress.IPv4Address(internal_client)
         except ValueError:
-            raise Fault(402)  # miniupnpd tries a DNS lookup first; the lab resolves nothing
+            raise Fault(402) from None  # miniupnpd tries a DNS lookup first; the lab resolves nothing
         if self.igd.config["secure_mode"] and internal_client != client:
             raise Fault(secure_fault)
         return internal_client
@@ -180,7 +204,7 @@ class PortMappings:
         except Fault:
             if self.strict:
                 raise
-            raise Fault(606)  # miniupnpd: internal port 0 fails its permission rules
+            raise Fault(606) from None  # miniupnpd: internal port 0 fails its permission rules
 
     def _lease(self, args, cap=True):
         text = (args.get("NewLeaseDuration") or "0").strip()
@@ -215,9 +239,17 @@ class PortMappings:
             return
         if held:
             self.igd.mappings.remove(held)
-        self.igd.mappings.append({"port": port, "proto": proto, "iport": iport, "client": internal_client,
-                                  "desc": args.get("NewPortMappingDescription") or "", "enabled": enabled,
-                                  "expires": expires})
+        self.igd.mappings.append(
+            {
+                "port": port,
+                "proto": proto,
+                "iport": iport,
+                "client": internal_client,
+                "desc": args.get("NewPortMappingDescription") or "",
+                "enabled": enabled,
+                "expires": expires,
+            }
+        )
 
     def _managed(self, args, client):
         """The spec: NewManage 0 means the caller's own mappings only; miniupnpd 2.3.1 ignores NewManage."""
@@ -228,7 +260,8 @@ class PortMappings:
     def _range(self, args, extra):
         names = ("NewStartPort", "NewEndPort", "NewProtocol") + extra
         if any(args.get(n) is None for n in names) or not all(
-                (args[n] or "").strip().isdigit() for n in names if n != "NewProtocol"):
+            (args[n] or "").strip().isdigit() for n in names if n != "NewProtocol"
+        ):
             raise Fault(402)
         start, end = int(args["NewStartPort"]) % 65536, int(args["NewEndPort"]) % 65536
         if start > end:

@@ -13,5 +13,9 @@ def start(directory, host="127.0.0.1", port=0):
     app = MockIgd(os.path.join(directory, "state.json"))
     lab = Lab(app, directory)
     bound = lab.listen(host, port)
-    return lab, {"host": host, "port": bound, "igd_url": "http://%s:%d/rootDesc.xml" % (host, bound),
-                 "log_path": lab.log.path}
+    return lab, {
+        "host": host,
+        "port": bound,
+        "igd_url": "http://%s:%d/rootDesc.xml" % (host, bound),
+        "log_path": lab.log.path,
+    }

@@ -13,13 +13,26 @@ from xml.sax.saxutils import escape
 from tests.lab.common.errors import MockError
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-ENVELOPE = ('<s:Envelope xmlns:s="%s" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">'
-            '<s:Body>%%s</s:Body></s:Envelope>' % SOAP_NS)
+ENVELOPE = (
+    '<s:Envelope xmlns:s="%s" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">'
+    "<s:Body>%%s</s:Body></s:Envelope>" % SOAP_NS
+)
 # errorDescription strings as miniupnpd sends them (its spelling, e.g. "permited").
-ERROR_TEXT = {401: "Invalid Action", 402: "Invalid Args", 501: "ActionFailed", 606: "Action not authorized",
-              713: "SpecifiedArrayIndexInvalid", 714: "NoSuchEntryInArray", 716: "Wildcard not permited in ExtPort",
-              718: "ConflictInMappingEntry", 725: "OnlyPermanentLeasesSupported", 728: "NoPortMapsAvailable",
-              730: "PortMappingNotFound", 731: "ReadOnly", 733: "InconsistentParameter"}
+ERROR_TEXT = {
+    401: "Invalid Action",
+    402: "Invalid Args",
+    501: "ActionFailed",
+    606: "Action not authorized",
+    713: "SpecifiedArrayIndexInvalid",
+    714: "NoSuchEntryInArray",
+    716: "Wildcard not permited in ExtPort",
+    718: "ConflictInMappingEntry",
+    725: "OnlyPermanentLeasesSupported",
+    728: "NoPortMapsAvailable",
+    730: "PortMappingNotFound",
+    731: "ReadOnly",
+    733: "InconsistentParameter",
+}
 
 
 class Fault(MockError):
@@ -65,8 +78,9 @@ def ok_body(action, namespace, out):
 
 
 def fault_body(code):
-    detail = ('<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>'
-              '<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>%d</errorCode>'
-              '<errorDescription>%s</errorDescription></UPnPError></detail></s:Fault>'
-              % (code, ERROR_TEXT.get(code, "Error")))
+    detail = (
+        "<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>"
+        '<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>%d</errorCode>'
+        "<errorDescription>%s</errorDescription></UPnPError></detail></s:Fault>" % (code, ERROR_TEXT.get(code, "Error"))
+    )
     return (ENVELOPE % detail).encode()

@@ -40,8 +40,12 @@ def _served_dsm(tmp_path):
 
 
 # The mock's route parameters, by the names Cloudflare's API reference gives them.
-CLOUDFLARE_PARAMETERS = {"zone": "zone_id", "setting": "setting_id", "record": "dns_record_id",
-                         "cert": "certificate_id"}
+CLOUDFLARE_PARAMETERS = {
+    "zone": "zone_id",
+    "setting": "setting_id",
+    "record": "dns_record_id",
+    "cert": "certificate_id",
+}
 
 
 def route_name(verb, pattern):
@@ -60,8 +64,9 @@ def _served_router(tmp_path):
     return set(MockIgd(str(tmp_path / "state.json")).served())
 
 
-@pytest.mark.parametrize("section,served", [("DSM", _served_dsm), ("Cloudflare", _served_cloudflare),
-                                            ("Router", _served_router)])
+@pytest.mark.parametrize(
+    "section,served", [("DSM", _served_dsm), ("Cloudflare", _served_cloudflare), ("Router", _served_router)]
+)
 def test_every_served_api_has_a_row_and_every_row_is_served(tmp_path, section, served):
     served = served(tmp_path)
     documented = {key for key in ROWS[section] if not key[0].startswith("behaviour:")}

@@ -33,11 +33,17 @@ class Router:
     def soap(self, action, *args, service=V2, path="/ctl/IPConn"):
         """(HTTP status, {out arg: text} or UPnP error code, raw body, headers)."""
         inner = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in args)
-        body = ('<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
-                's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:%s xmlns:u="%s">%s</u:%s>'
-                '</s:Body></s:Envelope>' % (action, service, inner, action)).encode()
-        status, headers, raw = self.raw("POST", path, body, {"Content-Type": 'text/xml; charset="utf-8"',
-                                                             "SOAPAction": '"%s#%s"' % (service, action)})
+        body = (
+            '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+            's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:%s xmlns:u="%s">%s</u:%s>'
+            "</s:Body></s:Envelope>" % (action, service, inner, action)
+        ).encode()
+        status, headers, raw = self.raw(
+            "POST",
+            path,
+            body,
+            {"Content-Type": 'text/xml; charset="utf-8"', "SOAPAction": '"%s#%s"' % (service, action)},
+        )
         root = ET.fromstring(raw)
         if status != 200:
             return status, int(root.findtext(".//%serrorCode" % ERRORS)), raw, headers
@@ -45,23 +51,44 @@ class Router:
         return status, {child.tag: child.text or "" for child in answer}, raw, headers
 
     def add(self, port, lease=3600, client="127.0.0.1", iport=None, desc="d", proto="TCP", action="AddPortMapping"):
-        return self.soap(action, ("NewRemoteHost", ""), ("NewExternalPort", port), ("NewProtocol", proto),
-                         ("NewInternalPort", iport or port), ("NewInternalClient", client), ("NewEnabled", 1),
-                         ("NewPortMappingDescription", desc), ("NewLeaseDuration", lease))
+        return self.soap(
+            action,
+            ("NewRemoteHost", ""),
+            ("NewExternalPort", port),
+            ("NewProtocol", proto),
+            ("NewInternalPort", iport or port),
+            ("NewInternalClient", client),
+            ("NewEnabled", 1),
+            ("NewPortMappingDescription", desc),
+            ("NewLeaseDuration", lease),
+        )
 
     def get(self, port, proto="TCP"):
-        return self.soap("GetSpecificPortMappingEntry", ("NewRemoteHost", ""), ("NewExternalPort", port),
-                         ("NewProtocol", proto))
+        return self.soap(
+            "GetSpecificPortMappingEntry", ("NewRemoteHost", ""), ("NewExternalPort", port), ("NewProtocol", proto)
+        )
 
     def listing(self, start=1, end=65535, proto="TCP", number=0):
-        status, out = self.soap("GetListOfPortMappings", ("NewStartPort", start), ("NewEndPort", end),
-                                ("NewProtocol", proto), ("NewManage", 1), ("NewNumberOfPorts", number))[:2]
+        status, out = self.soap(
+            "GetListOfPortMappings",
+            ("NewStartPort", start),
+            ("NewEndPort", end),
+            ("NewProtocol", proto),
+            ("NewManage", 1),
+            ("NewNumberOfPorts", number),
+        )[:2]
         if status != 200:
             return out
         doc = ET.fromstring(out["NewPortListing"])  # an XML document carried as text
         ns = "{urn:schemas-upnp-org:gw:WANIPConnection}"
-        return [(int(e.findtext(ns + "NewExternalPort")), e.findtext(ns + "NewDescription"),
-                 int(e.findtext(ns + "NewLeaseTime"))) for e in doc.iter(ns + "PortMappingEntry")]
+        return [
+            (
+                int(e.findtext(ns + "NewExternalPort")),
+                e.findtext(ns + "NewDescription"),
+                int(e.findtext(ns + "NewLeaseTime")),
+            )
+            for e in doc.iter(ns + "PortMappingEntry")
+        ]
 
 
 @pytest.fixture
@@ -80,13 +107,16 @@ def test_description_lists_what_miniupnpd_lists(router):  # U2
     status, headers, body = router.raw("GET", "/rootDesc.xml")
     root = ET.fromstring(body)
     assert status == 200 and root.get("configId") == "1337"
-    services = {s.findtext(DEVICE + "serviceType"): s.findtext(DEVICE + "controlURL")
-                for s in root.iter(DEVICE + "service")}
+    services = {
+        s.findtext(DEVICE + "serviceType"): s.findtext(DEVICE + "controlURL") for s in root.iter(DEVICE + "service")
+    }
     assert services == {
         "urn:schemas-upnp-org:service:Layer3Forwarding:1": "/ctl/L3F",
         "urn:schemas-upnp-org:service:DeviceProtection:1": "/ctl/DP",
-        CIF: "/ctl/CmnIfCfg", V2: "/ctl/IPConn",
-        "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1": "/ctl/IP6FCtl"}
+        CIF: "/ctl/CmnIfCfg",
+        V2: "/ctl/IPConn",
+        "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1": "/ctl/IP6FCtl",
+    }
     device = root.find(DEVICE + "device")
     assert device.findtext(DEVICE + "manufacturer") == "Debian"
     assert device.findtext(DEVICE + "presentationURL") == "http://127.0.0.1/"
@@ -109,12 +139,16 @@ def test_v1_soap_action_is_answered_in_the_v1_namespace(router):  # U3
 
 
 def test_connection_type_and_common_interface_config(router):  # U2
-    assert router.soap("GetConnectionTypeInfo")[1] == {"NewConnectionType": "IP_Routed",
-                                                       "NewPossibleConnectionTypes": "IP_Routed"}
+    assert router.soap("GetConnectionTypeInfo")[1] == {
+        "NewConnectionType": "IP_Routed",
+        "NewPossibleConnectionTypes": "IP_Routed",
+    }
     status, out = router.soap("GetCommonLinkProperties", service=CIF, path="/ctl/CmnIfCfg")[:2]
     assert status == 200 and out["NewPhysicalLinkStatus"] == "Up" and out["NewWANAccessType"] == "Cable"
     first = int(router.soap("GetTotalPacketsReceived", service=CIF, path="/ctl/CmnIfCfg")[1]["NewTotalPacketsReceived"])
-    second = int(router.soap("GetTotalPacketsReceived", service=CIF, path="/ctl/CmnIfCfg")[1]["NewTotalPacketsReceived"])
+    second = int(
+        router.soap("GetTotalPacketsReceived", service=CIF, path="/ctl/CmnIfCfg")[1]["NewTotalPacketsReceived"]
+    )
     assert second == first + 1
 
 
@@ -132,8 +166,11 @@ def test_get_list_of_port_mappings(router, frozen):  # U1
     for port in (15002, 15000, 15001):
         router.add(port, desc="p%d<&>" % port)
     router.add(15003, proto="UDP")
-    assert router.listing() == [(15001, "p15001<&>", 3600), (15000, "p15000<&>", 3600),
-                                (15002, "p15002<&>", 3600)]  # newest first, as miniupnpd walks its rules
+    assert router.listing() == [
+        (15001, "p15001<&>", 3600),
+        (15000, "p15000<&>", 3600),
+        (15002, "p15002<&>", 3600),
+    ]  # newest first, as miniupnpd walks its rules
     assert [e[0] for e in router.listing(15000, 15001)] == [15001, 15000]
     assert len(router.listing(number=1)) == 1
     assert [e[0] for e in router.listing(proto="UDP")] == [15003]
@@ -166,8 +203,9 @@ def test_delete_port_mapping_range(router):  # U1
 @pytest.mark.parametrize("strict,answer", [(False, 200), (True, 714)])
 def test_delete_of_a_missing_mapping(router, router_lab, strict, answer):  # U4
     router_lab.configure(strict_spec=strict)
-    status, out = router.soap("DeletePortMapping", ("NewRemoteHost", ""), ("NewExternalPort", 7777),
-                              ("NewProtocol", "TCP"))[:2]
+    status, out = router.soap(
+        "DeletePortMapping", ("NewRemoteHost", ""), ("NewExternalPort", 7777), ("NewProtocol", "TCP")
+    )[:2]
     assert (status if status == 200 else out) == answer
 
 

@@ -6,12 +6,23 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.nas.plugins.filter import (
-    firewall_rules, port_forwards, proxied_ports, reverse_proxy_rules, unproxied_services)
+    firewall_rules,
+    port_forwards,
+    proxied_ports,
+    reverse_proxy_rules,
+    unproxied_services,
+)
 
 SERVICES = [
     {"name": "photos", "hostname": "photos.example.test", "backend_port": 8080},
-    {"name": "media", "hostname": "media.example.test", "backend_host": "192.168.1.20", "backend_port": 8096,
-     "websocket": True, "external_port": 8443},
+    {
+        "name": "media",
+        "hostname": "media.example.test",
+        "backend_host": "192.168.1.20",
+        "backend_port": 8096,
+        "websocket": True,
+        "external_port": 8443,
+    },
     {"name": "docs", "hostname": "docs.example.test", "backend_port": 8000, "backend_protocol": "https"},
 ]
 
@@ -22,8 +33,12 @@ def _filter(module, name):
 
 def test_reverse_proxy_rule_per_service_with_defaults():
     rules = _filter(reverse_proxy_rules, "reverse_proxy_rules")(SERVICES)
-    assert rules[0] == {"description": "photos", "frontend": {"hostname": "photos.example.test", "port": 443},
-                        "backend": {"host": "localhost", "port": 8080, "protocol": "http"}, "websocket": False}
+    assert rules[0] == {
+        "description": "photos",
+        "frontend": {"hostname": "photos.example.test", "port": 443},
+        "backend": {"host": "localhost", "port": 8080, "protocol": "http"},
+        "websocket": False,
+    }
     assert rules[1]["frontend"]["port"] == 8443 and rules[1]["backend"]["host"] == "192.168.1.20"
     assert rules[1]["websocket"] is True and rules[2]["backend"]["protocol"] == "https"
 
@@ -37,7 +52,8 @@ def test_one_forward_per_distinct_external_port():
     forwards = _filter(port_forwards, "port_forwards")(SERVICES, internal_client="192.168.1.10")
     assert forwards == [
         {"external_port": 443, "internal_port": 443, "description": "https 443", "internal_client": "192.168.1.10"},
-        {"external_port": 8443, "internal_port": 8443, "description": "https 8443", "internal_client": "192.168.1.10"}]
+        {"external_port": 8443, "internal_port": 8443, "description": "https 8443", "internal_client": "192.168.1.10"},
+    ]
     assert "internal_client" not in _filter(port_forwards, "port_forwards")(SERVICES)[0]
 
 
@@ -49,11 +65,19 @@ def test_the_same_input_gives_the_same_lists_however_often_it_is_applied():
 
 def test_firewall_rules_lan_first_then_cloudflare_on_published_ports_only():
     rules = _filter(firewall_rules, "firewall_rules")(
-        ["192.168.0.0/16", "10.0.0.0/8"], services=SERVICES, dsm_port=15001, lan_ports=["smb"],
-        cloudflare_ranges=["173.245.48.0/20", "2400:cb00::/32"])
+        ["192.168.0.0/16", "10.0.0.0/8"],
+        services=SERVICES,
+        dsm_port=15001,
+        lan_ports=["smb"],
+        cloudflare_ranges=["173.245.48.0/20", "2400:cb00::/32"],
+    )
     assert [r["name"] for r in rules] == ["lan 192.168.0.0/16", "lan 10.0.0.0/8", "cloudflare", "cloudflare"]
-    assert rules[0] == {"name": "lan 192.168.0.0/16", "ports": ["dsm", "15001", "smb", "443", "8443"],
-                        "protocol": "tcp_udp", "source": "192.168.0.0/16"}
+    assert rules[0] == {
+        "name": "lan 192.168.0.0/16",
+        "ports": ["dsm", "15001", "smb", "443", "8443"],
+        "protocol": "tcp_udp",
+        "source": "192.168.0.0/16",
+    }
     assert rules[3] == {"name": "cloudflare", "ports": ["443", "8443"], "source": "2400:cb00::/32"}
 
 

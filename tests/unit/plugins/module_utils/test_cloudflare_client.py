@@ -22,10 +22,13 @@ def test_zone_lookup_and_token_verification(cloudflare_lab):
         api.zone_id("nope.test")
 
 
-@pytest.mark.parametrize("token,status,code,fragment", [
-    ("bad token!", 400, 6003, "6111 Invalid format for Authorization header"),
-    ("x" * 40, 400, 9109, "9109 Invalid access token"),
-])
+@pytest.mark.parametrize(
+    "token,status,code,fragment",
+    [
+        ("bad token!", 400, 6003, "6111 Invalid format for Authorization header"),
+        ("x" * 40, 400, 9109, "9109 Invalid access token"),
+    ],
+)
 def test_bad_tokens_are_explained(cloudflare_lab, token, status, code, fragment):
     with pytest.raises(CloudflareError) as err:
         client(cloudflare_lab, token=token).get("/zones")
@@ -37,7 +40,8 @@ def test_bad_tokens_are_explained(cloudflare_lab, token, status, code, fragment)
 def test_read_only_token_cannot_write(cloudflare_lab):
     with pytest.raises(CloudflareError) as err:
         client(cloudflare_lab, token=READ_ONLY_TOKEN).request(
-            "PATCH", "/zones/%s/settings/ssl" % ZONE_ID, body={"value": "strict"})
+            "PATCH", "/zones/%s/settings/ssl" % ZONE_ID, body={"value": "strict"}
+        )
     assert err.value.status == 403 and 10000 in err.value.codes
     assert cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "full"
 
@@ -45,8 +49,11 @@ def test_read_only_token_cannot_write(cloudflare_lab):
 def test_pagination_reads_every_page(cloudflare_lab):
     api = client(cloudflare_lab)
     for i in range(7):
-        api.request("POST", "/zones/%s/dns_records" % ZONE_ID, body={"type": "A", "name": "h%d" % i,
-                                                                     "content": "100.128.77.%d" % i})
+        api.request(
+            "POST",
+            "/zones/%s/dns_records" % ZONE_ID,
+            body={"type": "A", "name": "h%d" % i, "content": "100.128.77.%d" % i},
+        )
     names = [r["name"] for r in api.paginate("/zones/%s/dns_records" % ZONE_ID, per_page=3)]
     assert len(names) == 7 and len(set(names)) == 7
     assert len(cloudflare_lab.calls("GET", "/zones/:id/dns_records")) == 3

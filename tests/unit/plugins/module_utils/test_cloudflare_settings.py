@@ -8,31 +8,52 @@ from hypothesis import given, strategies as st
 from ansible_collections.homelab.nas.plugins.module_utils import cloudflare_settings as cfs
 
 
-@pytest.mark.parametrize("name,sid", [
-    ("ssl_mode", "ssl"), ("SSL", "ssl"), ("minimum_tls_version", "min_tls_version"), ("tls_1_3", "tls_1_3"),
-    ("authenticated_origin_pulls", "tls_client_auth"), ("Always-Use-HTTPS", "always_use_https"), ("hsts", "security_header"),
-])
+@pytest.mark.parametrize(
+    "name,sid",
+    [
+        ("ssl_mode", "ssl"),
+        ("SSL", "ssl"),
+        ("minimum_tls_version", "min_tls_version"),
+        ("tls_1_3", "tls_1_3"),
+        ("authenticated_origin_pulls", "tls_client_auth"),
+        ("Always-Use-HTTPS", "always_use_https"),
+        ("hsts", "security_header"),
+    ],
+)
 def test_friendly_names_map_to_cloudflare_ids(name, sid):
     assert cfs.setting_id(name) == sid
 
 
-@pytest.mark.parametrize("sid,value,expected", [
-    ("ssl", "Full (strict)", "strict"), ("ssl", "full_strict", "strict"), ("ssl", "FULL", "full"),
-    ("min_tls_version", 1.2, "1.2"), ("min_tls_version", "1.3", "1.3"), ("always_use_https", True, "on"),
-    ("tls_1_3", "ZRT", "zrt"), ("opportunistic_encryption", False, "off"), ("brotli", "on", "on"),
-    ("some_future_setting", {"x": 1}, {"x": 1}),
-    # origin_pull is the fifth mode in Cloudflare's SSL setting enum (cloudflare-python types/zones/ssl.py).
-    ("ssl", "origin_pull", "origin_pull"), ("ssl", "Strict (SSL-Only Origin Pull)", "origin_pull"),
-])
+@pytest.mark.parametrize(
+    "sid,value,expected",
+    [
+        ("ssl", "Full (strict)", "strict"),
+        ("ssl", "full_strict", "strict"),
+        ("ssl", "FULL", "full"),
+        ("min_tls_version", 1.2, "1.2"),
+        ("min_tls_version", "1.3", "1.3"),
+        ("always_use_https", True, "on"),
+        ("tls_1_3", "ZRT", "zrt"),
+        ("opportunistic_encryption", False, "off"),
+        ("brotli", "on", "on"),
+        ("some_future_setting", {"x": 1}, {"x": 1}),
+        # origin_pull is the fifth mode in Cloudflare's SSL setting enum (cloudflare-python types/zones/ssl.py).
+        ("ssl", "origin_pull", "origin_pull"),
+        ("ssl", "Strict (SSL-Only Origin Pull)", "origin_pull"),
+    ],
+)
 def test_values_are_normalised(sid, value, expected):
     assert cfs.normalise_value(sid, value) == expected
 
 
-@pytest.mark.parametrize("sid,value,fragment", [
-    ("ssl", "fullstrict", "ssl: 'fullstrict' is not an SSL/TLS encryption mode"),
-    ("min_tls_version", "1.4", "min_tls_version: '1.4' is not a valid value"),
-    ("always_use_https", "maybe", "always_use_https: 'maybe'"),
-])
+@pytest.mark.parametrize(
+    "sid,value,fragment",
+    [
+        ("ssl", "fullstrict", "ssl: 'fullstrict' is not an SSL/TLS encryption mode"),
+        ("min_tls_version", "1.4", "min_tls_version: '1.4' is not a valid value"),
+        ("always_use_https", "maybe", "always_use_https: 'maybe'"),
+    ],
+)
 def test_invalid_values_name_the_setting_and_the_choices(sid, value, fragment):
     with pytest.raises(cfs.SettingError, match=fragment.replace("(", r"\(")):
         cfs.normalise_value(sid, value)
@@ -40,17 +61,28 @@ def test_invalid_values_name_the_setting_and_the_choices(sid, value, fragment):
 
 def test_seed_hsts_is_accepted():
     assert cfs.normalise_hsts({"max_age": 15552000, "include_subdomains": True, "nosniff": True}) == {
-        "enabled": True, "max_age": 15552000, "include_subdomains": True, "preload": False, "nosniff": True}
+        "enabled": True,
+        "max_age": 15552000,
+        "include_subdomains": True,
+        "preload": False,
+        "nosniff": True,
+    }
 
 
-@pytest.mark.parametrize("hsts,fragment", [
-    ({"max_age": 15552000, "include_subdomains": True, "preload": True}, "preload needs max_age of at least 31536000"),
-    ({"max_age": 31536000, "preload": True}, "preload needs include_subdomains"),
-    ({"max_age": 0}, "max_age: 0 turns HSTS off"),
-    ({"max_age": -5}, "out of range"),
-    ({"max_age": 31536000, "color": "blue"}, "unknown field"),
-    ("yes", "give a mapping"),
-])
+@pytest.mark.parametrize(
+    "hsts,fragment",
+    [
+        (
+            {"max_age": 15552000, "include_subdomains": True, "preload": True},
+            "preload needs max_age of at least 31536000",
+        ),
+        ({"max_age": 31536000, "preload": True}, "preload needs include_subdomains"),
+        ({"max_age": 0}, "max_age: 0 turns HSTS off"),
+        ({"max_age": -5}, "out of range"),
+        ({"max_age": 31536000, "color": "blue"}, "unknown field"),
+        ("yes", "give a mapping"),
+    ],
+)
 def test_hsts_rules(hsts, fragment):
     with pytest.raises(cfs.SettingError, match=fragment):
         cfs.normalise_hsts(hsts)

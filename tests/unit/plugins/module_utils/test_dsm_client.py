@@ -52,8 +52,9 @@ def test_request_without_synotoken_is_rejected_by_the_mock(dsm_lab, tmp_path, wr
     client.synotoken = None
     with pytest.raises(DsmError) as err:
         if write:
-            client._call_once("SYNO.Core.Certificate.CRT", "set", 1, True, None, False,
-                              {"id": '"sYnDef"', "desc": '"x"'})
+            client._call_once(
+                "SYNO.Core.Certificate.CRT", "set", 1, True, None, False, {"id": '"sYnDef"', "desc": '"x"'}
+            )
         else:
             client._call_once("SYNO.Core.Certificate.CRT", "list", 1, False, None, False, {})
     assert err.value.code == 103 and "SynoToken" in str(err.value)
@@ -76,12 +77,15 @@ def test_invalid_parameter_error_names_the_parameter(dsm_lab, tmp_path):
     assert "parameter 'name' is invalid (required)" in str(err.value)
 
 
-@pytest.mark.parametrize("username,password,code", [
-    ("ansible", "wrong", 400),
-    ("nobody", "lab-password", 400),
-    ("admin", "lab-password", 401),
-    ("otp-admin", "lab-password", 403),
-])
+@pytest.mark.parametrize(
+    "username,password,code",
+    [
+        ("ansible", "wrong", 400),
+        ("nobody", "lab-password", 400),
+        ("admin", "lab-password", 401),
+        ("otp-admin", "lab-password", 403),
+    ],
+)
 def test_login_errors_are_mapped_to_clear_messages(dsm_lab, tmp_path, username, password, code):
     client = make_client(dsm_lab, tmp_path, username=username, password=password)
     with pytest.raises(DsmError) as err:
@@ -132,7 +136,7 @@ def test_wrong_and_replayed_otp_codes_fail(dsm_lab, tmp_path):
 
 
 def test_session_cache_reuses_one_login_and_is_private(dsm_lab, tmp_path):
-    for task in range(3):  # three tasks of one play
+    for _task in range(3):  # three tasks of one play
         client = make_client(dsm_lab, tmp_path)
         client.read("SYNO.Core.Certificate.CRT", "list", 1)
         client.close()
@@ -187,8 +191,7 @@ def test_reads_fail_clearly_past_the_retry_budget(dsm_lab, tmp_path):
 def test_writes_are_never_retried_after_a_server_error(dsm_lab, tmp_path):
     client = make_client(dsm_lab, tmp_path)
     client.login()
-    dsm_lab.fault(http_error_next={"count": 1, "status": 502, "api": "SYNO.Core.Certificate.CRT",
-                                   "method": "set"})
+    dsm_lab.fault(http_error_next={"count": 1, "status": 502, "api": "SYNO.Core.Certificate.CRT", "method": "set"})
     with pytest.raises(DsmError):
         client.write("SYNO.Core.Certificate.CRT", "set", 1, id='"sYnDef"', desc='"x"')
     assert len(dsm_lab.calls("SYNO.Core.Certificate.CRT", "set")) == 1
@@ -211,6 +214,7 @@ def test_unreachable_dsm_and_bad_ca_fail_clearly(dsm_lab, tmp_path):
     assert "cannot reach DSM" in str(err.value)
     other_ca = tmp_path / "other-ca.pem"
     from tests.lab import pki
+
     other_ca.write_bytes(pki.pem(pki.TestPki().root))
     client = make_client(dsm_lab, tmp_path, ca_path=str(other_ca), read_retries=0)
     with pytest.raises(DsmError) as err:
@@ -274,16 +278,24 @@ def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path
     assert info["model"] == "DS920+" and certs["certificates"][0]["id"] == "sYnDef"
     assert [c["api"] for c in dsm_lab.calls()] == ["SYNO.Entry.Request"]
     with pytest.raises(DsmError) as err:
-        client.batch([("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Security.Firewall.Profile", "get", 1,
-                                                            {"name": "nope"})])
+        client.batch(
+            [("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Security.Firewall.Profile", "get", 1, {"name": "nope"})]
+        )
     assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 120
     assert "parameter 'name'" in str(err.value)
 
 
-@pytest.mark.parametrize("code,fragment", [
-    (5510, "not a valid certificate"), (5511, "not a valid private key"), (5512, "intermediate"),
-    (5514, "does not match"), (5517, "intermediate certificates"), (5518, "DSA"),
-])
+@pytest.mark.parametrize(
+    "code,fragment",
+    [
+        (5510, "not a valid certificate"),
+        (5511, "not a valid private key"),
+        (5512, "intermediate"),
+        (5514, "does not match"),
+        (5517, "intermediate certificates"),
+        (5518, "DSA"),
+    ],
+)
 def test_certificate_codes_carry_dsms_own_meanings(code, fragment):
     # DSM's message table (N4S4 error_codes.py, batonogov errors.go): the old table was one code off.
     assert fragment in describe(code, "SYNO.Core.Certificate")

@@ -7,8 +7,7 @@ import ipaddress
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw, dsm_validate as v
 
 
 def test_ports_are_canonical_and_services_expand():
@@ -17,26 +16,36 @@ def test_ports_are_canonical_and_services_expand():
     assert fw.normalise_rule(0, {"ports": ["all"]})["port_group"] == "all"
 
 
-@pytest.mark.parametrize("rule,fragment", [
-    ({"ports": ["0"]}, "rules[0].ports: 0 is not a port"),
-    ({"ports": ["6000-5000"]}, "runs backwards"),
-    ({"ports": ["smtp"]}, "rules[0].ports: smtp is not a port"),
-    ({"action": "drop"}, "rules[0].action"),
-    ({"protocol": "sctp"}, "rules[0].protocol"),
-    ({"source": "192.168.1.7/24"}, "did you mean 192.168.1.0/24"),
-    ({"source": "192.168.1.300"}, "rules[0].source: '192.168.1.300' is not an address"),
-])
+@pytest.mark.parametrize(
+    "rule,fragment",
+    [
+        ({"ports": ["0"]}, "rules[0].ports: 0 is not a port"),
+        ({"ports": ["6000-5000"]}, "runs backwards"),
+        ({"ports": ["smtp"]}, "rules[0].ports: smtp is not a port"),
+        ({"action": "drop"}, "rules[0].action"),
+        ({"protocol": "sctp"}, "rules[0].protocol"),
+        ({"source": "192.168.1.7/24"}, "did you mean 192.168.1.0/24"),
+        ({"source": "192.168.1.300"}, "rules[0].source: '192.168.1.300' is not an address"),
+    ],
+)
 def test_bad_rules_name_the_field(rule, fragment):
     with pytest.raises(v.InputError) as err:
         fw.normalise_rule(0, rule)
     assert fragment in str(err.value)
 
 
-@pytest.mark.parametrize("source,group,text", [
-    ("all", "all", ""), ("192.168.1.5", "ip", "192.168.1.5"), ("192.168.1.5/32", "ip", "192.168.1.5"),
-    ("10.0.0.0/8", "subnet", "10.0.0.0/8"), ("192.168.1.20 - 192.168.1.10", None, None),
-    ("192.168.1.10-192.168.1.20", "range", "192.168.1.10-192.168.1.20"), ("2400:cb00::/32", "subnet", "2400:cb00::/32"),
-])
+@pytest.mark.parametrize(
+    "source,group,text",
+    [
+        ("all", "all", ""),
+        ("192.168.1.5", "ip", "192.168.1.5"),
+        ("192.168.1.5/32", "ip", "192.168.1.5"),
+        ("10.0.0.0/8", "subnet", "10.0.0.0/8"),
+        ("192.168.1.20 - 192.168.1.10", None, None),
+        ("192.168.1.10-192.168.1.20", "range", "192.168.1.10-192.168.1.20"),
+        ("2400:cb00::/32", "subnet", "2400:cb00::/32"),
+    ],
+)
 def test_sources(source, group, text):
     if group is None:
         with pytest.raises(v.InputError):
@@ -45,40 +54,67 @@ def test_sources(source, group, text):
         assert v.source("source", source) == (group, text)
 
 
-RULES = [fw.normalise_rule(0, {"name": "lan", "ports": ["dsm"], "source": "192.168.1.0/24"}),
-         fw.normalise_rule(1, {"name": "block-guest", "action": "deny", "source": "192.168.1.128-192.168.1.255"}),
-         fw.normalise_rule(2, {"name": "cloudflare", "ports": ["https"], "source": "173.245.48.0/20"})]
+RULES = [
+    fw.normalise_rule(0, {"name": "lan", "ports": ["dsm"], "source": "192.168.1.0/24"}),
+    fw.normalise_rule(1, {"name": "block-guest", "action": "deny", "source": "192.168.1.128-192.168.1.255"}),
+    fw.normalise_rule(2, {"name": "cloudflare", "ports": ["https"], "source": "173.245.48.0/20"}),
+]
 
 
-@pytest.mark.parametrize("address,port,expected", [
-    ("192.168.1.10", 5001, ("allow", "lan")),
-    ("192.168.1.10", 22, ("deny", None)),
-    ("192.168.1.200", 5001, ("allow", "lan")),       # first match wins: lan before block-guest
-    ("173.245.50.1", 443, ("allow", "cloudflare")),
-    ("173.245.50.1", 5001, ("deny", None)),
-    ("8.8.8.8", 443, ("deny", None)),
-])
+@pytest.mark.parametrize(
+    "address,port,expected",
+    [
+        ("192.168.1.10", 5001, ("allow", "lan")),
+        ("192.168.1.10", 22, ("deny", None)),
+        ("192.168.1.200", 5001, ("allow", "lan")),  # first match wins: lan before block-guest
+        ("173.245.50.1", 443, ("allow", "cloudflare")),
+        ("173.245.50.1", 5001, ("deny", None)),
+        ("8.8.8.8", 443, ("deny", None)),
+    ],
+)
 def test_first_match(address, port, expected):
     assert fw.first_match(RULES, "deny", address, port) == expected
 
 
 def test_disabled_and_udp_rules_do_not_match_tcp():
-    rules = [fw.normalise_rule(0, {"ports": ["5001"], "enabled": False}),
-             fw.normalise_rule(1, {"ports": ["5001"], "protocol": "udp"})]
+    rules = [
+        fw.normalise_rule(0, {"ports": ["5001"], "enabled": False}),
+        fw.normalise_rule(1, {"ports": ["5001"], "protocol": "udp"}),
+    ]
     assert fw.first_match(rules, "deny", "10.0.0.1", 5001) == ("deny", None)
 
 
 addresses = st.ip_addresses(v=4).map(str)
-networks = st.builds(lambda ip, bits: str(ipaddress.ip_network("%s/%d" % (ip, bits), strict=False)),
-                     addresses, st.integers(min_value=8, max_value=32))
-sources = st.one_of(st.just("all"), addresses, networks,
-                    st.tuples(addresses, addresses).map(lambda pair: "%s-%s" % tuple(sorted(pair, key=ipaddress.ip_address))))
-port_specs = st.lists(st.one_of(st.integers(1, 65535).map(str), st.sampled_from(sorted(fw.SERVICES)),
-                                st.tuples(st.integers(1, 65535), st.integers(1, 65535))
-                                .map(lambda t: "%d-%d" % (min(t), max(t)))), min_size=1, max_size=5)
-user_rules = st.fixed_dictionaries({"name": st.text(min_size=1, max_size=10), "action": st.sampled_from(fw.ACTIONS),
-                                    "protocol": st.sampled_from(fw.PROTOCOLS), "ports": port_specs, "source": sources,
-                                    "enabled": st.booleans()})
+networks = st.builds(
+    lambda ip, bits: str(ipaddress.ip_network("%s/%d" % (ip, bits), strict=False)),
+    addresses,
+    st.integers(min_value=8, max_value=32),
+)
+sources = st.one_of(
+    st.just("all"),
+    addresses,
+    networks,
+    st.tuples(addresses, addresses).map(lambda pair: "%s-%s" % tuple(sorted(pair, key=ipaddress.ip_address))),
+)
+port_specs = st.lists(
+    st.one_of(
+        st.integers(1, 65535).map(str),
+        st.sampled_from(sorted(fw.SERVICES)),
+        st.tuples(st.integers(1, 65535), st.integers(1, 65535)).map(lambda t: "%d-%d" % (min(t), max(t))),
+    ),
+    min_size=1,
+    max_size=5,
+)
+user_rules = st.fixed_dictionaries(
+    {
+        "name": st.text(min_size=1, max_size=10),
+        "action": st.sampled_from(fw.ACTIONS),
+        "protocol": st.sampled_from(fw.PROTOCOLS),
+        "ports": port_specs,
+        "source": sources,
+        "enabled": st.booleans(),
+    }
+)
 
 
 @given(sources)

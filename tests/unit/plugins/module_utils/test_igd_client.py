@@ -11,11 +11,12 @@ DEVICE = "urn:schemas-upnp-org:device-1-0"
 
 
 def description(*services, url_base=None):
-    items = "".join("<service><serviceType>%s</serviceType><controlURL>%s</controlURL></service>" % s
-                    for s in services)
+    items = "".join("<service><serviceType>%s</serviceType><controlURL>%s</controlURL></service>" % s for s in services)
     base = "<URLBase>%s</URLBase>" % url_base if url_base else ""
-    return ('<root xmlns="%s">%s<device><deviceList><device><serviceList>%s</serviceList></device></deviceList>'
-            '</device></root>' % (DEVICE, base, items)).encode()
+    return (
+        '<root xmlns="%s">%s<device><deviceList><device><serviceList>%s</serviceList></device></deviceList>'
+        "</device></root>" % (DEVICE, base, items)
+    ).encode()
 
 
 def test_search_message_is_an_ssdp_m_search():
@@ -25,8 +26,10 @@ def test_search_message_is_an_ssdp_m_search():
 
 
 def test_ssdp_response_headers_are_parsed_case_insensitively():
-    reply = (b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nst: urn:schemas-upnp-org:device:"
-             b"InternetGatewayDevice:2\r\nLocation: http://192.168.77.1:5000/rootDesc.xml\r\n\r\n")
+    reply = (
+        b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=120\r\nst: urn:schemas-upnp-org:device:"
+        b"InternetGatewayDevice:2\r\nLocation: http://192.168.77.1:5000/rootDesc.xml\r\n\r\n"
+    )
     headers = igd_client.parse_ssdp_response(reply)
     assert headers["LOCATION"] == "http://192.168.77.1:5000/rootDesc.xml"
     assert headers["ST"].endswith("InternetGatewayDevice:2")
@@ -34,16 +37,20 @@ def test_ssdp_response_headers_are_parsed_case_insensitively():
 
 
 def test_description_prefers_wanipconnection_2_and_resolves_urls():
-    xml = description(("urn:schemas-upnp-org:service:WANPPPConnection:1", "/ppp"),
-                      ("urn:schemas-upnp-org:service:WANIPConnection:1", "/ip1"),
-                      ("urn:schemas-upnp-org:service:WANIPConnection:2", "ctl/ip2"))
+    xml = description(
+        ("urn:schemas-upnp-org:service:WANPPPConnection:1", "/ppp"),
+        ("urn:schemas-upnp-org:service:WANIPConnection:1", "/ip1"),
+        ("urn:schemas-upnp-org:service:WANIPConnection:2", "ctl/ip2"),
+    )
     kind, url = igd_client.parse_description(xml, "http://10.0.0.1:49000/desc/root.xml")
     assert kind.endswith("WANIPConnection:2") and url == "http://10.0.0.1:49000/desc/ctl/ip2"
 
 
 def test_description_falls_back_to_ppp_and_honours_url_base():
-    xml = description(("urn:schemas-upnp-org:service:WANPPPConnection:1", "/upnp/control/WANPPPConn1"),
-                      url_base="http://192.168.178.1:49000/")
+    xml = description(
+        ("urn:schemas-upnp-org:service:WANPPPConnection:1", "/upnp/control/WANPPPConn1"),
+        url_base="http://192.168.178.1:49000/",
+    )
     kind, url = igd_client.parse_description(xml, "http://192.168.178.1:49000/igddesc.xml")
     assert kind.endswith("WANPPPConnection:1") and url == "http://192.168.178.1:49000/upnp/control/WANPPPConn1"
 
@@ -62,23 +69,36 @@ def test_soap_envelope_escapes_user_text():
 
 
 def test_soap_fault_and_response_parsing():
-    fault = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><detail>'
-             b'<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>718</errorCode>'
-             b'<errorDescription>ConflictInMappingEntry</errorDescription></UPnPError></detail></s:Fault>'
-             b'</s:Body></s:Envelope>')
+    fault = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><detail>'
+        b'<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>718</errorCode>'
+        b"<errorDescription>ConflictInMappingEntry</errorDescription></UPnPError></detail></s:Fault>"
+        b"</s:Body></s:Envelope>"
+    )
     assert igd_client.parse_soap_fault(fault) == (718, "ConflictInMappingEntry")
     assert igd_client.parse_soap_fault(b"garbage") == (None, None)
-    ok = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:GetExternalIPAddressResponse '
-          b'xmlns:u="urn:s"><NewExternalIPAddress>100.128.77.2</NewExternalIPAddress></u:GetExternalIPAddressResponse>'
-          b'</s:Body></s:Envelope>')
+    ok = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:GetExternalIPAddressResponse '
+        b'xmlns:u="urn:s"><NewExternalIPAddress>100.128.77.2</NewExternalIPAddress></u:GetExternalIPAddressResponse>'
+        b"</s:Body></s:Envelope>"
+    )
     assert igd_client.parse_soap_response(ok, "GetExternalIPAddress") == {"NewExternalIPAddress": "100.128.77.2"}
 
 
-@pytest.mark.parametrize("address,kind", [
-    ("100.64.0.1", "cgnat"), ("100.127.255.254", "cgnat"), ("100.128.77.2", "public"), ("10.1.2.3", "private"),
-    ("192.168.1.1", "private"), ("172.16.0.1", "private"), ("0.0.0.0", "unknown"), ("", "unknown"),
-    ("198.51.100.7", "private"),
-])
+@pytest.mark.parametrize(
+    "address,kind",
+    [
+        ("100.64.0.1", "cgnat"),
+        ("100.127.255.254", "cgnat"),
+        ("100.128.77.2", "public"),
+        ("10.1.2.3", "private"),
+        ("192.168.1.1", "private"),
+        ("172.16.0.1", "private"),
+        ("0.0.0.0", "unknown"),
+        ("", "unknown"),
+        ("198.51.100.7", "private"),
+    ],
+)
 def test_address_kind(address, kind):
     assert igd_client.address_kind(address) == kind
 
@@ -89,8 +109,14 @@ def test_client_against_the_mock_igd(router_lab):
     assert client.router_host == "127.0.0.1"
     assert client.external_address() == "100.128.77.2"
     assert client.get_mapping(8443, "tcp") is None
-    mapping = dict(external_port=8443, protocol="tcp", internal_port=443, internal_client="127.0.0.1",
-                   description="x", lease_duration=0)
+    mapping = dict(
+        external_port=8443,
+        protocol="tcp",
+        internal_port=443,
+        internal_client="127.0.0.1",
+        description="x",
+        lease_duration=0,
+    )
     client.add_mapping(mapping)
     client.add_mapping(dict(mapping, external_port=8444))
     held = client.get_mapping(8443, "tcp")

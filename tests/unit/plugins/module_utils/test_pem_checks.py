@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 from tests.lab import pki
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +89,9 @@ def test_ecdsa_warns_about_dsm6(test_pki):
 
 def test_encrypted_key_needs_and_uses_the_passphrase(test_pki):
     cert, key = test_pki.leaf("enc.test")
-    encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.BestAvailableEncryption(b"s3cret"))
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"s3cret")
+    )
     with pytest.raises(pem_checks.PemError, match="set private_key_passphrase"):
         pem_checks.validate_bundle(pki.pem(cert), encrypted)
     with pytest.raises(pem_checks.PemError, match="passphrase is wrong"):

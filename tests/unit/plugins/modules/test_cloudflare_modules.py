@@ -9,13 +9,23 @@ import pytest
 from cryptography import x509
 
 from ansible_collections.homelab.nas.plugins.modules import (
-    cloudflare_dns_record, cloudflare_ips_info, cloudflare_origin_certificate, cloudflare_zone_settings)
+    cloudflare_dns_record,
+    cloudflare_ips_info,
+    cloudflare_origin_certificate,
+    cloudflare_zone_settings,
+)
 from tests.lab.mock_cloudflare.seed import ZONE_ID
 from tests.unit.plugins.modules.runner import run_module
 
-SEED_SETTINGS = {"ssl_mode": "Full (strict)", "minimum_tls_version": "1.2", "tls_1_3": "on",
-                 "opportunistic_encryption": True, "automatic_https_rewrites": True, "always_use_https": True,
-                 "authenticated_origin_pulls": True}
+SEED_SETTINGS = {
+    "ssl_mode": "Full (strict)",
+    "minimum_tls_version": "1.2",
+    "tls_1_3": "on",
+    "opportunistic_encryption": True,
+    "automatic_https_rewrites": True,
+    "always_use_https": True,
+    "authenticated_origin_pulls": True,
+}
 SEED_HSTS = {"max_age": 15552000, "include_subdomains": True, "nosniff": True}
 
 
@@ -23,6 +33,7 @@ SEED_HSTS = {"max_age": 15552000, "include_subdomains": True, "nosniff": True}
 def run(cloudflare_lab, capsys):
     def _run(module, check_mode=False, diff=True, **args):
         return run_module(module, cloudflare_lab.module_args(**args), capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
@@ -36,6 +47,7 @@ def writes(lab):
 
 # -- zone settings -------------------------------------------------------------------
 
+
 def test_seed_settings_applied_in_one_write_then_noop_is_one_read(run, cloudflare_lab):
     first = run(cloudflare_zone_settings, settings=SEED_SETTINGS, hsts=SEED_HSTS)
     assert first["changed"] is True
@@ -43,7 +55,12 @@ def test_seed_settings_applied_in_one_write_then_noop_is_one_read(run, cloudflar
     assert values["ssl"] == "strict" and values["min_tls_version"] == "1.2" and values["tls_client_auth"] == "on"
     assert values["always_use_https"] == "on" and values["automatic_https_rewrites"] == "on"
     assert values["security_header"]["strict_transport_security"] == {
-        "enabled": True, "max_age": 15552000, "include_subdomains": True, "preload": False, "nosniff": True}
+        "enabled": True,
+        "max_age": 15552000,
+        "include_subdomains": True,
+        "preload": False,
+        "nosniff": True,
+    }
     assert [c["method"] for c in writes(cloudflare_lab)] == ["/zones/:id/settings"]
 
     cloudflare_lab.clear_log()
@@ -66,16 +83,21 @@ def test_falls_back_to_one_request_per_setting_without_the_bulk_call(run, cloudf
     result = run(cloudflare_zone_settings, settings={"ssl": "strict", "always_use_https": True})
     assert result["changed"] is True
     assert sorted(c["method"] for c in writes(cloudflare_lab) if c["status"] == 200) == [
-        "/zones/:id/settings/always_use_https", "/zones/:id/settings/ssl"]
+        "/zones/:id/settings/always_use_https",
+        "/zones/:id/settings/ssl",
+    ]
     assert settings_of(cloudflare_lab)["ssl"] == "strict"
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ({"settings": {"sslmode": "strict"}}, "sslmode is not a setting of zone example.test"),
-    ({"settings": {"ssl": "fullstrict"}}, "ssl: 'fullstrict' is not an SSL/TLS encryption mode"),
-    ({"hsts": {"max_age": 15552000, "include_subdomains": True, "preload": True}}, "preload needs max_age"),
-    ({"settings": {"waf": "on"}}, "waf cannot be changed on this zone's plan"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ({"settings": {"sslmode": "strict"}}, "sslmode is not a setting of zone example.test"),
+        ({"settings": {"ssl": "fullstrict"}}, "ssl: 'fullstrict' is not an SSL/TLS encryption mode"),
+        ({"hsts": {"max_age": 15552000, "include_subdomains": True, "preload": True}}, "preload needs max_age"),
+        ({"settings": {"waf": "on"}}, "waf cannot be changed on this zone's plan"),
+    ],
+)
 def test_bad_input_is_refused_and_nothing_changes(run, cloudflare_lab, args, fragment):
     before = settings_of(cloudflare_lab)
     result = run(cloudflare_zone_settings, **args)
@@ -99,16 +121,21 @@ def test_rate_limit_storm_past_the_budget_fails_with_nothing_half_applied(run, c
 
 # -- DNS records ---------------------------------------------------------------------------
 
+
 def records(lab):
-    return sorted((r["type"], r["name"], r["content"], r["proxied"]) for r in
-                  lab.state()["dns_records"].get(ZONE_ID, {}).values())
+    return sorted(
+        (r["type"], r["name"], r["content"], r["proxied"]) for r in lab.state()["dns_records"].get(ZONE_ID, {}).values()
+    )
 
 
 def test_dns_record_lifecycle(run, cloudflare_lab):
     first = run(cloudflare_dns_record, name="nas", content="100.128.77.2", comment="homelab")
     assert first["changed"] is True and first["record"]["name"] == "nas.example.test"
     assert records(cloudflare_lab) == [("A", "nas.example.test", "100.128.77.2", True)]
-    assert run(cloudflare_dns_record, name="nas.example.test", content="100.128.77.2", comment="homelab")["changed"] is False
+    assert (
+        run(cloudflare_dns_record, name="nas.example.test", content="100.128.77.2", comment="homelab")["changed"]
+        is False
+    )
     moved = run(cloudflare_dns_record, name="nas", content="100.128.77.3", comment="homelab")
     assert moved["changed"] is True and moved["diff"]["before"]["content"] == "100.128.77.2"
     assert moved["record"]["id"] == first["record"]["id"]
@@ -150,6 +177,7 @@ def test_a_proxied_record_for_a_private_address_is_refused_before_cloudflare_wou
 
 # -- Origin CA ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def origin(run, cloudflare_lab, tmp_path):
     def _origin(**args):
@@ -157,6 +185,7 @@ def origin(run, cloudflare_lab, tmp_path):
         args.setdefault("private_key_path", str(tmp_path / "origin.key"))
         args.setdefault("origin_ca_root_url", cloudflare_lab.origin_ca_root_url)
         return run(cloudflare_origin_certificate, **args)
+
     return _origin
 
 
@@ -170,8 +199,9 @@ def test_origin_certificate_issued_reused_and_revoked(origin, cloudflare_lab, tm
     root = x509.load_pem_x509_certificate(first["chain"].encode())
     cert.verify_directly_issued_by(root)
     assert (tmp_path / "origin.pem").read_text() == first["certificate"]
-    assert sorted(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-                  .get_values_for_type(x509.DNSName)) == ["*.example.test", "example.test"]
+    assert sorted(
+        cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    ) == ["*.example.test", "example.test"]
 
     again = origin(certificate_path=str(tmp_path / "origin.pem"))
     assert again["changed"] is False and again["id"] == first["id"]
@@ -200,11 +230,14 @@ def test_origin_certificate_check_mode_writes_nothing(origin, cloudflare_lab, tm
     assert not (tmp_path / "origin.key").exists() and cloudflare_lab.state()["certificates"] == {}
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ({"key_type": "ecdsa"}, "DSM 6 does not accept ECDSA"),
-    ({"hostnames": ["nas.other.test"]}, "nas.other.test not in the zone"),
-    ({"requested_validity": 30, "renew_before_days": 30}, "renew_before_days: 30 must be"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ({"key_type": "ecdsa"}, "DSM 6 does not accept ECDSA"),
+        ({"hostnames": ["nas.other.test"]}, "nas.other.test not in the zone"),
+        ({"requested_validity": 30, "renew_before_days": 30}, "renew_before_days: 30 must be"),
+    ],
+)
 def test_origin_certificate_bad_input(origin, cloudflare_lab, args, fragment):
     result = origin(**args)
     assert result["failed"] is True and fragment in result["msg"]
@@ -218,6 +251,7 @@ def test_origin_certificate_ecdsa_when_not_for_dsm(origin, cloudflare_lab):
 
 
 # -- IP ranges -------------------------------------------------------------------------------
+
 
 def test_ip_ranges_are_collapsed(run, cloudflare_lab):
     result = run(cloudflare_ips_info, zone=None)

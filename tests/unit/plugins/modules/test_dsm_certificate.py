@@ -25,12 +25,17 @@ def run(dsm_lab, capsys, tmp_path):
         base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
         base.update(args)
         return run_module(dsm_certificate, base, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
 def lab_cert(certs, leaf="leaf", **extra):
-    args = dict(description="lab-cert", certificate=certs[leaf + ".pem"], private_key=certs[leaf + ".key"],
-                chain=certs["chain.pem"])
+    args = dict(
+        description="lab-cert",
+        certificate=certs[leaf + ".pem"],
+        private_key=certs[leaf + ".key"],
+        chain=certs["chain.pem"],
+    )
     args.update(extra)
     return args
 
@@ -137,7 +142,7 @@ def test_mismatched_key_is_refused_before_contacting_dsm(run, dsm_lab, certs):
 
 def test_expired_certificate_is_refused(run, dsm_lab, tmp_path):
     test_pki = pki.TestPki()
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=400)
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=400)
     cert, key = test_pki.leaf("old.test", not_before=start, days=90)
     before = config_of(dsm_lab)
     result = run(description="old", certificate=pki.pem(cert).decode(), private_key=pki.pem(key).decode())
@@ -146,8 +151,11 @@ def test_expired_certificate_is_refused(run, dsm_lab, tmp_path):
 
 def test_garbage_pem_is_refused(run, dsm_lab, certs):
     before = config_of(dsm_lab)
-    result = run(description="junk", certificate="-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----",
-                 private_key=certs["leaf.key"])
+    result = run(
+        description="junk",
+        certificate="-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----",
+        private_key=certs["leaf.key"],
+    )
     expect_refused(result, dsm_lab, before, "certificate: no PEM certificate")
 
 

@@ -23,6 +23,7 @@ def run(dsm_lab, capsys, tmp_path):
         base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
         base.update(args)
         return run_module(dsm_firewall, base, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
@@ -40,8 +41,12 @@ def test_rules_enable_and_idempotence(run, dsm_lab):
     assert [r["name"] for r in applied["rules"]] == ["lan", "cloudflare"]
     assert applied["rules"][0]["ports"] == ",".join(sorted(["443", "5000", "5001", str(dsm_lab.https_port)], key=int))
     assert applied["rules"][0]["source_ip_group"] == "subnet"
-    assert first["lockout_check"] == {"address": "127.0.0.1", "port": dsm_lab.https_port, "action": "allow",
-                                      "rule": "lan"}
+    assert first["lockout_check"] == {
+        "address": "127.0.0.1",
+        "port": dsm_lab.https_port,
+        "action": "allow",
+        "rule": "lan",
+    }
     dsm_lab.clear_log()
     second = run(enabled=True, rules=[LAN, CLOUDFLARE])
     assert second["changed"] is False and second["diff"]["before"] == second["diff"]["after"]
@@ -68,8 +73,9 @@ def test_lockout_is_refused_and_nothing_changes(run, dsm_lab):
     assert result["failed"] is True and result["changed"] is False
     assert "would block this controller (127.0.0.1)" in result["msg"] and "default_action: deny" in result["msg"]
     assert firewall(dsm_lab) == before
-    deny_first = run(enabled=True, rules=[{"name": "no-dsm", "action": "deny", "ports": [str(dsm_lab.https_port)]},
-                                          LAN])
+    deny_first = run(
+        enabled=True, rules=[{"name": "no-dsm", "action": "deny", "ports": [str(dsm_lab.https_port)]}, LAN]
+    )
     assert deny_first["failed"] is True and "rule 'no-dsm'" in deny_first["msg"]
     assert firewall(dsm_lab) == before
 
@@ -87,11 +93,14 @@ def test_disabled_firewall_skips_the_lockout_check(run, dsm_lab):
     assert firewall(dsm_lab)["profiles"]["default"]["global"]["rules"][0]["name"] == "cloudflare"
 
 
-@pytest.mark.parametrize("rule,fragment", [
-    ({"source": "192.168.1.7/24"}, "did you mean 192.168.1.0/24"),
-    ({"ports": ["99999"]}, "rules[0].ports: 99999 is not a port"),
-    ({"source": "lan"}, "rules[0].source: 'lan' is not an address"),
-])
+@pytest.mark.parametrize(
+    "rule,fragment",
+    [
+        ({"source": "192.168.1.7/24"}, "did you mean 192.168.1.0/24"),
+        ({"ports": ["99999"]}, "rules[0].ports: 99999 is not a port"),
+        ({"source": "lan"}, "rules[0].source: 'lan' is not an address"),
+    ],
+)
 def test_bad_rules_are_refused_before_dsm_is_contacted(run, dsm_lab, rule, fragment):
     before = firewall(dsm_lab)
     result = run(enabled=True, rules=[rule])
@@ -100,8 +109,10 @@ def test_bad_rules_are_refused_before_dsm_is_contacted(run, dsm_lab, rule, fragm
 
 
 def test_200_rules_noop_is_one_request(run, dsm_lab):
-    rules = [LAN] + [{"name": "r%03d" % i, "ports": [str(10000 + i)], "source": "10.%d.%d.0/24" % (i // 256, i % 256)}
-                     for i in range(199)]
+    rules = [LAN] + [
+        {"name": "r%03d" % i, "ports": [str(10000 + i)], "source": "10.%d.%d.0/24" % (i // 256, i % 256)}
+        for i in range(199)
+    ]
     assert run(enabled=True, rules=rules, diff=False)["changed"] is True
     dsm_lab.clear_log()
     assert run(enabled=True, rules=rules, diff=False)["changed"] is False

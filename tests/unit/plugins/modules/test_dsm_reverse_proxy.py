@@ -17,6 +17,7 @@ def run(dsm_lab, capsys, tmp_path):
         base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
         base.update(args)
         return run_module(dsm_reverse_proxy, base, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
@@ -29,8 +30,12 @@ def writes(lab):
 
 
 def test_create_update_and_idempotence(run, dsm_lab):
-    rule = {"description": "jellyfin", "frontend": {"hostname": "media.example.test"},
-            "backend": {"host": "192.168.1.20", "port": 8096}, "websocket": True}
+    rule = {
+        "description": "jellyfin",
+        "frontend": {"hostname": "media.example.test"},
+        "backend": {"host": "192.168.1.20", "port": 8096},
+        "websocket": True,
+    }
     first = run(rules=[rule])
     assert first["changed"] is True
     media = entries(dsm_lab)["media.example.test"]
@@ -80,13 +85,22 @@ def test_access_control_profile_by_name(run, dsm_lab):
     assert result["failed"] is True and "'Nope' does not exist" in result["msg"] and "LAN only" in result["msg"]
 
 
-@pytest.mark.parametrize("rule,fragment", [
-    ({"frontend": {"hostname": "bad_host.example.test"}, "backend": {"port": 80}}, "rules[0].frontend.hostname"),
-    ({"frontend": {"hostname": "a.*.example.test"}, "backend": {"port": 80}}, "not a valid hostname"),
-    ({"frontend": {"hostname": "ok.example.test", "port": 0}, "backend": {"port": 80}}, "rules[0].frontend.port: 0"),
-    ({"frontend": {"hostname": "ok.example.test"}, "backend": {"port": 70000}}, "rules[0].backend.port: 70000"),
-    ({"frontend": {"hostname": "ok.example.test"}, "backend": {"port": 80}, "timeouts": {"read": 0}}, "timeouts.read"),
-])
+@pytest.mark.parametrize(
+    "rule,fragment",
+    [
+        ({"frontend": {"hostname": "bad_host.example.test"}, "backend": {"port": 80}}, "rules[0].frontend.hostname"),
+        ({"frontend": {"hostname": "a.*.example.test"}, "backend": {"port": 80}}, "not a valid hostname"),
+        (
+            {"frontend": {"hostname": "ok.example.test", "port": 0}, "backend": {"port": 80}},
+            "rules[0].frontend.port: 0",
+        ),
+        ({"frontend": {"hostname": "ok.example.test"}, "backend": {"port": 70000}}, "rules[0].backend.port: 70000"),
+        (
+            {"frontend": {"hostname": "ok.example.test"}, "backend": {"port": 80}, "timeouts": {"read": 0}},
+            "timeouts.read",
+        ),
+    ],
+)
 def test_bad_input_is_refused_before_dsm_is_contacted(run, dsm_lab, rule, fragment):
     before = dsm_lab.state()["reverse_proxy"]
     result = run(rules=[rule])
@@ -106,8 +120,14 @@ def test_wildcard_frontend_is_accepted(run, dsm_lab):
 
 
 def test_500_rules_noop_is_one_list_call(run, dsm_lab):
-    rules = [{"description": "app%03d" % i, "frontend": {"hostname": "app%03d.example.test" % i},
-              "backend": {"port": 10000 + i}} for i in range(500)]
+    rules = [
+        {
+            "description": "app%03d" % i,
+            "frontend": {"hostname": "app%03d.example.test" % i},
+            "backend": {"port": 10000 + i},
+        }
+        for i in range(500)
+    ]
     first = run(rules=rules, exclusive=True, diff=False)
     assert first["changed"] is True and len(dsm_lab.state()["reverse_proxy"]) == 500
     dsm_lab.clear_log()

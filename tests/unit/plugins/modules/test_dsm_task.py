@@ -18,6 +18,7 @@ def run(dsm_lab, capsys, tmp_path):
         base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
         base.update(args)
         return run_module(dsm_task, base, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
@@ -88,8 +89,9 @@ def test_root_task_with_a_wrong_password_confirm_fails(run, dsm_lab):
 
 @pytest.mark.parametrize("trigger,extra", [("schedule", {"schedule": EVERY_5}), ("boot", {})])
 def test_run_exit_0_returns_output(run, dsm_lab, tmp_path, trigger, extra):
-    result = run(name="hello", trigger=trigger, script='echo "hello from $LAB_TASK_OWNER" | tee out.txt', run=True,
-                 **extra)
+    result = run(
+        name="hello", trigger=trigger, script='echo "hello from $LAB_TASK_OWNER" | tee out.txt', run=True, **extra
+    )
     assert result["changed"] is True and result["exit_code"] == 0
     assert result["output"] == "hello from root\n"
     assert (tmp_path / "root" / "out.txt").read_text() == "hello from root\n"
@@ -100,25 +102,32 @@ def test_run_exit_1_fails_unless_told_not_to(run, trigger, extra):
     failed = run(name="broken", trigger=trigger, script="echo nope >&2; exit 1", run=True, **extra)
     assert failed["failed"] is True and failed["exit_code"] == 1 and failed["output"] == "nope\n"
     assert "exited with 1" in failed["msg"]
-    accepted = run(name="broken", trigger=trigger, script="echo nope >&2; exit 1", run=True, fail_on_error=False,
-                   **extra)
+    accepted = run(
+        name="broken", trigger=trigger, script="echo nope >&2; exit 1", run=True, fail_on_error=False, **extra
+    )
     assert not accepted.get("failed") and accepted["exit_code"] == 1
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ({"trigger": "schedule", "script": "true"}, "needs a schedule"),
-    ({"trigger": "boot", "script": "true", "schedule": EVERY_5}, "only trigger=schedule"),
-    ({"trigger": "boot", "script": 42}, "as a string"),
-    ({"trigger": "boot"}, "as a string"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"time": "25:00"}}, "not a time of day"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"frequency": "weekly"}}, "needs days"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"frequency": "weekly", "days": ["funday"]}}, "needs days"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"days": ["mon"]}}, "runs every day"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"every_minutes": 5, "every_hours": 2}}, "exclude"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"every_hours": 30}}, "not 1-23"),
-    ({"trigger": "schedule", "script": "true", "schedule": {"time": "06:00", "until": 3}}, "schedule.until"),
-    ({"trigger": "boot", "script": "true", "name": " "}, "name:"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ({"trigger": "schedule", "script": "true"}, "needs a schedule"),
+        ({"trigger": "boot", "script": "true", "schedule": EVERY_5}, "only trigger=schedule"),
+        ({"trigger": "boot", "script": 42}, "as a string"),
+        ({"trigger": "boot"}, "as a string"),
+        ({"trigger": "schedule", "script": "true", "schedule": {"time": "25:00"}}, "not a time of day"),
+        ({"trigger": "schedule", "script": "true", "schedule": {"frequency": "weekly"}}, "needs days"),
+        (
+            {"trigger": "schedule", "script": "true", "schedule": {"frequency": "weekly", "days": ["funday"]}},
+            "needs days",
+        ),
+        ({"trigger": "schedule", "script": "true", "schedule": {"days": ["mon"]}}, "runs every day"),
+        ({"trigger": "schedule", "script": "true", "schedule": {"every_minutes": 5, "every_hours": 2}}, "exclude"),
+        ({"trigger": "schedule", "script": "true", "schedule": {"every_hours": 30}}, "not 1-23"),
+        ({"trigger": "schedule", "script": "true", "schedule": {"time": "06:00", "until": 3}}, "schedule.until"),
+        ({"trigger": "boot", "script": "true", "name": " "}, "name:"),
+    ],
+)
 def test_bad_input_refused_before_any_request(run, dsm_lab, args, fragment):
     dsm_lab.clear_log()
     args = dict({"name": "t"}, **args)
@@ -136,11 +145,17 @@ def test_boot_task_repatches_the_dsm_nginx_tree_at_a_lab_boot(dsm_lab, capsys, t
     """The nginx patch's mechanism end to end: a root boot-up task made by the module runs at a lab boot,
     after a simulated DSM update regenerated the file it patches."""
     from tests.lab.dsm_nginx import tree
+
     root = tree.build(str(tmp_path / "nas"))
     dsm_lab.configure(task_root=root)
     conf = tmp_path / "nas" / "etc/nginx/app.d/server.ReverseProxy.conf"
-    args = dict(dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache")), name="nginx patch", trigger="boot",
-                script=PATCH, run=True)
+    args = dict(
+        dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache")),
+        name="nginx patch",
+        trigger="boot",
+        script=PATCH,
+        run=True,
+    )
     first = run_module(dsm_task, args, capsys)
     assert first["exit_code"] == 0 and first["output"] == "patched\n" and conf.read_text().endswith("# homelab patch\n")
     tree.regenerate(root)  # what a DSM update does: the patch is gone

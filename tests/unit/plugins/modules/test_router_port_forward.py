@@ -17,13 +17,19 @@ def run(router_lab, capsys):
     def _run(check_mode=False, diff=True, **args):
         args.setdefault("igd_url", router_lab.igd_url)
         return run_module(router_port_forward, args, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
 def held(router_lab):
-    return {(m["NewProtocol"], m["NewExternalPort"]):
-            (m["NewInternalClient"], m["NewInternalPort"], m["NewPortMappingDescription"])
-            for m in router_lab.state()["mappings"]}
+    return {
+        (m["NewProtocol"], m["NewExternalPort"]): (
+            m["NewInternalClient"],
+            m["NewInternalPort"],
+            m["NewPortMappingDescription"],
+        )
+        for m in router_lab.state()["mappings"]
+    }
 
 
 def writes(router_lab):
@@ -33,8 +39,10 @@ def writes(router_lab):
 def test_add_then_idempotent(run, router_lab):
     first = run(mappings=[HTTPS, {"external_port": 5001}])
     assert first["changed"] is True
-    assert held(router_lab) == {("TCP", 443): ("127.0.0.1", 5001, "homelab.nas: nas-https"),
-                                ("TCP", 5001): ("127.0.0.1", 5001, "homelab.nas: tcp 5001")}
+    assert held(router_lab) == {
+        ("TCP", 443): ("127.0.0.1", 5001, "homelab.nas: nas-https"),
+        ("TCP", 5001): ("127.0.0.1", 5001, "homelab.nas: tcp 5001"),
+    }
     assert first["external_address"] == "100.128.77.2" and first["behind_cgnat"] is False
     assert [m["external_port"] for m in first["mappings"]] == [443, 5001]
     router_lab.clear_log()
@@ -57,14 +65,20 @@ def test_check_mode_changes_nothing(run, router_lab):
     assert held(router_lab) == {} and writes(router_lab) == []
 
 
-@pytest.mark.parametrize("mapping,fragment", [
-    ({"external_port": 0}, "mappings[0].external_port: 0 is not a port"),
-    ({"external_port": 70000}, "mappings[0].external_port: 70000 is not a port"),
-    ({"external_port": 443, "internal_port": 65536}, "mappings[0].internal_port"),
-    ({"external_port": 443, "protocol": "sctp"}, "mappings[0].protocol: 'sctp'"),
-    ({"external_port": 443, "internal_client": "nas.local"}, "mappings[0].internal_client: 'nas.local' is not an IPv4"),
-    ({"external_port": 443, "lease_duration": 700000}, "mappings[0].lease_duration"),
-])
+@pytest.mark.parametrize(
+    "mapping,fragment",
+    [
+        ({"external_port": 0}, "mappings[0].external_port: 0 is not a port"),
+        ({"external_port": 70000}, "mappings[0].external_port: 70000 is not a port"),
+        ({"external_port": 443, "internal_port": 65536}, "mappings[0].internal_port"),
+        ({"external_port": 443, "protocol": "sctp"}, "mappings[0].protocol: 'sctp'"),
+        (
+            {"external_port": 443, "internal_client": "nas.local"},
+            "mappings[0].internal_client: 'nas.local' is not an IPv4",
+        ),
+        ({"external_port": 443, "lease_duration": 700000}, "mappings[0].lease_duration"),
+    ],
+)
 def test_bad_input_is_refused_before_the_router_is_contacted(run, router_lab, mapping, fragment):
     result = run(mappings=[mapping])
     assert result["failed"] is True and fragment in result["msg"]
@@ -78,9 +92,16 @@ def test_duplicate_declaration_is_refused(run, router_lab):
 
 
 def test_conflict_names_the_holder_and_writes_nothing(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(dict(external_port=443, protocol="tcp", internal_port=443,
-                                                   internal_client="192.168.1.50", description="game console",
-                                                   lease_duration=0))
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=443,
+            protocol="tcp",
+            internal_port=443,
+            internal_client="192.168.1.50",
+            description="game console",
+            lease_duration=0,
+        )
+    )
     router_lab.clear_log()
     result = run(mappings=[HTTPS, {"external_port": 5001}])
     assert result["failed"] is True
@@ -110,9 +131,16 @@ def test_permanent_only_router_gets_a_permanent_lease(run, router_lab):
 
 
 def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(dict(external_port=3074, protocol="udp", internal_port=3074,
-                                                   internal_client="127.0.0.1", description="xbox",
-                                                   lease_duration=0))
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=3074,
+            protocol="udp",
+            internal_port=3074,
+            internal_client="127.0.0.1",
+            description="xbox",
+            lease_duration=0,
+        )
+    )
     run(mappings=[HTTPS, {"external_port": 80}])
     result = run(mappings=[HTTPS], exclusive=True)
     assert result["changed"] is True and result["removed"] == ["tcp/80"]
@@ -121,9 +149,16 @@ def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
 
 def test_absent_deletes_ours_and_leaves_others(run, router_lab):
     run(mappings=[HTTPS])
-    IgdClient(router_lab.igd_url).add_mapping(dict(external_port=8080, protocol="tcp", internal_port=80,
-                                                   internal_client="192.168.1.50", description="camera",
-                                                   lease_duration=0))
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=8080,
+            protocol="tcp",
+            internal_port=80,
+            internal_client="192.168.1.50",
+            description="camera",
+            lease_duration=0,
+        )
+    )
     result = run(mappings=[HTTPS, {"external_port": 8080}], state="absent")
     assert result["changed"] is True and result["removed"] == ["tcp/443"]
     assert any("forwarded to 192.168.1.50 by someone else" in str(w) for w in result["warnings"]), result["warnings"]

@@ -1,0 +1,131 @@
+"""What a module returns is what its RETURN documents: one real run of each module against the lab, then every
+top-level key of the result is documented, and every key documented as returned `always` (or `when state=present`,
+on a present run) is there. validate-modules cannot see this: it reads the docs, never a result."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.lab import pki
+from tests.unit.plugins.modules.runner import run_module
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
+MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py"))
+# Keys Ansible itself defines for every module result (not the module's to document).
+COMMON = {"changed", "diff", "failed", "msg", "invocation", "warnings", "deprecations", "skipped"}
+
+
+def _dsm(lab, tmp_path, **args):
+    return dict(lab.client_args(session_cache_dir=str(tmp_path / "cache")), **args)
+
+
+def _cloudflare(lab, tmp_path, **args):
+    return lab.module_args(**args)
+
+
+def _task(tmp_path, lab):
+    lab.configure(task_root=str(tmp_path / "root"))  # where the mock runs the task's script
+    return dict(name="return-docs", trigger="boot", script="echo hi")
+
+
+# Per module: which lab it talks to and the smallest arguments of a successful run that changes something.
+CASES = {
+    "cloudflare_dns_record": ("cloudflare", _cloudflare, lambda t, lab: dict(name="nas", content="100.128.77.2")),
+    "cloudflare_ips_info": ("cloudflare", _cloudflare, lambda t, lab: dict(zone=None)),
+    "cloudflare_origin_certificate": (
+        "cloudflare",
+        _cloudflare,
+        lambda t, lab: dict(
+            hostnames=["example.test"],
+            private_key_path=str(t / "origin.key"),
+            certificate_path=str(t / "origin.pem"),
+            origin_ca_root_url=lab.origin_ca_root_url,
+        ),
+    ),
+    "cloudflare_zone_settings": ("cloudflare", _cloudflare, lambda t, lab: dict(settings={"ssl": "strict"})),
+    "dsm_certificate": ("dsm", _dsm, lambda t, lab: dict(_certificate(t), description="return-docs")),
+    "dsm_firewall": (
+        "dsm",
+        _dsm,
+        lambda t, lab: dict(
+            enabled=True,
+            rules=[{"name": "lan", "ports": ["dsm", "https", str(lab.https_port)], "source": "127.0.0.0/8"}],
+        ),
+    ),
+    "dsm_info": ("dsm", _dsm, lambda t, lab: {}),
+    "dsm_reverse_proxy": ("dsm", _dsm, lambda t, lab: dict(rules=[], exclusive=True)),
+    "dsm_security": ("dsm", _dsm, lambda t, lab: dict(two_factor_enforcement="administrators")),
+    "dsm_session": ("dsm", _dsm, lambda t, lab: {}),
+    "dsm_task": ("dsm", _dsm, _task),
+    "dsm_update_policy": ("dsm", _dsm, lambda t, lab: dict(mode="security_only")),
+    "dsm_user": ("dsm", _dsm, lambda t, lab: dict(name=["guest"], enabled=False)),
+    "router_port_forward": (
+        "router",
+        lambda lab, t, **a: dict(a, igd_url=lab.igd_url),
+        lambda t, lab: dict(mappings=[{"external_port": 8443}]),
+    ),
+}
+
+
+def _certificate(tmp_path):
+    files = pki.write(str(tmp_path / "pki"))
+    return dict(certificate=files["leaf.pem"], private_key=files["leaf.key"], chain=files["chain.pem"])
+
+
+@pytest.fixture(scope="module")
+def returns():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
+    run = subprocess.run(
+        [
+            os.path.join(os.path.dirname(sys.executable), "ansible-doc"),
+            "--json",
+            *("homelab.nas.%s" % name for name in MODULES),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return {name.split(".")[-1]: entry.get("return") or {} for name, entry in json.loads(run.stdout).items()}
+
+
+def test_every_module_has_a_case():
+    assert sorted(CASES) == MODULES
+
+
+def expected_keys(documented, args):
+    present = args.get("state", "present") == "present"
+    return {
+        key
+        for key, doc in documented.items()
+        if doc.get("returned") == "always" or (present and doc.get("returned") == "when state=present")
+    }
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_result_keys_are_the_documented_ones(name, returns, request, tmp_path, capsys):
+    lab_name, connection, make_args = CASES[name]
+    lab = request.getfixturevalue("%s_lab" % lab_name)
+    args = connection(lab, tmp_path, **make_args(tmp_path, lab))
+    module = importlib.import_module("ansible_collections.homelab.nas.plugins.modules.%s" % name)
+    result = run_module(module, args, capsys)
+    assert not result.get("failed"), result.get("msg")
+    documented = returns[name]
+    assert not set(result) - COMMON - set(documented), "returned but not in RETURN"
+    assert not expected_keys(documented, args) - set(result), "in RETURN as always returned, but missing"
+
+
+def test_expected_keys_follow_returned():
+    documented = {"a": {"returned": "always"}, "b": {"returned": "when state=present"}, "c": {"returned": "changed"}}
+    assert expected_keys(documented, {}) == {"a", "b"}
+    assert expected_keys(documented, {"state": "absent"}) == {"a"}
