@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -9,9 +8,9 @@ name: port_forwards
 short_description: Router port forwards for a list of published services
 version_added: 0.2.0
 description:
-  - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the O(homelab.nas.router_port_forward#module:mappings)
-    of M(homelab.nas.router_port_forward), one forward per distinct external port (443 unless given), to the
-    same port on the NAS.
+  - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
+    O(homelab.nas.router_port_forward#module:mappings) of M(homelab.nas.router_port_forward), one forward per
+    distinct external port (443 unless given), to the same port on the NAS.
 author:
   - homelab.nas maintainers (@homelab-nas)
 options:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -9,7 +8,8 @@ name: reverse_proxy_rules
 short_description: DSM reverse-proxy rules from a list of published services
 version_added: 0.2.0
 description:
-  - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the O(homelab.nas.dsm_reverse_proxy#module:rules)
+  - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
+    O(homelab.nas.dsm_reverse_proxy#module:rules)
     of M(homelab.nas.dsm_reverse_proxy), one rule per service, with its hostname on its external port (443 unless
     given) forwarded to its backend.
 author:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cloudflare API v4 client shared by the Cloudflare modules."""
@@ -7,7 +6,12 @@ from __future__ import annotations
 
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError
 from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Retry, requests, session_with_retries)
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    Retry,
+    requests,
+    session_with_retries,
+)
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 # Longest Retry-After we honour; a longer wait fails the task with the server's answer instead.
@@ -54,16 +58,31 @@ def describe_errors(errors):
 
 
 class CloudflareClient:
-    def __init__(self, api_token, base_url=DEFAULT_BASE_URL, validate_certs=True, ca_path=None, timeout=30,
-                 retries=5, backoff_factor=1.0):
+    def __init__(
+        self,
+        api_token,
+        base_url=DEFAULT_BASE_URL,
+        validate_certs=True,
+        ca_path=None,
+        timeout=30,
+        retries=5,
+        backoff_factor=1.0,
+    ):
         if not HAS_REQUESTS:
             raise CloudflareError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.verify = (ca_path or True) if validate_certs else False
-        retry = RateLimitRetry(total=retries, connect=retries, read=retries, status=retries,
-                               backoff_factor=backoff_factor, status_forcelist=(429, 500, 502, 503, 504),
-                               allowed_methods=frozenset(["GET"]), raise_on_status=False)
+        retry = RateLimitRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=backoff_factor,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset(["GET"]),
+            raise_on_status=False,
+        )
         self.http = session_with_retries(retry)
         self.http.headers.update({"Authorization": "Bearer %s" % api_token, "Content-Type": "application/json"})
         self._zones = {}
@@ -76,14 +95,19 @@ class CloudflareClient:
         url = self.base_url + path
         try:
             # verify per request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
-            response = self.http.request(method, url, params=params, json=body, timeout=self.timeout,
-                                         verify=self.verify)
+            response = self.http.request(
+                method, url, params=params, json=body, timeout=self.timeout, verify=self.verify
+            )
         except requests.exceptions.SSLError as exc:
-            raise CloudflareError("TLS verification of %s failed (%s); set ca_path or validate_certs"
-                                  % (self.base_url, exc), api=path, method=method)
+            raise CloudflareError(
+                "TLS verification of %s failed (%s); set ca_path or validate_certs" % (self.base_url, exc),
+                api=path,
+                method=method,
+            )
         except requests.exceptions.RequestException as exc:
-            raise CloudflareError("%s %s: cannot reach the Cloudflare API: %s" % (method, path, exc),
-                                  api=path, method=method)
+            raise CloudflareError(
+                "%s %s: cannot reach the Cloudflare API: %s" % (method, path, exc), api=path, method=method
+            )
         try:
             envelope = response.json()
         except ValueError:
@@ -95,10 +119,16 @@ class CloudflareClient:
             if response.status_code == 429:
                 hint = " (rate limited: still refused after the retries, waiting as Cloudflare asked)"
             elif response.status_code in (400, 401, 403) and any(
-                    e.get("code") in AUTH_ERROR_CODES for e in errors or []):
+                e.get("code") in AUTH_ERROR_CODES for e in errors or []
+            ):
                 hint = " (check api_token and that it has the permissions this task needs)"
-            raise CloudflareError("%s %s failed: %s%s" % (method, path, detail, hint), status=response.status_code,
-                                  codes=[e.get("code") for e in errors or []], api=path, method=method)
+            raise CloudflareError(
+                "%s %s failed: %s%s" % (method, path, detail, hint),
+                status=response.status_code,
+                codes=[e.get("code") for e in errors or []],
+                api=path,
+                method=method,
+            )
         return envelope
 
     def ip_ranges(self):
@@ -124,7 +154,8 @@ class CloudflareClient:
         if name not in self._zones:
             zones = self.get("/zones", name=name)
             if not zones:
-                raise CloudflareError("zone '%s' not found: check the name, and that api_token may read it "
-                                      "(Zone: Read)" % name)
+                raise CloudflareError(
+                    "zone '%s' not found: check the name, and that api_token may read it (Zone: Read)" % name
+                )
             self._zones[name] = zones[0]["id"]
         return self._zones[name]

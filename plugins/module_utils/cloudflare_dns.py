@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cloudflare DNS records of one zone (/zones/{zone_id}/dns_records): find, create, overwrite, delete."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cloudflare modules' base: the shared connection options and the Cloudflare client."""
@@ -9,15 +8,19 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import (
-    DEFAULT_BASE_URL, CloudflareClient, CloudflareError, HAS_REQUESTS, REQUESTS_IMPORT_ERROR)
+    DEFAULT_BASE_URL,
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    CloudflareClient,
+    CloudflareError,
+)
 
 
 def cloudflare_argument_spec(zone=True):
     """The options documented in the homelab.nas.cloudflare doc fragment."""
     spec = dict(
         api_token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["CLOUDFLARE_API_TOKEN"])),
-        api_base_url=dict(type="str", default=DEFAULT_BASE_URL,
-                          fallback=(env_fallback, ["CLOUDFLARE_API_BASE_URL"])),
+        api_base_url=dict(type="str", default=DEFAULT_BASE_URL, fallback=(env_fallback, ["CLOUDFLARE_API_BASE_URL"])),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
@@ -38,8 +41,13 @@ class CloudflareModule(ApiModule):
 
     def make_client(self):
         p = self.params
-        return CloudflareClient(p["api_token"], base_url=p["api_base_url"], validate_certs=p["validate_certs"],
-                                ca_path=p["ca_path"], timeout=p["timeout"])
+        return CloudflareClient(
+            p["api_token"],
+            base_url=p["api_base_url"],
+            validate_certs=p["validate_certs"],
+            ca_path=p["ca_path"],
+            timeout=p["timeout"],
+        )
 
     @property
     def zone_id(self):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cloudflare Origin CA (/certificates): list a zone's certificates, issue from a local CSR, revoke, and the
@@ -6,8 +5,8 @@ public Origin CA root that completes the chain. The private key is made here and
 
 from __future__ import annotations
 
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 
 try:
     from cryptography import x509
@@ -16,8 +15,10 @@ try:
 except ImportError:  # pragma: no cover - reported through pem_checks.HAS_CRYPTOGRAPHY
     pass
 
-ROOT_URLS = {"rsa": "https://developers.cloudflare.com/ssl/static/origin_ca_rsa_root.pem",
-             "ecdsa": "https://developers.cloudflare.com/ssl/static/origin_ca_ecc_root.pem"}
+ROOT_URLS = {
+    "rsa": "https://developers.cloudflare.com/ssl/static/origin_ca_rsa_root.pem",
+    "ecdsa": "https://developers.cloudflare.com/ssl/static/origin_ca_ecc_root.pem",
+}
 REQUEST_TYPES = {"rsa": "origin-rsa", "ecdsa": "origin-ecc"}
 
 
@@ -44,14 +45,20 @@ def usable(entry, wanted, key, request_type, renew_before, now):
 
 
 def new_key_and_csr(key_type, hostnames):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if key_type == "rsa" \
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if key_type == "rsa"
         else ec.generate_private_key(ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, hostnames[0])]))
-           .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
-           .sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    )
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, hostnames[0])]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -64,8 +71,11 @@ class OriginCa:
         return self.client.paginate("/certificates", zone_id=self.zone_id)
 
     def issue(self, hostnames, csr, request_type, requested_validity):
-        return self.client.request("POST", "/certificates", body=dict(
-            hostnames=hostnames, csr=csr, request_type=request_type, requested_validity=requested_validity))["result"]
+        return self.client.request(
+            "POST",
+            "/certificates",
+            body=dict(hostnames=hostnames, csr=csr, request_type=request_type, requested_validity=requested_validity),
+        )["result"]
 
     def revoke(self, cert_id):
         self.client.request("DELETE", "/certificates/%s" % cert_id)
@@ -74,17 +84,23 @@ class OriginCa:
         """The PEM of the root at `url` that issued `cert` (the file is public: no token is sent)."""
         client = self.client
         try:
-            response = client.http.get(url, timeout=client.timeout, verify=client.verify,
-                                       headers={"Authorization": None})
+            response = client.http.get(
+                url, timeout=client.timeout, verify=client.verify, headers={"Authorization": None}
+            )
         except Exception as exc:  # requests' errors; the root is public, so no secret is involved
             raise CloudflareError("cannot fetch the Origin CA root from %s: %s" % (url, exc))
-        roots = pem_checks.load_certificates("origin CA root from %s" % url, response.content) \
-            if response.status_code == 200 else []
+        roots = (
+            pem_checks.load_certificates("origin CA root from %s" % url, response.content)
+            if response.status_code == 200
+            else []
+        )
         for root in roots:
             try:
                 cert.verify_directly_issued_by(root)
                 return root.public_bytes(serialization.Encoding.PEM).decode()
             except Exception:  # noqa: BLE001 - try the next certificate in the file
                 continue
-        raise CloudflareError("the certificate at %s (HTTP %s) did not issue the Origin CA certificate; set "
-                              "origin_ca_root_url to Cloudflare's Origin CA root" % (url, response.status_code))
+        raise CloudflareError(
+            "the certificate at %s (HTTP %s) did not issue the Origin CA certificate; set "
+            "origin_ca_root_url to Cloudflare's Origin CA root" % (url, response.status_code)
+        )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Zone settings: the names users know (the dashboard's, the seed articles') mapped to Cloudflare's ids,
@@ -15,10 +14,15 @@ MAX_HSTS_MAX_AGE = 63072000
 
 # Friendly names -> Cloudflare setting ids.
 ALIASES = {
-    "ssl_mode": "ssl", "ssl_tls_encryption_mode": "ssl", "encryption_mode": "ssl",
-    "minimum_tls_version": "min_tls_version", "min_tls": "min_tls_version",
-    "tls13": "tls_1_3", "tls_13": "tls_1_3",
-    "authenticated_origin_pulls": "tls_client_auth", "origin_pulls": "tls_client_auth",
+    "ssl_mode": "ssl",
+    "ssl_tls_encryption_mode": "ssl",
+    "encryption_mode": "ssl",
+    "minimum_tls_version": "min_tls_version",
+    "min_tls": "min_tls_version",
+    "tls13": "tls_1_3",
+    "tls_13": "tls_1_3",
+    "authenticated_origin_pulls": "tls_client_auth",
+    "origin_pulls": "tls_client_auth",
     "https_rewrites": "automatic_https_rewrites",
     "always_https": "always_use_https",
     "hsts": HSTS_SETTING,
@@ -41,9 +45,17 @@ ENUMS = {
     "brotli": ON_OFF,
     "opportunistic_onion": ON_OFF,
 }
-SSL_MODES = {"full (strict)": "strict", "full_strict": "strict", "full-strict": "strict", "strict": "strict",
-             "full": "full", "flexible": "flexible", "off": "off", "origin_pull": "origin_pull",
-             "strict (ssl-only origin pull)": "origin_pull"}
+SSL_MODES = {
+    "full (strict)": "strict",
+    "full_strict": "strict",
+    "full-strict": "strict",
+    "strict": "strict",
+    "full": "full",
+    "flexible": "flexible",
+    "off": "off",
+    "origin_pull": "origin_pull",
+    "strict (ssl-only origin pull)": "origin_pull",
+}
 HSTS_FIELDS = {"enabled": bool, "max_age": int, "include_subdomains": bool, "preload": bool, "nosniff": bool}
 
 
@@ -65,9 +77,11 @@ def normalise_value(sid, value):
     if sid == "ssl":
         mode = SSL_MODES.get(str(value).strip().lower())
         if mode is None:
-            raise SettingError("ssl: '%s' is not an SSL/TLS encryption mode; use off, flexible, full, strict "
-                               "(\"Full (strict)\") or origin_pull (\"Strict (SSL-Only Origin Pull)\", "
-                               "Enterprise plans)" % value)
+            raise SettingError(
+                "ssl: '%s' is not an SSL/TLS encryption mode; use off, flexible, full, strict "
+                '("Full (strict)") or origin_pull ("Strict (SSL-Only Origin Pull)", '
+                "Enterprise plans)" % value
+            )
         return mode
     if sid == "min_tls_version":
         value = "%.1f" % float(value) if isinstance(value, (int, float)) else str(value).strip()
@@ -93,11 +107,15 @@ def normalise_hsts(value):
         if field in value and value[field] is not None:
             hsts[field] = _as(kind, field, value[field])
     if not 0 <= hsts["max_age"] <= MAX_HSTS_MAX_AGE:
-        raise SettingError("hsts.max_age: %s is out of range; use 0 to %d seconds" % (hsts["max_age"], MAX_HSTS_MAX_AGE))
+        raise SettingError(
+            "hsts.max_age: %s is out of range; use 0 to %d seconds" % (hsts["max_age"], MAX_HSTS_MAX_AGE)
+        )
     if hsts["preload"]:
         if hsts["max_age"] < PRELOAD_MIN_MAX_AGE:
-            raise SettingError("hsts.preload needs max_age of at least %d seconds (12 months), got %d; raise max_age "
-                               "or leave preload off" % (PRELOAD_MIN_MAX_AGE, hsts["max_age"]))
+            raise SettingError(
+                "hsts.preload needs max_age of at least %d seconds (12 months), got %d; raise max_age "
+                "or leave preload off" % (PRELOAD_MIN_MAX_AGE, hsts["max_age"])
+            )
         if not hsts["include_subdomains"]:
             raise SettingError("hsts.preload needs include_subdomains: true (the preload list covers every subdomain)")
     if hsts["enabled"] and hsts["max_age"] == 0:

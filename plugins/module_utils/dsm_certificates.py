@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM's certificate APIs: SYNO.Core.Certificate(.CRT, .Service)."""
@@ -9,8 +8,8 @@ import io
 import json
 import zipfile
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 CERT_API = "SYNO.Core.Certificate"
 CRT_API = "SYNO.Core.Certificate.CRT"
@@ -26,10 +25,17 @@ def certificate_record(cert, identity=None):
     """The one view of a DSM certificate that modules compare and return: DSM's list fields, with the
     PEM identity (fingerprints, exact validity) over them when it was read."""
     subject = cert.get("subject") or {}
-    record = dict(id=cert["id"], description=cert.get("desc", ""), default=bool(cert.get("is_default")),
-                  subject=subject.get("common_name", ""), issuer=(cert.get("issuer") or {}).get("common_name", ""),
-                  sans=subject.get("sub_alt_name", []), not_before=cert.get("valid_from"),
-                  not_after=cert.get("valid_till"), services=sorted(service_name(s) for s in cert.get("services") or []))
+    record = dict(
+        id=cert["id"],
+        description=cert.get("desc", ""),
+        default=bool(cert.get("is_default")),
+        subject=subject.get("common_name", ""),
+        issuer=(cert.get("issuer") or {}).get("common_name", ""),
+        sans=subject.get("sub_alt_name", []),
+        not_before=cert.get("valid_from"),
+        not_after=cert.get("valid_till"),
+        services=sorted(service_name(s) for s in cert.get("services") or []),
+    )
     record.update(identity or {})
     return record
 
@@ -47,8 +53,10 @@ class DsmCertificates:
         else:
             matches = [c for c in certificates if c.get("desc") == description]
         if len(matches) > 1:
-            raise DsmError("%d certificates have the description '%s'; set id to pick one (ids: %s)"
-                           % (len(matches), description, ", ".join(c["id"] for c in matches)))
+            raise DsmError(
+                "%d certificates have the description '%s'; set id to pick one (ids: %s)"
+                % (len(matches), description, ", ".join(c["id"] for c in matches))
+            )
         return matches[0] if matches else None
 
     def record(self, cert, with_pem=True):
@@ -84,13 +92,26 @@ class DsmCertificates:
         if bundle.chain:
             files["inter_cert"] = ("chain.pem", bundle.chain_pem, "application/x-x509-ca-cert")
         # DSM reads any non-empty as_default as true, so the field is only sent when wanted.
-        return self.client.write(CERT_API, "import", 1, files=files, id=cert_id or "", desc=description,
-                                 as_default="true" if as_default else None)
+        return self.client.write(
+            CERT_API,
+            "import",
+            1,
+            files=files,
+            id=cert_id or "",
+            desc=description,
+            as_default="true" if as_default else None,
+        )
 
     def update(self, cert_id, description, as_default=False):
         """Rename and/or make default. CRT.set takes JSON-encoded strings."""
-        return self.client.write(CRT_API, "set", 1, id=json.dumps(cert_id), desc=json.dumps(description),
-                                 as_default=True if as_default else None)
+        return self.client.write(
+            CRT_API,
+            "set",
+            1,
+            id=json.dumps(cert_id),
+            desc=json.dumps(description),
+            as_default=True if as_default else None,
+        )
 
     def delete(self, cert_id):
         return self.client.write(CRT_API, "delete", 1, ids=[cert_id])

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM Web API client shared by every DSM module.
@@ -12,10 +11,15 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError, SESSION_ERRORS
-from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
-    HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Retry, requests, session_with_retries)
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import SESSION_ERRORS, DsmError
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache
+from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    Retry,
+    requests,
+    session_with_retries,
+)
 
 AUTH_API = "SYNO.API.Auth"
 # Status codes worth retrying for a read: DSM's nginx answers 502/503/504 while
@@ -26,10 +30,25 @@ RETRY_STATUS = (500, 502, 503, 504)
 class DsmClient:
     """A logged-in conversation with one DSM. Use as a context manager or call close()."""
 
-    def __init__(self, host, username, password, port=None, use_https=True, validate_certs=True,
-                 ca_path=None, timeout=30, otp_code=None, device_id=None, device_name="homelab.nas",
-                 enable_device_token=False, session_cache=True, session_cache_dir=None,
-                 read_retries=3, backoff_factor=0.5):
+    def __init__(
+        self,
+        host,
+        username,
+        password,
+        port=None,
+        use_https=True,
+        validate_certs=True,
+        ca_path=None,
+        timeout=30,
+        otp_code=None,
+        device_id=None,
+        device_name="homelab.nas",
+        enable_device_token=False,
+        session_cache=True,
+        session_cache_dir=None,
+        read_retries=3,
+        backoff_factor=0.5,
+    ):
         if not HAS_REQUESTS:
             raise DsmError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
         scheme = "https" if use_https else "http"
@@ -57,22 +76,36 @@ class DsmClient:
         # Reads: retried on connection errors and 5xx with backoff. Writes (POST) are
         # never retried once sent; urllib3 only retries them when the connection
         # could not be made at all, when nothing reached DSM.
-        retry = Retry(total=read_retries, connect=read_retries, read=read_retries, status=read_retries,
-                      backoff_factor=backoff_factor, status_forcelist=RETRY_STATUS,
-                      allowed_methods=frozenset(["GET"]), raise_on_status=False)
+        retry = Retry(
+            total=read_retries,
+            connect=read_retries,
+            read=read_retries,
+            status=read_retries,
+            backoff_factor=backoff_factor,
+            status_forcelist=RETRY_STATUS,
+            allowed_methods=frozenset(["GET"]),
+            raise_on_status=False,
+        )
         self.http = session_with_retries(retry)
 
     # -- discovery ---------------------------------------------------------
     def api_info(self, name):
         """Path and version range of an API, from SYNO.API.Info (queried once for all)."""
         if self._apis is None:
-            data = self._send("GET", "query.cgi", {
-                "api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"},
-                api="SYNO.API.Info", method="query")
+            data = self._send(
+                "GET",
+                "query.cgi",
+                {"api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"},
+                api="SYNO.API.Info",
+                method="query",
+            )
             self._apis = data
         if name not in self._apis:
-            raise DsmError("this DSM does not offer %s (DSM version too old, or the package is not installed)"
-                           % name, code=102, api=name)
+            raise DsmError(
+                "this DSM does not offer %s (DSM version too old, or the package is not installed)" % name,
+                code=102,
+                api=name,
+            )
         return self._apis[name]
 
     def pick_version(self, name, wanted):
@@ -80,8 +113,12 @@ class DsmClient:
         info = self.api_info(name)
         version = min(int(wanted), int(info["maxVersion"]))
         if version < int(info["minVersion"]):
-            raise DsmError("%s: DSM offers versions %s-%s, this collection needs %s"
-                           % (name, info["minVersion"], info["maxVersion"], wanted), code=104, api=name)
+            raise DsmError(
+                "%s: DSM offers versions %s-%s, this collection needs %s"
+                % (name, info["minVersion"], info["maxVersion"], wanted),
+                code=104,
+                api=name,
+            )
         return version
 
     # -- authentication ----------------------------------------------------
@@ -99,9 +136,16 @@ class DsmClient:
 
     def _fresh_login(self):
         version = self.pick_version(AUTH_API, 7)
-        params = {"api": AUTH_API, "version": str(version), "method": "login", "account": self.username,
-                  "passwd": self._password, "format": "sid", "enable_syno_token": "yes",
-                  "session": "homelab.nas"}
+        params = {
+            "api": AUTH_API,
+            "version": str(version),
+            "method": "login",
+            "account": self.username,
+            "passwd": self._password,
+            "format": "sid",
+            "enable_syno_token": "yes",
+            "session": "homelab.nas",
+        }
         device_id = self._device_id or (self.cache.load_device_id() if self.cache else None)
         if self._otp_code:
             params["otp_code"] = self._otp_code
@@ -133,9 +177,19 @@ class DsmClient:
             path = self.api_info(AUTH_API)["path"]
             version = self.pick_version(AUTH_API, 7)
             try:
-                self._send("GET", path, {"api": AUTH_API, "version": str(version), "method": "logout",
-                                         "session": "homelab.nas", "_sid": self.sid},
-                           api=AUTH_API, method="logout")
+                self._send(
+                    "GET",
+                    path,
+                    {
+                        "api": AUTH_API,
+                        "version": str(version),
+                        "method": "logout",
+                        "session": "homelab.nas",
+                        "_sid": self.sid,
+                    },
+                    api=AUTH_API,
+                    method="logout",
+                )
             except DsmError as exc:
                 if exc.code not in SESSION_ERRORS:
                     raise
@@ -176,13 +230,14 @@ class DsmClient:
             entry = {k: _encode(v) for k, v in params.items()}
             entry.update(api=api, method=method, version=self.pick_version(api, version))
             compound.append(entry)
-        data = self.read("SYNO.Entry.Request", "request", 1, stop_when_error=False, mode="sequential",
-                         compound=compound)
+        data = self.read(
+            "SYNO.Entry.Request", "request", 1, stop_when_error=False, mode="sequential", compound=compound
+        )
         results = data.get("result") or []
         if len(results) != len(calls):
             raise DsmError("SYNO.Entry.Request answered %d results for %d calls" % (len(results), len(calls)))
         out = []
-        for (api, method, version, params), entry in zip(calls, results):
+        for (api, method, _version, _params), entry in zip(calls, results):
             if not entry.get("success"):
                 error = entry.get("error") or {}
                 raise DsmError.from_code(error.get("code", 100), api, method, error.get("errors"))
@@ -210,14 +265,12 @@ class DsmClient:
 
     def _call_once(self, api, method, version, write, files, raw, params):
         info = self.api_info(api)
-        query = {"api": api, "version": str(self.pick_version(api, version)), "method": method,
-                 "_sid": self.sid}
+        query = {"api": api, "version": str(self.pick_version(api, version)), "method": method, "_sid": self.sid}
         body = {k: _encode(v) for k, v in params.items() if v is not None}
         if write:
             # Form fields travel in the body; the API triple and session in the URL,
             # as DSM's own UI and acme.sh send them for multipart uploads.
-            return self._send("POST", info["path"], query, api=api, method=method, body=body, files=files,
-                              raw=raw)
+            return self._send("POST", info["path"], query, api=api, method=method, body=body, files=files, raw=raw)
         query.update(body)
         return self._send("GET", info["path"], query, api=api, method=method, raw=raw)
 
@@ -228,32 +281,42 @@ class DsmClient:
         url = self.base_url + path
         try:
             if verb == "GET":
-                response = self.http.get(url, params=query, headers=headers, timeout=self.timeout,
-                                         verify=self.verify)
+                response = self.http.get(url, params=query, headers=headers, timeout=self.timeout, verify=self.verify)
             elif body is None and files is None:
                 # Login: credentials go in the form body, never in the URL.
-                response = self.http.post(url, data=query, headers=headers, timeout=self.timeout,
-                                          verify=self.verify)
+                response = self.http.post(url, data=query, headers=headers, timeout=self.timeout, verify=self.verify)
             else:
-                response = self.http.post(url, params=query, data=body, files=files, headers=headers,
-                                          timeout=self.timeout, verify=self.verify)
+                response = self.http.post(
+                    url, params=query, data=body, files=files, headers=headers, timeout=self.timeout, verify=self.verify
+                )
         except requests.exceptions.SSLError as exc:
-            raise DsmError("TLS verification of %s failed (%s). Set ca_path to the CA that signed DSM's "
-                           "certificate, or validate_certs: false on a trusted network" % (self.base_url, exc),
-                           api=api, method=method)
+            raise DsmError(
+                "TLS verification of %s failed (%s). Set ca_path to the CA that signed DSM's "
+                "certificate, or validate_certs: false on a trusted network" % (self.base_url, exc),
+                api=api,
+                method=method,
+            )
         except requests.exceptions.RequestException as exc:
             raise DsmError("cannot reach DSM at %s: %s" % (self.base_url, exc), api=api, method=method)
         if response.status_code >= 400:
-            raise DsmError("%s.%s: DSM answered HTTP %s" % (api, method, response.status_code),
-                           api=api, method=method, status=response.status_code)
+            raise DsmError(
+                "%s.%s: DSM answered HTTP %s" % (api, method, response.status_code),
+                api=api,
+                method=method,
+                status=response.status_code,
+            )
         content_type = response.headers.get("Content-Type", "")
         if raw and "json" not in content_type:
             return response.content
         try:
             payload = response.json()
         except ValueError:
-            raise DsmError("%s.%s: DSM answered something that is not JSON (HTTP %s, %s)"
-                           % (api, method, response.status_code, content_type), api=api, method=method)
+            raise DsmError(
+                "%s.%s: DSM answered something that is not JSON (HTTP %s, %s)"
+                % (api, method, response.status_code, content_type),
+                api=api,
+                method=method,
+            )
         if not payload.get("success"):
             error = payload.get("error") or {}
             raise DsmError.from_code(error.get("code", 100), api, method, error.get("errors"))

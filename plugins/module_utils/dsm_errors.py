@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM Web API error codes and the exception every DSM call raises."""
@@ -13,7 +12,7 @@ COMMON_ERRORS = {
     101: "the request lacks the api, method or version parameter",
     102: "the requested API does not exist",
     103: "the requested method does not exist (DSM also answers 103 when a session that has a SynoToken "
-         "sends a request without it)",
+    "sends a request without it)",
     104: "the requested API version is not supported",
     105: "the logged-in user has no permission for this API (use an account in the administrators group)",
     106: "the session timed out",
@@ -87,7 +86,11 @@ class DsmError(HomelabError):
     @classmethod
     def from_code(cls, code, api, method, details=None):
         """details: DSM's `error.errors`, which names the offending parameter for 120."""
-        error = cls("%s.%s failed with DSM error %s: %s" % (api, method, code, describe(code, api, details)),
-                    code=code, api=api, method=method)
+        error = cls(
+            "%s.%s failed with DSM error %s: %s" % (api, method, code, describe(code, api, details)),
+            code=code,
+            api=api,
+            method=method,
+        )
         error.details = details
         return error

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM's firewall (SYNO.Core.Security.Firewall, .Profile, .Profile.Apply): rules in the user's form <-> DSM's
@@ -17,8 +16,18 @@ APPLY_API = "SYNO.Core.Security.Firewall.Profile.Apply"
 
 # Names users know for the ports of common DSM services.
 SERVICES = {
-    "dsm": "5000,5001", "dsm_http": "5000", "dsm_https": "5001", "http": "80", "https": "443", "ssh": "22",
-    "webdav": "5005,5006", "smb": "139,445", "afp": "548", "ftp": "21", "rsync": "873", "synology_drive": "6690",
+    "dsm": "5000,5001",
+    "dsm_http": "5000",
+    "dsm_https": "5001",
+    "http": "80",
+    "https": "443",
+    "ssh": "22",
+    "webdav": "5005,5006",
+    "smb": "139,445",
+    "afp": "548",
+    "ftp": "21",
+    "rsync": "873",
+    "synology_drive": "6690",
 }
 ACTIONS = ("allow", "deny")
 PROTOCOLS = ("tcp", "udp", "tcp_udp", "all")
@@ -42,8 +51,10 @@ def _ports(field, value):
                 raise v.InputError("%s: range %s runs backwards; write it low-high" % (field, part))
             spans.add("%d-%d" % (first, last) if last != first else "%d" % first)
     if not spans:
-        raise v.InputError("%s: no ports given; list ports, ranges (5000-5001), service names (%s) or 'all'"
-                           % (field, ", ".join(sorted(SERVICES))))
+        raise v.InputError(
+            "%s: no ports given; list ports, ranges (5000-5001), service names (%s) or 'all'"
+            % (field, ", ".join(sorted(SERVICES)))
+        )
     return ",".join(sorted(spans, key=lambda s: tuple(int(x) for x in s.split("-"))))
 
 
@@ -58,18 +69,30 @@ def normalise_rule(index, rule):
         raise v.InputError("%s.protocol: '%s' is not one of %s" % (where, rule.get("protocol"), ", ".join(PROTOCOLS)))
     ports = _ports("%s.ports" % where, rule.get("ports", "all"))
     group, source = v.source("%s.source" % where, rule.get("source", "all"))
-    return {"enable": bool(rule.get("enabled", True)), "name": str(rule.get("name") or "rule %d" % (index + 1)),
-            "policy": action, "protocol": protocol, "port_direction": "destination",
-            "port_group": "all" if ports == "all" else "custom", "ports": "" if ports == "all" else ports,
-            "source_ip_group": group, "source_ip": source, "log": False}
+    return {
+        "enable": bool(rule.get("enabled", True)),
+        "name": str(rule.get("name") or "rule %d" % (index + 1)),
+        "policy": action,
+        "protocol": protocol,
+        "port_direction": "destination",
+        "port_group": "all" if ports == "all" else "custom",
+        "ports": "" if ports == "all" else ports,
+        "source_ip_group": group,
+        "source_ip": source,
+        "log": False,
+    }
 
 
 def rule_from_dsm(dsm_rule):
     """DSM's rule object -> the user form (what diffs show)."""
-    return {"name": dsm_rule.get("name"), "action": dsm_rule.get("policy"), "protocol": dsm_rule.get("protocol"),
-            "ports": "all" if dsm_rule.get("port_group") == "all" else dsm_rule.get("ports"),
-            "source": dsm_rule.get("source_ip") if dsm_rule.get("source_ip_group") != "all" else "all",
-            "enabled": bool(dsm_rule.get("enable"))}
+    return {
+        "name": dsm_rule.get("name"),
+        "action": dsm_rule.get("policy"),
+        "protocol": dsm_rule.get("protocol"),
+        "ports": "all" if dsm_rule.get("port_group") == "all" else dsm_rule.get("ports"),
+        "source": dsm_rule.get("source_ip") if dsm_rule.get("source_ip_group") != "all" else "all",
+        "enabled": bool(dsm_rule.get("enable")),
+    }
 
 
 def _covers_port(dsm_rule, port):
@@ -89,8 +112,9 @@ def first_match(dsm_rules, default_action, address, port, protocol="tcp"):
             continue
         if dsm_rule.get("protocol") not in ("all", "tcp_udp", protocol):
             continue
-        if _covers_port(dsm_rule, port) and \
-                v.source_contains(dsm_rule.get("source_ip_group"), dsm_rule.get("source_ip"), address):
+        if _covers_port(dsm_rule, port) and v.source_contains(
+            dsm_rule.get("source_ip_group"), dsm_rule.get("source_ip"), address
+        ):
             return dsm_rule["policy"], dsm_rule.get("name")
     return default_action, None
 
@@ -100,9 +124,12 @@ def _profile_body(raw, name):
     profile = raw.get("profile") if isinstance(raw.get("profile"), dict) else raw
     if isinstance(profile.get("rules"), dict) and "adapterPolicyMap" in profile:
         # The fwDB form batonogov's provider describes (not observed over HTTP); this module writes the other.
-        raise DsmError("DSM answered firewall profile '%s' as {rules: {<interface>: [...]}, adapterPolicyMap}; "
-                       "this module only knows the {<interface>: {policy, rules}} form DSM 7.3 answers" % name,
-                       api=PROFILE_API, method="get")
+        raise DsmError(
+            "DSM answered firewall profile '%s' as {rules: {<interface>: [...]}, adapterPolicyMap}; "
+            "this module only knows the {<interface>: {policy, rules}} form DSM 7.3 answers" % name,
+            api=PROFILE_API,
+            method="get",
+        )
     return profile
 
 
@@ -129,8 +156,11 @@ class DsmFirewall:
                 break
             time.sleep(min(1.0, 0.1 * (attempt + 1)))
         else:
-            raise DsmError("DSM did not finish applying firewall profile '%s' within a minute" % name,
-                           api=APPLY_API, method="status")
+            raise DsmError(
+                "DSM did not finish applying firewall profile '%s' within a minute" % name,
+                api=APPLY_API,
+                method="status",
+            )
         self.client.write(APPLY_API, "stop", 1, task_id=task)
 
     def disable(self):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM modules' base: the shared connection options and the DSM client."""
@@ -9,7 +8,10 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import (
-    DsmClient, HAS_REQUESTS, REQUESTS_IMPORT_ERROR)
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    DsmClient,
+)
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 
@@ -45,14 +47,25 @@ class DsmModule(ApiModule):
         super().__init__(argument_spec=spec, **kwargs)
         port = self.params["port"]
         if port is not None and not 1 <= port <= 65535:
-            self.fail_json(msg="port: %s is not a TCP port; use 1-65535 (DSM's defaults are 5001 for "
-                               "HTTPS, 5000 for HTTP)" % port)
+            self.fail_json(
+                msg="port: %s is not a TCP port; use 1-65535 (DSM's defaults are 5001 for HTTPS, 5000 for HTTP)" % port
+            )
 
     def make_client(self):
         p = self.params
         return DsmClient(
-            host=p["host"], port=p["port"], username=p["username"], password=p["password"],
-            use_https=p["use_https"], validate_certs=p["validate_certs"], ca_path=p["ca_path"],
-            timeout=p["timeout"], otp_code=p["otp_code"], device_id=p["device_id"],
-            device_name=p["device_name"], enable_device_token=p["enable_device_token"],
-            session_cache=p["session_cache"], session_cache_dir=p["session_cache_dir"])
+            host=p["host"],
+            port=p["port"],
+            username=p["username"],
+            password=p["password"],
+            use_https=p["use_https"],
+            validate_certs=p["validate_certs"],
+            ca_path=p["ca_path"],
+            timeout=p["timeout"],
+            otp_code=p["otp_code"],
+            device_id=p["device_id"],
+            device_name=p["device_name"],
+            enable_device_token=p["enable_device_token"],
+            session_cache=p["session_cache"],
+            session_cache_dir=p["session_cache_dir"],
+        )

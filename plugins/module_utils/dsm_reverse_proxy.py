@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM's reverse proxy (SYNO.Core.AppPortal.ReverseProxy, .AccessControl): the module's rules <-> DSM's
@@ -11,7 +10,10 @@ from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as
 API = "SYNO.Core.AppPortal.ReverseProxy"
 ACCESS_CONTROL_API = "SYNO.Core.AppPortal.AccessControl"
 PROTOCOLS = {"http": 0, "https": 1}
-WEBSOCKET_HEADERS = [{"name": "Upgrade", "value": "$http_upgrade"}, {"name": "Connection", "value": "$connection_upgrade"}]
+WEBSOCKET_HEADERS = [
+    {"name": "Upgrade", "value": "$http_upgrade"},
+    {"name": "Connection", "value": "$connection_upgrade"},
+]
 
 
 def frontend_key(entry):
@@ -34,13 +36,24 @@ def desired_entry(index, rule):
     https = {"hsts": rule["hsts"], "http2": rule["http2"]} if front["protocol"] == "https" else {}
     return {
         "description": rule["description"] or fqdn,
-        "frontend": {"fqdn": fqdn, "port": v.port("%s.frontend.port" % where, front["port"]),
-                     "protocol": PROTOCOLS[front["protocol"]], "acl": None, "https": https},
-        "backend": {"fqdn": v.hostname("%s.backend.host" % where, back["host"]),
-                    "port": v.port("%s.backend.port" % where, back["port"]), "protocol": PROTOCOLS[back["protocol"]]},
+        "frontend": {
+            "fqdn": fqdn,
+            "port": v.port("%s.frontend.port" % where, front["port"]),
+            "protocol": PROTOCOLS[front["protocol"]],
+            "acl": None,
+            "https": https,
+        },
+        "backend": {
+            "fqdn": v.hostname("%s.backend.host" % where, back["host"]),
+            "port": v.port("%s.backend.port" % where, back["port"]),
+            "protocol": PROTOCOLS[back["protocol"]],
+        },
         "customize_headers": headers,
-        "proxy_connect_timeout": timeouts["connect"], "proxy_read_timeout": timeouts["read"],
-        "proxy_send_timeout": timeouts["send"], "proxy_http_version": 1, "proxy_intercept_errors": False,
+        "proxy_connect_timeout": timeouts["connect"],
+        "proxy_read_timeout": timeouts["read"],
+        "proxy_send_timeout": timeouts["send"],
+        "proxy_http_version": 1,
+        "proxy_intercept_errors": False,
     }
 
 
@@ -50,12 +63,19 @@ def comparable(entry):
     https = front.get("https") or {}
     return {
         "description": entry.get("description"),
-        "frontend": {"fqdn": (front.get("fqdn") or "").lower(), "port": front.get("port"),
-                     "protocol": front.get("protocol"), "acl": front.get("acl") or None,
-                     "https": {"hsts": bool(https.get("hsts")), "http2": bool(https.get("http2"))}
-                     if front.get("protocol") == 1 else {}},
+        "frontend": {
+            "fqdn": (front.get("fqdn") or "").lower(),
+            "port": front.get("port"),
+            "protocol": front.get("protocol"),
+            "acl": front.get("acl") or None,
+            "https": {"hsts": bool(https.get("hsts")), "http2": bool(https.get("http2"))}
+            if front.get("protocol") == 1
+            else {},
+        },
         "backend": {k: (entry.get("backend") or {}).get(k) for k in ("fqdn", "port", "protocol")},
-        "customize_headers": [{"name": h.get("name"), "value": h.get("value")} for h in entry.get("customize_headers") or []],
+        "customize_headers": [
+            {"name": h.get("name"), "value": h.get("value")} for h in entry.get("customize_headers") or []
+        ],
         "proxy_connect_timeout": entry.get("proxy_connect_timeout"),
         "proxy_read_timeout": entry.get("proxy_read_timeout"),
         "proxy_send_timeout": entry.get("proxy_send_timeout"),

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """DSM's system APIs: SYNO.DSM.Info, SYNO.Core.User, SYNO.Core.Upgrade.Setting, in the modules' terms."""
@@ -38,20 +37,27 @@ def update_policy(mode, days, time_of_day):
     short = list(DAYS) if "daily" in raw else [d[:3] for d in raw]
     bad = [original for d, original in zip(short, days) if d not in DAYS]
     if bad or not short:
-        raise v.InputError("days: %s; use sun, mon, tue, wed, thu, fri, sat or daily"
-                           % ("'%s' is not a day" % "', '".join(bad) if bad else "none given"))
+        raise v.InputError(
+            "days: %s; use sun, mon, tue, wed, thu, fri, sat or daily"
+            % ("'%s' is not a day" % "', '".join(bad) if bad else "none given")
+        )
     match = re.match(r"^([01]?\d|2[0-3]):([0-5]\d)$", time_of_day.strip())
     if not match:
         raise v.InputError("time: '%s' is not a time of day; use HH:MM, for example 03:00" % time_of_day)
-    return {"mode": mode, "days": [d for d in DAYS if d in short],
-            "time": "%02d:%02d" % (int(match.group(1)), int(match.group(2)))}
+    return {
+        "mode": mode,
+        "days": [d for d in DAYS if d in short],
+        "time": "%02d:%02d" % (int(match.group(1)), int(match.group(2))),
+    }
 
 
 def _policy_to_dsm(policy):
     hour, minute = (int(x) for x in policy["time"].split(":"))
-    return {"autoupdate_enable": policy["mode"] != "notify_only", "autoupdate_type": UPDATE_MODES[policy["mode"]],
-            "schedule": {"week_day": ",".join(str(DAYS.index(d)) for d in policy["days"]),
-                         "hour": hour, "minute": minute}}
+    return {
+        "autoupdate_enable": policy["mode"] != "notify_only",
+        "autoupdate_type": UPDATE_MODES[policy["mode"]],
+        "schedule": {"week_day": ",".join(str(DAYS.index(d)) for d in policy["days"]), "hour": hour, "minute": minute},
+    }
 
 
 def _policy_from_dsm(setting):
@@ -60,8 +66,11 @@ def _policy_from_dsm(setting):
         mode = "notify_only"
     schedule = setting.get("schedule") or {}
     days = [DAYS[int(d)] for d in str(schedule.get("week_day", "")).split(",") if d.strip().isdigit()]
-    return {"mode": mode, "days": days,
-            "time": "%02d:%02d" % (int(schedule.get("hour", 0)), int(schedule.get("minute", 0)))}
+    return {
+        "mode": mode,
+        "days": days,
+        "time": "%02d:%02d" % (int(schedule.get("hour", 0)), int(schedule.get("minute", 0))),
+    }
 
 
 class DsmSystem:

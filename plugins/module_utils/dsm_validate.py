@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Input checks and normalisers shared by the DSM modules. Each error names the field and the fix."""
@@ -11,6 +10,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabI
 
 try:
     import netaddr
+
     HAS_NETADDR = True
     NETADDR_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
@@ -32,8 +32,10 @@ def hostname(field, value, wildcard=False):
         labels = labels[1:]
     if not name or len(name) > 253 or not all(LABEL.match(label) for label in labels):
         hint = " (a wildcard is only accepted as '*.' before at least two labels)" if "*" in name else ""
-        raise InputError("%s: '%s' is not a valid hostname%s; use letters, digits and hyphens in labels of at most "
-                         "63 characters, for example photos.example.com" % (field, value, hint))
+        raise InputError(
+            "%s: '%s' is not a valid hostname%s; use letters, digits and hyphens in labels of at most "
+            "63 characters, for example photos.example.com" % (field, value, hint)
+        )
     return name
 
 
@@ -60,8 +62,10 @@ def source(field, value):
         if "/" in text:
             network = netaddr.IPNetwork(text)
             if network.ip != network.network:
-                raise InputError("%s: '%s' has host bits set; did you mean %s? (it is reported, not changed, "
-                                 "because the two mean different things)" % (field, text, network.cidr))
+                raise InputError(
+                    "%s: '%s' has host bits set; did you mean %s? (it is reported, not changed, "
+                    "because the two mean different things)" % (field, text, network.cidr)
+                )
             if network.size == 1:  # a /32 or /128 is the same single address
                 return "ip", str(network.ip)
             return "subnet", str(network.cidr)
@@ -69,8 +73,10 @@ def source(field, value):
     except InputError:
         raise
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise InputError("%s: '%s' is not an address, a CIDR network (192.168.1.0/24) or a range "
-                         "(192.168.1.10-192.168.1.20); use one of those, or 'all'" % (field, text))
+        raise InputError(
+            "%s: '%s' is not an address, a CIDR network (192.168.1.0/24) or a range "
+            "(192.168.1.10-192.168.1.20); use one of those, or 'all'" % (field, text)
+        )
 
 
 def source_contains(group, text, address):
@@ -92,8 +98,9 @@ def cidr(field, value):
     try:
         network = netaddr.IPNetwork(text)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise InputError("%s: '%s' is not an IP network; give CIDRs such as 173.245.48.0/20 or 2400:cb00::/32"
-                         % (field, text))
+        raise InputError(
+            "%s: '%s' is not an IP network; give CIDRs such as 173.245.48.0/20 or 2400:cb00::/32" % (field, text)
+        )
     if network.ip != network.network:
         raise InputError("%s: '%s' has host bits set; did you mean %s?" % (field, text, network.cidr))
     return str(network.cidr)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """UPnP Internet Gateway Device (IGD v1/v2) client: SSDP discovery and WAN connection SOAP calls.
@@ -22,33 +21,37 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError
 
 SSDP_ADDRESS = ("239.255.255.250", 1900)
-SEARCH_TARGETS = ("urn:schemas-upnp-org:device:InternetGatewayDevice:2",
-                  "urn:schemas-upnp-org:device:InternetGatewayDevice:1")
+SEARCH_TARGETS = (
+    "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+    "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+)
 # Preferred first: the v2 IP connection, then v1, then PPP (DSL routers).
-SERVICE_PREFERENCE = ("urn:schemas-upnp-org:service:WANIPConnection:2",
-                      "urn:schemas-upnp-org:service:WANIPConnection:1",
-                      "urn:schemas-upnp-org:service:WANPPPConnection:1")
+SERVICE_PREFERENCE = (
+    "urn:schemas-upnp-org:service:WANIPConnection:2",
+    "urn:schemas-upnp-org:service:WANIPConnection:1",
+    "urn:schemas-upnp-org:service:WANPPPConnection:1",
+)
 DEVICE_NS = "urn:schemas-upnp-org:device-1-0"
 CONTROL_NS = "urn:schemas-upnp-org:control-1-0"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-MAX_GENERIC_ENTRIES = 4096
-MAX_LEASE = 604800  # IGD v2's longest lease (one week); v2 routers turn a permanent request into it  # a bound for routers that never answer 713
+MAX_GENERIC_ENTRIES = 4096  # a bound for routers that never answer 713
+MAX_LEASE = 604800  # IGD v2's longest lease (one week); v2 routers turn a permanent request into it
 
 # UPnP error codes (IGD WANIPConnection v1/v2) with what they mean for the user.
 UPNP_ERRORS = {
     401: "the router does not offer this action",
     402: "the router rejected the arguments",
     501: "the router could not perform the action (miniupnpd answers this when its WAN address is private "
-         "or CGNAT: port forwarding is impossible there)",
+    "or CGNAT: port forwarding is impossible there)",
     606: "the router's policy refuses this mapping (its UPnP permission rules, or secure mode: only the "
-         "internal client itself may map ports to it; run the task on that host or set internal_client to the "
-         "host running it)",
+    "internal client itself may map ports to it; run the task on that host or set internal_client to the "
+    "host running it)",
     713: "no entry at this index",
     714: "no such port mapping",
     715: "the router does not accept a wildcard remote host",
     716: "the router does not accept a wildcard external port",
     718: "the external port is already mapped to another internal client (or, on a router in secure mode, "
-         "the internal client is not the host asking)",
+    "the internal client is not the host asking)",
     724: "the router requires the same internal and external port",
     725: "the router only accepts permanent leases (lease_duration: 0)",
     726: "the router only accepts a wildcard remote host",
@@ -75,8 +78,10 @@ class UpnpError(HomelabError):
 
 
 def search_message(target, mx=2):
-    return ('M-SEARCH * HTTP/1.1\r\nHOST: %s:%d\r\nMAN: "ssdp:discover"\r\nMX: %d\r\nST: %s\r\n\r\n'
-            % (SSDP_ADDRESS[0], SSDP_ADDRESS[1], mx, target)).encode("ascii")
+    return (
+        'M-SEARCH * HTTP/1.1\r\nHOST: %s:%d\r\nMAN: "ssdp:discover"\r\nMX: %d\r\nST: %s\r\n\r\n'
+        % (SSDP_ADDRESS[0], SSDP_ADDRESS[1], mx, target)
+    ).encode("ascii")
 
 
 def parse_ssdp_response(data):
@@ -118,8 +123,10 @@ def discover(timeout=3.0, mx=2):
     for target in SEARCH_TARGETS:
         if target in found:
             return found[target]
-    raise UpnpError("no UPnP Internet Gateway Device answered within %.1f s on this network. Is UPnP enabled "
-                    "on the router? Set igd_url to its description URL to skip discovery" % timeout)
+    raise UpnpError(
+        "no UPnP Internet Gateway Device answered within %.1f s on this network. Is UPnP enabled "
+        "on the router? Set igd_url to its description URL to skip discovery" % timeout
+    )
 
 
 def parse_description(xml_bytes, location):
@@ -138,15 +145,18 @@ def parse_description(xml_bytes, location):
     for kind in SERVICE_PREFERENCE:
         if kind in services:
             return kind, services[kind]
-    raise UpnpError("the device at %s is not an Internet Gateway Device (no WANIPConnection or "
-                    "WANPPPConnection service)" % location)
+    raise UpnpError(
+        "the device at %s is not an Internet Gateway Device (no WANIPConnection or WANPPPConnection service)" % location
+    )
 
 
 def soap_envelope(service, action, args):
     body = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in args)
-    return ('<?xml version="1.0"?>\n<s:Envelope xmlns:s="%s" s:encodingStyle='
-            '"http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:%s xmlns:u="%s">%s</u:%s></s:Body>'
-            '</s:Envelope>' % (SOAP_NS, action, service, body, action)).encode("utf-8")
+    return (
+        '<?xml version="1.0"?>\n<s:Envelope xmlns:s="%s" s:encodingStyle='
+        '"http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:%s xmlns:u="%s">%s</u:%s></s:Body>'
+        "</s:Envelope>" % (SOAP_NS, action, service, body, action)
+    ).encode("utf-8")
 
 
 def parse_soap_response(xml_bytes, action):
@@ -203,20 +213,39 @@ class IgdClient:
         self.calls += 1
         headers = {"Content-Type": 'text/xml; charset="utf-8"', "SOAPAction": '"%s#%s"' % (self.service, action)}
         try:
-            reply = open_url(self.control_url, data=soap_envelope(self.service, action, args), headers=headers,
-                             method="POST", timeout=self.timeout, validate_certs=False, use_proxy=False)
+            reply = open_url(
+                self.control_url,
+                data=soap_envelope(self.service, action, args),
+                headers=headers,
+                method="POST",
+                timeout=self.timeout,
+                validate_certs=False,
+                use_proxy=False,
+            )
             return parse_soap_response(reply.read(), action)
         except HTTPError as exc:
             code, text = parse_soap_fault(exc.read())
             if code is None:
-                raise UpnpError("%s: the router answered HTTP %s" % (action, exc.code), action=action,
-                                api=self.service, status=exc.code)
-            raise UpnpError("%s failed with UPnP error %s (%s): %s"
-                            % (action, code, text or "", UPNP_ERRORS.get(code, "router-specific error")),
-                            code=code, action=action, api=self.service, status=exc.code)
+                raise UpnpError(
+                    "%s: the router answered HTTP %s" % (action, exc.code),
+                    action=action,
+                    api=self.service,
+                    status=exc.code,
+                )
+            raise UpnpError(
+                "%s failed with UPnP error %s (%s): %s"
+                % (action, code, text or "", UPNP_ERRORS.get(code, "router-specific error")),
+                code=code,
+                action=action,
+                api=self.service,
+                status=exc.code,
+            )
         except (URLError, OSError) as exc:
-            raise UpnpError("%s: cannot reach the router at %s: %s" % (action, self.control_url, exc), action=action,
-                            api=self.service)
+            raise UpnpError(
+                "%s: cannot reach the router at %s: %s" % (action, self.control_url, exc),
+                action=action,
+                api=self.service,
+            )
 
     @property
     def router_host(self):
@@ -228,8 +257,12 @@ class IgdClient:
     def get_mapping(self, external_port, protocol):
         """The mapping on (external port, protocol), or None."""
         try:
-            entry = self.call("GetSpecificPortMappingEntry", ("NewRemoteHost", ""),
-                              ("NewExternalPort", external_port), ("NewProtocol", protocol.upper()))
+            entry = self.call(
+                "GetSpecificPortMappingEntry",
+                ("NewRemoteHost", ""),
+                ("NewExternalPort", external_port),
+                ("NewProtocol", protocol.upper()),
+            )
         except UpnpError as exc:
             if exc.code in (714, 730):
                 return None
@@ -246,16 +279,21 @@ class IgdClient:
                 if exc.code in (713, 714, 402):  # some routers end the list with 714 or 402
                     break
                 raise
-            mappings.append(mapping_record(int(entry.get("NewExternalPort") or 0), entry.get("NewProtocol", ""),
-                                           entry))
+            mappings.append(mapping_record(int(entry.get("NewExternalPort") or 0), entry.get("NewProtocol", ""), entry))
         return mappings
 
     def add_mapping(self, mapping):
-        self.call("AddPortMapping", ("NewRemoteHost", ""), ("NewExternalPort", mapping["external_port"]),
-                  ("NewProtocol", mapping["protocol"].upper()), ("NewInternalPort", mapping["internal_port"]),
-                  ("NewInternalClient", mapping["internal_client"]), ("NewEnabled", 1),
-                  ("NewPortMappingDescription", mapping["description"]),
-                  ("NewLeaseDuration", mapping["lease_duration"]))
+        self.call(
+            "AddPortMapping",
+            ("NewRemoteHost", ""),
+            ("NewExternalPort", mapping["external_port"]),
+            ("NewProtocol", mapping["protocol"].upper()),
+            ("NewInternalPort", mapping["internal_port"]),
+            ("NewInternalClient", mapping["internal_client"]),
+            ("NewEnabled", 1),
+            ("NewPortMappingDescription", mapping["description"]),
+            ("NewLeaseDuration", mapping["lease_duration"]),
+        )
 
     def add_mapping_any_lease(self, mapping):
         """add_mapping, working around the lease quirks of real routers: 725 (only permanent leases) retries
@@ -275,8 +313,12 @@ class IgdClient:
         miniupnpd 2.3.1 with nftables answers success for any port), so the result proves nothing:
         read the mapping back with get_mapping to know it is gone."""
         try:
-            self.call("DeletePortMapping", ("NewRemoteHost", ""), ("NewExternalPort", external_port),
-                      ("NewProtocol", protocol.upper()))
+            self.call(
+                "DeletePortMapping",
+                ("NewRemoteHost", ""),
+                ("NewExternalPort", external_port),
+                ("NewProtocol", protocol.upper()),
+            )
         except UpnpError as exc:
             if exc.code != 714:
                 raise
@@ -288,6 +330,7 @@ def mapping_record(external_port, protocol, entry):
             return int(entry.get(name) or 0)
         except ValueError:
             return 0
+
     return {
         "external_port": int(external_port),
         "protocol": protocol.lower(),

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """From the roles' declared state (nas_services, the hardening inputs) to what each module is given.
@@ -10,8 +9,8 @@ host gives the same lists.
 
 from __future__ import annotations
 
-from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import HTTPS_PORTS
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 DEFAULT_EXTERNAL_PORT = 443
 
@@ -34,14 +33,18 @@ def reverse_proxy_rules(services):
     """One DSM reverse-proxy rule per service: its hostname on its external port to its backend."""
     rules = []
     for index, service in enumerate(services or []):
-        rules.append({
-            "description": _field(service, index, "name"),
-            "frontend": {"hostname": _field(service, index, "hostname"), "port": _external_port(service)},
-            "backend": {"host": service.get("backend_host") or "localhost",
-                        "port": int(_field(service, index, "backend_port")),
-                        "protocol": service.get("backend_protocol") or "http"},
-            "websocket": bool(service.get("websocket", False)),
-        })
+        rules.append(
+            {
+                "description": _field(service, index, "name"),
+                "frontend": {"hostname": _field(service, index, "hostname"), "port": _external_port(service)},
+                "backend": {
+                    "host": service.get("backend_host") or "localhost",
+                    "port": int(_field(service, index, "backend_port")),
+                    "protocol": service.get("backend_protocol") or "http",
+                },
+                "websocket": bool(service.get("websocket", False)),
+            }
+        )
     return rules
 
 
@@ -76,8 +79,10 @@ def firewall_rules(lan_networks, services=(), dsm_port=None, lan_ports=(), cloud
     extra LAN ports and the published ports; Cloudflare's ranges reach the published ports only."""
     published = [str(p) for p in external_ports(services)]
     lan = ["dsm", str(dsm_port or 5001)] + [str(p) for p in lan_ports or []] + published
-    rules = [{"name": "lan %s" % network, "ports": lan, "protocol": "tcp_udp", "source": network}
-             for network in lan_networks or []]
+    rules = [
+        {"name": "lan %s" % network, "ports": lan, "protocol": "tcp_udp", "source": network}
+        for network in lan_networks or []
+    ]
     if published:
         rules += [{"name": "cloudflare", "ports": published, "source": network} for network in cloudflare_ranges or []]
     return rules

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The planning step: every mistake in the declared state of the site play, found before anything is written.
@@ -25,8 +24,10 @@ TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAY_NAMES = {name: name[:3] for name in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")}
 CGNAT = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
-TUNNEL_FIX = ("the internet cannot reach it; use a tunnel (for example Cloudflare Tunnel) instead of port "
-              "forwarding, or ask the provider for a public address")
+TUNNEL_FIX = (
+    "the internet cannot reach it; use a tunnel (for example Cloudflare Tunnel) instead of port "
+    "forwarding, or ask the provider for a public address"
+)
 
 
 def normalise_hostname(value):
@@ -78,8 +79,11 @@ def service_errors(declared):
     """Each service's fields, unique names and hostnames, inside the zone and covered by the certificate."""
     errors = []
     zone = normalise_hostname(declared.get("nas_zone"))
-    cert = certificate_names(declared) if declared.get("tls_certificate_source", "cloudflare_origin") \
-        == "cloudflare_origin" else None
+    cert = (
+        certificate_names(declared)
+        if declared.get("tls_certificate_source", "cloudflare_origin") == "cloudflare_origin"
+        else None
+    )
     seen_names, seen_hosts = {}, {}
     for index, service in enumerate(declared.get("nas_services") or []):
         where = "nas_services[%d]" % index
@@ -90,8 +94,10 @@ def service_errors(declared):
         if not name:
             errors.append("%s.name: not set; give each service a short unique name" % where)
         elif name.lower() in seen_names:
-            errors.append("%s.name: '%s' is already the name of nas_services[%d]; give each service its own name"
-                          % (where, name, seen_names[name.lower()]))
+            errors.append(
+                "%s.name: '%s' is already the name of nas_services[%d]; give each service its own name"
+                % (where, name, seen_names[name.lower()])
+            )
         else:
             seen_names[name.lower()] = index
         host = None
@@ -101,17 +107,23 @@ def service_errors(declared):
             host = _check(errors, dsm_validate.hostname, where + ".hostname", service["hostname"])
         if host:
             if host in seen_hosts:
-                errors.append("%s.hostname: %s is already the hostname of nas_services[%d]; one hostname has one "
-                              "DNS record and one reverse proxy rule, so give each service its own"
-                              % (where, host, seen_hosts[host]))
+                errors.append(
+                    "%s.hostname: %s is already the hostname of nas_services[%d]; one hostname has one "
+                    "DNS record and one reverse proxy rule, so give each service its own"
+                    % (where, host, seen_hosts[host])
+                )
             seen_hosts.setdefault(host, index)
             if zone and not in_zone(host, zone):
-                errors.append("%s.hostname: %s is not in nas_zone %s, so its DNS record cannot be made there; use a "
-                              "name ending in .%s" % (where, host, zone, zone))
+                errors.append(
+                    "%s.hostname: %s is not in nas_zone %s, so its DNS record cannot be made there; use a "
+                    "name ending in .%s" % (where, host, zone, zone)
+                )
             elif cert is not None and zone and not any(covers(c, host) for c in cert):
-                errors.append("%s.hostname: %s is not covered by the certificate's names (%s; a wildcard covers one "
-                              "label only); add it to tls_hostnames or use a name one label under %s"
-                              % (where, host, ", ".join(cert), zone))
+                errors.append(
+                    "%s.hostname: %s is not covered by the certificate's names (%s; a wildcard covers one "
+                    "label only); add it to tls_hostnames or use a name one label under %s"
+                    % (where, host, ", ".join(cert), zone)
+                )
         if service.get("backend_port") in (None, ""):
             errors.append("%s.backend_port: not set; give the port the service listens on, 1-65535" % where)
         else:
@@ -120,8 +132,10 @@ def service_errors(declared):
         if external not in (None, ""):
             port = _check(errors, dsm_validate.port, where + ".external_port", external)
             if port is not None and port not in HTTPS_PORTS:
-                errors.append("%s.external_port: Cloudflare's proxy does not pass %s over HTTPS, so visitors could not "
-                              "reach it; use %s" % (where, port, describe_https_ports()))
+                errors.append(
+                    "%s.external_port: Cloudflare's proxy does not pass %s over HTTPS, so visitors could not "
+                    "reach it; use %s" % (where, port, describe_https_ports())
+                )
         protocol = service.get("backend_protocol")
         if protocol not in (None, "", "http", "https"):
             errors.append("%s.backend_protocol: '%s' is neither http nor https" % (where, protocol))
@@ -137,14 +151,18 @@ def tls_errors(declared):
     zone = normalise_hostname(declared.get("nas_zone"))
     source = declared.get("tls_certificate_source", "cloudflare_origin")
     if source == "pem" and not (declared.get("tls_certificate") and declared.get("tls_private_key")):
-        errors.append("tls_certificate_source: pem needs tls_certificate and tls_private_key; give both (PEM text or "
-                      "paths) or use cloudflare_origin")
+        errors.append(
+            "tls_certificate_source: pem needs tls_certificate and tls_private_key; give both (PEM text or "
+            "paths) or use cloudflare_origin"
+        )
     for index, name in enumerate(declared.get("tls_hostnames") or []):
         where = "tls_hostnames[%d]" % index
         host = _check(errors, dsm_validate.hostname, where, name, True)
         if host and zone and not in_zone(host.lstrip("*."), zone):
-            errors.append("%s: %s is not in nas_zone %s; an Origin CA certificate only covers names in the zone"
-                          % (where, host, zone))
+            errors.append(
+                "%s: %s is not in nas_zone %s; an Origin CA certificate only covers names in the zone"
+                % (where, host, zone)
+            )
     hsts = declared.get("tls_hsts")
     try:
         desired_settings(declared.get("tls_zone_settings") or {}, hsts if hsts is not None else None)
@@ -157,24 +175,32 @@ def tls_errors(declared):
 def hardening_errors(declared):
     errors = []
     if declared.get("hardening_disable_builtin_accounts", True) and declared.get("dsm_username") == "admin":
-        errors.append("dsm_username: admin is the account hardening_disable_builtin_accounts disables; create another "
-                      "administrator and log in with it, or set hardening_disable_builtin_accounts: false")
+        errors.append(
+            "dsm_username: admin is the account hardening_disable_builtin_accounts disables; create another "
+            "administrator and log in with it, or set hardening_disable_builtin_accounts: false"
+        )
     if declared.get("dsm_port") not in (None, ""):
         _check(errors, dsm_validate.port, "dsm_port", declared["dsm_port"])
     time_of_day = str(declared.get("hardening_update_time", "03:30")).strip()
     if not TIME_OF_DAY.match(time_of_day):
-        errors.append("hardening_update_time: '%s' is not a time of day; use HH:MM from 00:00 to 23:59, for example "
-                      "03:30" % time_of_day)
+        errors.append(
+            "hardening_update_time: '%s' is not a time of day; use HH:MM from 00:00 to 23:59, for example "
+            "03:30" % time_of_day
+        )
     days = declared.get("hardening_update_days", ["sun"])
     bad = [d for d in days or [] if str(d).strip().lower() not in DAYS + ("daily",) + tuple(DAY_NAMES)]
     if bad or not days:
-        errors.append("hardening_update_days: %s; use sun, mon, tue, wed, thu, fri, sat or daily"
-                      % ("'%s' is not a day" % "', '".join(str(d) for d in bad) if bad else "no day given"))
+        errors.append(
+            "hardening_update_days: %s; use sun, mon, tue, wed, thu, fri, sat or daily"
+            % ("'%s' is not a day" % "', '".join(str(d) for d in bad) if bad else "no day given")
+        )
     interfaces = declared.get("hardening_dos_interfaces", ["eth0"]) or []
     bad = [i for i in interfaces if not INTERFACE.match(str(i))]
     if bad:
-        errors.append("hardening_dos_interfaces: %s not an interface name DSM uses; use eth0, eth1, bond0, ovs_eth0 or "
-                      "pppoe (Control Panel > Network > Network Interface)" % ", ".join("'%s' is" % i for i in bad))
+        errors.append(
+            "hardening_dos_interfaces: %s not an interface name DSM uses; use eth0, eth1, bond0, ovs_eth0 or "
+            "pppoe (Control Panel > Network > Network Interface)" % ", ".join("'%s' is" % i for i in bad)
+        )
     if len(set(interfaces)) != len(interfaces):
         errors.append("hardening_dos_interfaces: an interface is listed twice; list each once")
     errors += _network_errors(declared)
@@ -183,7 +209,9 @@ def hardening_errors(declared):
     block = declared.get("hardening_auto_block") or {}
     for field, low in (("attempts", 1), ("within_minutes", 1), ("expire_days", 0)):
         if field in block and not (_is_int(block[field]) and int(block[field]) >= low):
-            errors.append("hardening_auto_block.%s: %s is not a whole number of at least %d" % (field, block[field], low))
+            errors.append(
+                "hardening_auto_block.%s: %s is not a whole number of at least %d" % (field, block[field], low)
+            )
     return errors
 
 
@@ -191,20 +219,25 @@ def _network_errors(declared):
     errors = []
     networks = declared.get("hardening_lan_networks", None)
     if declared.get("hardening_firewall", True) and not networks:
-        errors.append("hardening_lan_networks: empty with hardening_firewall on, so the firewall would shut the LAN "
-                      "(and this play) out of DSM; list the LAN's networks, for example 192.168.1.0/24")
+        errors.append(
+            "hardening_lan_networks: empty with hardening_firewall on, so the firewall would shut the LAN "
+            "(and this play) out of DSM; list the LAN's networks, for example 192.168.1.0/24"
+        )
     for index, value in enumerate(networks or []):
         where = "hardening_lan_networks[%d]" % index
         try:
             network = ipaddress.ip_network(str(value).strip(), strict=True)
         except ValueError as exc:
             hint = " (host bits are set: use the network address)" if "host bits" in str(exc) else ""
-            errors.append("%s: '%s' is not a network%s; write it as a CIDR, for example 192.168.1.0/24"
-                          % (where, value, hint))
+            errors.append(
+                "%s: '%s' is not a network%s; write it as a CIDR, for example 192.168.1.0/24" % (where, value, hint)
+            )
             continue
         if network.prefixlen == 0:
-            errors.append("%s: %s is every address, so the firewall would admit the whole internet to DSM; list the "
-                          "LAN's networks only" % (where, network))
+            errors.append(
+                "%s: %s is every address, so the firewall would admit the whole internet to DSM; list the "
+                "LAN's networks only" % (where, network)
+            )
     return errors
 
 
@@ -214,31 +247,42 @@ def exposure_errors(declared, router=None):
     manage_router = declared.get("exposure_manage_router", True)
     public = declared.get("exposure_public_address")
     if not manage_router and not public:
-        errors.append("exposure_manage_router: false leaves no address for the DNS records; set "
-                      "exposure_public_address to the public address the ports are forwarded on")
+        errors.append(
+            "exposure_manage_router: false leaves no address for the DNS records; set "
+            "exposure_public_address to the public address the ports are forwarded on"
+        )
     if public:
         try:
             address = ipaddress.ip_address(str(public).strip())
         except ValueError:
-            errors.append("exposure_public_address: '%s' is not an IP address; give the public IPv4 or IPv6 address"
-                          % public)
+            errors.append(
+                "exposure_public_address: '%s' is not an IP address; give the public IPv4 or IPv6 address" % public
+            )
         else:
             if address.version == 4 and address in CGNAT:
-                errors.append("exposure_public_address: %s is a carrier-grade NAT address (100.64.0.0/10): %s"
-                              % (address, TUNNEL_FIX))
+                errors.append(
+                    "exposure_public_address: %s is a carrier-grade NAT address (100.64.0.0/10): %s"
+                    % (address, TUNNEL_FIX)
+                )
             elif not address.is_global:
-                errors.append("exposure_public_address: %s is a private or reserved address: %s" % (address, TUNNEL_FIX))
+                errors.append(
+                    "exposure_public_address: %s is a private or reserved address: %s" % (address, TUNNEL_FIX)
+                )
     lan = declared.get("nas_lan_address")
     if lan:
         try:
             ipaddress.IPv4Address(str(lan).strip())
         except ValueError:
-            errors.append("nas_lan_address: '%s' is not an IPv4 address (UPnP forwards IPv4 only); give the NAS's LAN "
-                          "address, for example 192.168.1.10" % lan)
+            errors.append(
+                "nas_lan_address: '%s' is not an IPv4 address (UPnP forwards IPv4 only); give the NAS's LAN "
+                "address, for example 192.168.1.10" % lan
+            )
     if manage_router and router and router.get("behind_cgnat"):
-        errors.append("exposure_manage_router: the router's WAN address %s is not public (carrier-grade or double "
-                      "NAT), so forwarded ports are unreachable: %s"
-                      % (router.get("external_address") or "(withheld by the router)", TUNNEL_FIX))
+        errors.append(
+            "exposure_manage_router: the router's WAN address %s is not public (carrier-grade or double "
+            "NAT), so forwarded ports are unreachable: %s"
+            % (router.get("external_address") or "(withheld by the router)", TUNNEL_FIX)
+        )
     return errors
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Checks a certificate, its key and chain before anything is sent to DSM (cryptography)."""
@@ -15,6 +14,7 @@ try:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
@@ -49,8 +49,9 @@ def load_certificates(name, data):
     except ValueError:
         certs = []
     if not certs:
-        raise PemError("%s: no PEM certificate could be parsed; give the '-----BEGIN CERTIFICATE-----' text "
-                       "or a path to it" % name)
+        raise PemError(
+            "%s: no PEM certificate could be parsed; give the '-----BEGIN CERTIFICATE-----' text or a path to it" % name
+        )
     return certs
 
 
@@ -63,8 +64,9 @@ def sans(cert):
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
         return []
-    return [str(v) for v in ext.value.get_values_for_type(x509.DNSName)] + \
-        [str(v) for v in ext.value.get_values_for_type(x509.IPAddress)]
+    return [str(v) for v in ext.value.get_values_for_type(x509.DNSName)] + [
+        str(v) for v in ext.value.get_values_for_type(x509.IPAddress)
+    ]
 
 
 def common_name(name):
@@ -116,8 +118,7 @@ def validate_bundle(cert_data, key_data, chain_data=None, passphrase=None, now=N
     chain = certs[1:] + (load_certificates("chain", chain_data) if chain_data else [])
 
     try:
-        key = serialization.load_pem_private_key(
-            key_data, password=passphrase.encode("utf-8") if passphrase else None)
+        key = serialization.load_pem_private_key(key_data, password=passphrase.encode("utf-8") if passphrase else None)
     except TypeError:
         raise PemError("private_key: the key is encrypted; set private_key_passphrase")
     except ValueError:
@@ -128,41 +129,56 @@ def validate_bundle(cert_data, key_data, chain_data=None, passphrase=None, now=N
     public = key.public_key()
     if isinstance(public, rsa.RSAPublicKey):
         if public.key_size < MIN_RSA_BITS:
-            raise PemError("private_key: RSA key of %d bits; DSM and browsers need at least %d bits, issue a "
-                           "new certificate with a 2048-bit or larger key" % (public.key_size, MIN_RSA_BITS))
+            raise PemError(
+                "private_key: RSA key of %d bits; DSM and browsers need at least %d bits, issue a "
+                "new certificate with a 2048-bit or larger key" % (public.key_size, MIN_RSA_BITS)
+            )
     elif isinstance(public, ec.EllipticCurvePublicKey):
-        warnings.append("certificate: ECDSA key (%s). DSM 7 accepts it, DSM 6 rejects ECDSA certificates; "
-                        "use RSA 2048 for DSM 6" % public.curve.name)
+        warnings.append(
+            "certificate: ECDSA key (%s). DSM 7 accepts it, DSM 6 rejects ECDSA certificates; "
+            "use RSA 2048 for DSM 6" % public.curve.name
+        )
     else:
-        raise PemError("private_key: %s keys are not supported by DSM; use RSA (2048+) or ECDSA"
-                       % type(public).__name__)
+        raise PemError(
+            "private_key: %s keys are not supported by DSM; use RSA (2048+) or ECDSA" % type(public).__name__
+        )
 
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    if public.public_bytes(serialization.Encoding.DER, spki) != \
-            leaf.public_key().public_bytes(serialization.Encoding.DER, spki):
-        raise PemError("private_key: does not match certificate (different public keys); pass the key the "
-                       "certificate was issued for")
+    if public.public_bytes(serialization.Encoding.DER, spki) != leaf.public_key().public_bytes(
+        serialization.Encoding.DER, spki
+    ):
+        raise PemError(
+            "private_key: does not match certificate (different public keys); pass the key the "
+            "certificate was issued for"
+        )
 
     if leaf.not_valid_after_utc <= now:
-        raise PemError("certificate: expired on %s; renew it before importing"
-                       % leaf.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC"))
+        raise PemError(
+            "certificate: expired on %s; renew it before importing"
+            % leaf.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
+        )
     if leaf.not_valid_before_utc > now:
         warnings.append("certificate: not valid before %s" % leaf.not_valid_before_utc.isoformat())
     if leaf.not_valid_after_utc - now < datetime.timedelta(days=EXPIRY_WARNING_DAYS):
-        warnings.append("certificate: expires on %s, in less than %d days"
-                        % (leaf.not_valid_after_utc.strftime("%Y-%m-%d"), EXPIRY_WARNING_DAYS))
+        warnings.append(
+            "certificate: expires on %s, in less than %d days"
+            % (leaf.not_valid_after_utc.strftime("%Y-%m-%d"), EXPIRY_WARNING_DAYS)
+        )
 
     child = leaf
     for position, issuer in enumerate(chain, start=1):
         try:
             child.verify_directly_issued_by(issuer)
         except (ValueError, TypeError, InvalidSignature):
-            raise PemError("chain: certificate %d ('%s') did not issue '%s'; give the chain in order, from the "
-                           "certificate's issuer up to the root"
-                           % (position, common_name(issuer.subject), common_name(child.subject)))
+            raise PemError(
+                "chain: certificate %d ('%s') did not issue '%s'; give the chain in order, from the "
+                "certificate's issuer up to the root"
+                % (position, common_name(issuer.subject), common_name(child.subject))
+            )
         child = issuer
 
     # DSM refuses passphrase-protected RSA keys: send it decrypted (it travels over TLS).
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return CertificateBundle(leaf, key_pem, chain, warnings)

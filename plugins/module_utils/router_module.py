@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Router modules' base: ApiModule with a UPnP IGD client. Standard library only, Python 3.8 (the module may run
@@ -6,8 +5,8 @@ on the NAS itself, where only DSM's Python is available)."""
 
 from __future__ import annotations
 
-from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils import igd_client
+from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 
 
 class RouterModule(ApiModule):

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -89,9 +88,11 @@ def validate(module, p):
         if not 1 <= p["port"] <= 65535:
             raise HomelabInputError("port: %s is not a port; use 1-65535" % p["port"])
         if p["proxied"] and p["port"] not in PROXIED_PORTS:
-            module.warn("port %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "
-                        "proxied record; use %s, or set proxied: false and accept that the record reveals the "
-                        "origin's address" % (p["port"], describe_https_ports()))
+            module.warn(
+                "port %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "
+                "proxied record; use %s, or set proxied: false and accept that the record reveals the "
+                "origin's address" % (p["port"], describe_https_ports())
+            )
     if p["state"] == "absent":
         return None
     if not p["content"]:
@@ -103,16 +104,26 @@ def validate(module, p):
         elif p["type"] == "AAAA":
             address = ipaddress.IPv6Address(p["content"])
     except ValueError:
-        raise HomelabInputError("content: '%s' is not an IPv%s address, as a %s record needs"
-                                % (p["content"], 4 if p["type"] == "A" else 6, p["type"]))
+        raise HomelabInputError(
+            "content: '%s' is not an IPv%s address, as a %s record needs"
+            % (p["content"], 4 if p["type"] == "A" else 6, p["type"])
+        )
     # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
     if address is not None and p["proxied"] and not address.is_global:
-        raise HomelabInputError("content: %s is not a public address, and Cloudflare's proxy only reaches public "
-                                "origins; use the router's public address or set proxied: false" % p["content"])
+        raise HomelabInputError(
+            "content: %s is not a public address, and Cloudflare's proxy only reaches public "
+            "origins; use the router's public address or set proxied: false" % p["content"]
+        )
     if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
         raise HomelabInputError("ttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % p["ttl"])
-    return dict(type=p["type"], name=fqdn(p["name"], p["zone"]), content=p["content"], proxied=p["proxied"],
-                ttl=1 if p["proxied"] else p["ttl"], comment=p["comment"])
+    return dict(
+        type=p["type"],
+        name=fqdn(p["name"], p["zone"]),
+        content=p["content"],
+        proxied=p["proxied"],
+        ttl=1 if p["proxied"] else p["ttl"],
+        comment=p["comment"],
+    )
 
 
 def run(mod, wanted):
@@ -121,8 +132,10 @@ def run(mod, wanted):
     name = fqdn(p["name"], p["zone"])
     matches = api.find(p["type"], name)
     if len(matches) > 1:
-        mod.fail_json(msg="%d %s records are named %s; this module manages one record per type and name"
-                          % (len(matches), p["type"], name))
+        mod.fail_json(
+            msg="%d %s records are named %s; this module manages one record per type and name"
+            % (len(matches), p["type"], name)
+        )
     current = matches[0] if matches else None
     if wanted is None:
         return mod.converge(current or {}, {}, lambda: api.delete(current["id"]))
@@ -130,6 +143,7 @@ def run(mod, wanted):
 
     def apply():
         return dict(record=api.overwrite(current["id"], wanted) if current else api.create(wanted))
+
     # Both sides are view()s: only the managed fields count, a record differing elsewhere (tags...) is left alone.
     return mod.converge(current or {}, after, apply, dict(record=after))
 

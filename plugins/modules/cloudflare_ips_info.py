@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -62,6 +61,7 @@ etag:
 
 try:
     import netaddr
+
     HAS_NETADDR = True
     NETADDR_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
@@ -89,8 +89,9 @@ def collapse(cidrs, version, source):
 
 
 def main():
-    module = CloudflareModule(zone=False, supports_check_mode=True,
-                              required_libraries={"netaddr": (HAS_NETADDR, NETADDR_IMPORT_ERROR)})
+    module = CloudflareModule(
+        zone=False, supports_check_mode=True, required_libraries={"netaddr": (HAS_NETADDR, NETADDR_IMPORT_ERROR)}
+    )
 
     def body(mod, _wanted):
         data = mod.client.ip_ranges()

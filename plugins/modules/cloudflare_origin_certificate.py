@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -117,11 +116,16 @@ import datetime
 import os
 import tempfile
 
+from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import (
-    REQUEST_TYPES, ROOT_URLS, OriginCa, new_key_and_csr, usable)
+    REQUEST_TYPES,
+    ROOT_URLS,
+    OriginCa,
+    new_key_and_csr,
+    usable,
+)
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
-from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 
 try:
     from cryptography import x509
@@ -165,9 +169,12 @@ def present(mod, api, wanted):
     now = datetime.datetime.now(datetime.timezone.utc)
     request_type = REQUEST_TYPES[p["key_type"]]
     key = local_key(p["private_key_path"])
-    reusable = [(cert, entry) for entry in api.certificates()
-                for cert in [usable(entry, wanted, key, request_type,
-                                    datetime.timedelta(days=p["renew_before_days"]), now)] if cert]
+    reusable = [
+        (cert, entry)
+        for entry in api.certificates()
+        for cert in [usable(entry, wanted, key, request_type, datetime.timedelta(days=p["renew_before_days"]), now)]
+        if cert
+    ]
     result = dict(hostnames=wanted, id=None, certificate=None)
     held = dict(cert=None, pem=None)  # the certificate kept or issued
     if reusable:
@@ -189,12 +196,15 @@ def present(mod, api, wanted):
             key_pem, csr = new_key_and_csr(p["key_type"], wanted)
             issued = api.issue(wanted, csr, request_type, p["requested_validity"])
             write_private(p["private_key_path"], key_pem, 0o600)
-            held.update(cert=x509.load_pem_x509_certificate(issued["certificate"].encode()),
-                        pem=issued["certificate"].strip() + "\n")
+            held.update(
+                cert=x509.load_pem_x509_certificate(issued["certificate"].encode()),
+                pem=issued["certificate"].strip() + "\n",
+            )
             updates.update(id=issued["id"], certificate=held["pem"])
         if p["certificate_path"] and on_disk != held["pem"]:
             write_private(p["certificate_path"], held["pem"].encode(), 0o644)
         return updates
+
     result = mod.converge(before, after, apply, result)
     if held["cert"] is not None:
         result["expires"] = held["cert"].not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -203,31 +213,40 @@ def present(mod, api, wanted):
 
 
 def absent(mod, api, wanted):
-    matching = [e["id"] for e in api.certificates()
-                if not e.get("revoked_at") and sorted(e.get("hostnames") or []) == sorted(wanted)]
+    matching = [
+        e["id"]
+        for e in api.certificates()
+        if not e.get("revoked_at") and sorted(e.get("hostnames") or []) == sorted(wanted)
+    ]
 
     def apply():
         for cert_id in matching:
             api.revoke(cert_id)
+
     return mod.converge(dict(ids=matching), dict(ids=[]), apply, dict(revoked=matching))
 
 
 def validate(p):
     """The wanted hostnames, sorted and lower-case; every check runs before Cloudflare is contacted."""
     if p["key_type"] == "ecdsa" and p["dsm_compatible"]:
-        raise HomelabInputError("key_type: ecdsa is refused because DSM 6 does not accept ECDSA certificates for "
-                                "import; use key_type: rsa, or set dsm_compatible: false if the certificate is not "
-                                "for DSM 6")
+        raise HomelabInputError(
+            "key_type: ecdsa is refused because DSM 6 does not accept ECDSA certificates for "
+            "import; use key_type: rsa, or set dsm_compatible: false if the certificate is not "
+            "for DSM 6"
+        )
     wanted = sorted({h.strip().lower().rstrip(".") for h in p["hostnames"] if h.strip()})
     zone = p["zone"].lower().rstrip(".")
     outside = [h for h in wanted if not (h == zone or h.endswith("." + zone))]
     if not wanted or outside:
-        raise HomelabInputError("hostnames: %s; every hostname must be in zone %s (for example %s or *.%s)"
-                                % ("%s not in the zone" % ", ".join(outside) if outside else "none given",
-                                   zone, zone, zone))
+        raise HomelabInputError(
+            "hostnames: %s; every hostname must be in zone %s (for example %s or *.%s)"
+            % ("%s not in the zone" % ", ".join(outside) if outside else "none given", zone, zone, zone)
+        )
     if not 0 <= p["renew_before_days"] < p["requested_validity"]:
-        raise HomelabInputError("renew_before_days: %s must be at least 0 and less than requested_validity (%s)"
-                                % (p["renew_before_days"], p["requested_validity"]))
+        raise HomelabInputError(
+            "renew_before_days: %s must be at least 0 and less than requested_validity (%s)"
+            % (p["renew_before_days"], p["requested_validity"])
+        )
     key_dir = os.path.dirname(os.path.abspath(p["private_key_path"]))
     if p["state"] == "present" and not os.path.isdir(key_dir):
         raise HomelabInputError("private_key_path: directory %s does not exist; create it (mode 0700) first" % key_dir)

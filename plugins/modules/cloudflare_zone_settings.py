@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -96,8 +95,8 @@ changed_settings:
   elements: str
 """
 
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 from ansible_collections.homelab.nas.plugins.module_utils import cloudflare_settings as cfs
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 
 
 def run(mod, wanted):
@@ -105,31 +104,43 @@ def run(mod, wanted):
     current = api.all()
     unknown = sorted(set(wanted) - set(current))
     if unknown:
-        mod.fail_json(msg="settings: %s not a setting of zone %s; known settings include %s"
-                          % (", ".join(unknown) + (" is" if len(unknown) == 1 else " are"), mod.params["zone"],
-                             ", ".join(sorted(cfs.ENUMS))))
+        mod.fail_json(
+            msg="settings: %s not a setting of zone %s; known settings include %s"
+            % (
+                ", ".join(unknown) + (" is" if len(unknown) == 1 else " are"),
+                mod.params["zone"],
+                ", ".join(sorted(cfs.ENUMS)),
+            )
+        )
     before = {sid: current[sid]["value"] for sid in wanted}
     after = dict(before)
     after.update(wanted)
     changes = {sid: v for sid, v in wanted.items() if before[sid] != v}
     locked = sorted(sid for sid in changes if current[sid].get("editable") is False)
     if locked:
-        mod.fail_json(msg="settings: %s cannot be changed on this zone's plan (Cloudflare marks them not "
-                          "editable); remove them or upgrade the plan" % ", ".join(locked))
-    return mod.converge(before, after, lambda: api.change(changes), dict(settings=after, changed_settings=sorted(changes)))
+        mod.fail_json(
+            msg="settings: %s cannot be changed on this zone's plan (Cloudflare marks them not "
+            "editable); remove them or upgrade the plan" % ", ".join(locked)
+        )
+    return mod.converge(
+        before, after, lambda: api.change(changes), dict(settings=after, changed_settings=sorted(changes))
+    )
 
 
 def main():
     module = CloudflareModule(
         argument_spec=dict(
             settings=dict(type="dict", default={}),
-            hsts=dict(type="dict", options=dict(
-                enabled=dict(type="bool", default=True),
-                max_age=dict(type="int", default=15552000),
-                include_subdomains=dict(type="bool", default=False),
-                preload=dict(type="bool", default=False),
-                nosniff=dict(type="bool", default=False),
-            )),
+            hsts=dict(
+                type="dict",
+                options=dict(
+                    enabled=dict(type="bool", default=True),
+                    max_age=dict(type="int", default=15552000),
+                    include_subdomains=dict(type="bool", default=False),
+                    preload=dict(type="bool", default=False),
+                    nosniff=dict(type="bool", default=False),
+                ),
+            ),
         ),
         supports_check_mode=True,
     )

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -164,10 +163,13 @@ restart_httpd:
   type: bool
 """
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
-    DsmCertificates, all_services, certificate_record)
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
+    DsmCertificates,
+    all_services,
+    certificate_record,
+)
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 
 IDENTITY_ONLY = ("id", "description", "default", "services")
 
@@ -180,7 +182,8 @@ def desired_bundle(module, params):
         pem_checks.read_pem_option("certificate", params["certificate"]),
         pem_checks.read_pem_option("private_key", params["private_key"]),
         pem_checks.read_pem_option("chain", params["chain"]),
-        passphrase=params["private_key_passphrase"])
+        passphrase=params["private_key_passphrase"],
+    )
     for warning in bundle.warnings:
         module.warn(warning)
     return bundle
@@ -193,8 +196,10 @@ def resolve_services(module, wanted, services):
     for name in wanted or []:
         key = name if name in services else by_id.get(name)
         if key is None:
-            module.fail_json(msg="services: '%s' is not a DSM service or reverse-proxy hostname on this DSM. "
-                                 "Known: %s" % (name, ", ".join(sorted(services))))
+            module.fail_json(
+                msg="services: '%s' is not a DSM service or reverse-proxy hostname on this DSM. "
+                "Known: %s" % (name, ", ".join(sorted(services)))
+            )
         resolved.append(key)
     return sorted(set(resolved))
 
@@ -202,11 +207,15 @@ def resolve_services(module, wanted, services):
 def present(module, api, certificates, current, bundle):
     p = module.params
     if current is None and bundle is None:
-        module.fail_json(msg="certificate and private_key are required to create '%s' (no certificate with "
-                             "that description exists on DSM)" % p["description"])
+        module.fail_json(
+            msg="certificate and private_key are required to create '%s' (no certificate with "
+            "that description exists on DSM)" % p["description"]
+        )
     if p["default"] is False and current and current.get("is_default"):
-        module.fail_json(msg="default: false cannot be applied to '%s', the current default certificate; set "
-                             "default: true on the certificate that should replace it" % p["description"])
+        module.fail_json(
+            msg="default: false cannot be applied to '%s', the current default certificate; set "
+            "default: true on the certificate that should replace it" % p["description"]
+        )
     services = all_services(certificates)
     wanted_services = resolve_services(module, p["services"], services)
 
@@ -222,8 +231,9 @@ def present(module, api, certificates, current, bundle):
 
     def apply():
         updates = {}
-        needs_import = before is None or any(before[k] != after[k] for k in
-                                             ("fingerprint_sha256", "chain_fingerprints_sha256"))
+        needs_import = before is None or any(
+            before[k] != after[k] for k in ("fingerprint_sha256", "chain_fingerprints_sha256")
+        )
         cert_id = after["id"]
         if needs_import:
             reply = api.import_bundle(bundle, p["description"], cert_id=cert_id, as_default=after["default"])
@@ -233,19 +243,25 @@ def present(module, api, certificates, current, bundle):
             api.update(cert_id, p["description"], as_default=after["default"])
         if cert_id is None:
             cert_id = api.find(api.list(), description=p["description"])["id"]
-        settings = [dict(service=services[name][0], old_id=services[name][1], id=cert_id)
-                    for name in wanted_services if services[name][1] != cert_id]
+        settings = [
+            dict(service=services[name][0], old_id=services[name][1], id=cert_id)
+            for name in wanted_services
+            if services[name][1] != cert_id
+        ]
         if settings:
             api.bind(settings)
         updates["certificate"] = certificate_record(api.find(api.list(), cert_id=cert_id), identity)
         return updates
+
     return module.converge(before or {}, after, apply, dict(certificate=after))
 
 
 def absent(module, api, current):
     if current and current.get("is_default"):
-        module.fail_json(msg="'%s' is DSM's default certificate and cannot be deleted; make another "
-                             "certificate the default first" % current.get("desc"))
+        module.fail_json(
+            msg="'%s' is DSM's default certificate and cannot be deleted; make another "
+            "certificate the default first" % current.get("desc")
+        )
     before = dict(id=current["id"], description=current.get("desc")) if current else {}
     return module.converge(before, {}, lambda: api.delete(current["id"]))
 

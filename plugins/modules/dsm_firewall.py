@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -119,15 +118,18 @@ lockout_check:
   sample: {address: 192.168.1.5, port: 5001, action: allow, rule: lan}
 """
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw, dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
 
 def view(enabled, profile, body):
-    return {"enabled": enabled, "profile": profile, "default_action": body.get("policy"),
-            "rules": [fw.rule_from_dsm(r) for r in body.get("rules") or []]}
+    return {
+        "enabled": enabled,
+        "profile": profile,
+        "default_action": body.get("policy"),
+        "rules": [fw.rule_from_dsm(r) for r in body.get("rules") or []],
+    }
 
 
 def validate(params):
@@ -155,11 +157,13 @@ def run(mod, rules):
         action, rule = fw.first_match(rules, p["default_action"], address, port)
         result["lockout_check"] = dict(address=address, port=port, action=action, rule=rule)
         if action == "deny" and not p["allow_lockout"]:
-            mod.fail_json(msg="refusing to apply: these rules would block this controller (%s) from DSM's port %d "
-                              "(%s). Add a rule allowing it before the deny, set controller_address if DSM sees "
-                              "another address, or set allow_lockout: true" % (
-                                  address, port, "rule '%s'" % rule if rule else "default_action: deny"),
-                          **dict(result, changed=False))
+            mod.fail_json(
+                msg="refusing to apply: these rules would block this controller (%s) from DSM's port %d "
+                "(%s). Add a rule allowing it before the deny, set controller_address if DSM sees "
+                "another address, or set allow_lockout: true"
+                % (address, port, "rule '%s'" % rule if rule else "default_action: deny"),
+                **dict(result, changed=False),
+            )
 
     def apply():
         rules_changed = (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules)
@@ -171,6 +175,7 @@ def run(mod, rules):
             api.apply(p["profile"])  # applying a profile is also how DSM turns the firewall on with it (dsmctl)
         elif not enabled and was_enabled:
             api.disable()
+
     return mod.converge(before, after, apply, result)
 
 
@@ -181,14 +186,19 @@ def main():
             profile=dict(type="str", default="default"),
             interface=dict(type="str", default="global"),
             default_action=dict(type="str", default="deny", choices=["allow", "deny"]),
-            rules=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str"),
-                action=dict(type="str", default="allow"),
-                ports=dict(type="list", elements="str", default=["all"]),
-                protocol=dict(type="str", default="tcp"),
-                source=dict(type="str", default="all"),
-                enabled=dict(type="bool", default=True),
-            )),
+            rules=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    name=dict(type="str"),
+                    action=dict(type="str", default="allow"),
+                    ports=dict(type="list", elements="str", default=["all"]),
+                    protocol=dict(type="str", default="tcp"),
+                    source=dict(type="str", default="all"),
+                    enabled=dict(type="bool", default=True),
+                ),
+            ),
             controller_address=dict(type="str"),
             allow_lockout=dict(type="bool", default=False),
         ),

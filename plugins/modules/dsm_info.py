@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -109,16 +108,17 @@ certificates:
       elements: str
 """
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import DsmCertificates
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
 
 
 def main():
     module = DsmModule(
         argument_spec=dict(
-            gather=dict(type="list", elements="str", choices=["system", "certificates"],
-                        default=["system", "certificates"]),
+            gather=dict(
+                type="list", elements="str", choices=["system", "certificates"], default=["system", "certificates"]
+            ),
             fingerprints=dict(type="bool", default=True),
         ),
         supports_check_mode=True,

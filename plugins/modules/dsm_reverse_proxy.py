@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -161,10 +160,14 @@ deleted:
   elements: str
 """
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_reverse_proxy import (
-    DsmReverseProxy, comparable, desired_entry, frontend_key)
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+    DsmReverseProxy,
+    comparable,
+    desired_entry,
+    frontend_key,
+)
 
 
 def plan(params):
@@ -174,8 +177,10 @@ def plan(params):
         entry = desired_entry(index, rule)
         key = frontend_key(entry)
         if key in seen:
-            raise v.InputError("rules[%d]: frontend %s://%s:%s is already used by rules[%d]; one frontend can only "
-                               "proxy to one backend" % (index, rule["frontend"]["protocol"], key[1], key[2], seen[key]))
+            raise v.InputError(
+                "rules[%d]: frontend %s://%s:%s is already used by rules[%d]; one frontend can only "
+                "proxy to one backend" % (index, rule["frontend"]["protocol"], key[1], key[2], seen[key])
+            )
         seen[key] = index
         declared.append((rule, entry))
     return declared
@@ -192,8 +197,10 @@ def run(mod, declared):
         name = rule["access_control_profile"]
         if name:
             if name not in profiles:
-                mod.fail_json(msg="access_control_profile: '%s' does not exist on DSM; known profiles: %s"
-                                  % (name, ", ".join(sorted(profiles)) or "none"))
+                mod.fail_json(
+                    msg="access_control_profile: '%s' does not exist on DSM; known profiles: %s"
+                    % (name, ", ".join(sorted(profiles)) or "none")
+                )
             entry["frontend"]["acl"] = profiles[name]
         existing = by_front.get(frontend_key(entry)) or by_description.get(entry["description"])
         if existing:
@@ -210,37 +217,59 @@ def run(mod, declared):
     if mod.params["exclusive"]:
         deletes += [e for e in current if e["UUID"] not in matched]
     deleted_ids = {e["UUID"] for e in deletes}
-    result = dict(deleted=sorted(e.get("description") or e["UUID"] for e in deletes),
-                  rules=[comparable(e) for e in after])
+    result = dict(
+        deleted=sorted(e.get("description") or e["UUID"] for e in deletes), rules=[comparable(e) for e in after]
+    )
     before = {e.get("description") or e["UUID"]: comparable(e) for e in current if e["UUID"] in matched | deleted_ids}
-    return mod.converge(before, {e["description"]: comparable(e) for e in after},
-                        lambda: api.apply(deletes, updates, creates), result)
+    return mod.converge(
+        before, {e["description"]: comparable(e) for e in after}, lambda: api.apply(deletes, updates, creates), result
+    )
 
 
 def main():
     header = dict(name=dict(type="str", required=True), value=dict(type="str", required=True))
     module = DsmModule(
         argument_spec=dict(
-            rules=dict(type="list", elements="dict", required=True, options=dict(
-                description=dict(type="str"),
-                frontend=dict(type="dict", required=True, options=dict(
-                    protocol=dict(type="str", default="https", choices=["https", "http"]),
-                    hostname=dict(type="str", required=True),
-                    port=dict(type="int", default=443))),
-                backend=dict(type="dict", required=True, options=dict(
-                    protocol=dict(type="str", default="http", choices=["http", "https"]),
-                    host=dict(type="str", default="localhost"),
-                    port=dict(type="int", required=True))),
-                hsts=dict(type="bool", default=True),
-                http2=dict(type="bool", default=True),
-                websocket=dict(type="bool", default=False),
-                custom_headers=dict(type="list", elements="dict", default=[], options=header),
-                timeouts=dict(type="dict", options=dict(connect=dict(type="int", default=60),
-                                                        read=dict(type="int", default=60),
-                                                        send=dict(type="int", default=60))),
-                access_control_profile=dict(type="str"),
-                state=dict(type="str", default="present", choices=["present", "absent"]),
-            )),
+            rules=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    description=dict(type="str"),
+                    frontend=dict(
+                        type="dict",
+                        required=True,
+                        options=dict(
+                            protocol=dict(type="str", default="https", choices=["https", "http"]),
+                            hostname=dict(type="str", required=True),
+                            port=dict(type="int", default=443),
+                        ),
+                    ),
+                    backend=dict(
+                        type="dict",
+                        required=True,
+                        options=dict(
+                            protocol=dict(type="str", default="http", choices=["http", "https"]),
+                            host=dict(type="str", default="localhost"),
+                            port=dict(type="int", required=True),
+                        ),
+                    ),
+                    hsts=dict(type="bool", default=True),
+                    http2=dict(type="bool", default=True),
+                    websocket=dict(type="bool", default=False),
+                    custom_headers=dict(type="list", elements="dict", default=[], options=header),
+                    timeouts=dict(
+                        type="dict",
+                        options=dict(
+                            connect=dict(type="int", default=60),
+                            read=dict(type="int", default=60),
+                            send=dict(type="int", default=60),
+                        ),
+                    ),
+                    access_control_profile=dict(type="str"),
+                    state=dict(type="str", default="present", choices=["present", "absent"]),
+                ),
+            ),
             exclusive=dict(type="bool", default=False),
         ),
         supports_check_mode=True,

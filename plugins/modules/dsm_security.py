@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -114,9 +113,8 @@ security:
   sample: {trusted_proxies: [173.245.48.0/20], dos_protection: {eth0: true}, two_factor_enforcement: administrators}
 """
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_security as security, dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_security as security
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
 
 def run(mod, want):
@@ -124,9 +122,10 @@ def run(mod, want):
     if "dos_protection" in want:
         unknown = sorted(set(want["dos_protection"]) - set(have["dos_protection"]))
         if unknown:
-            mod.fail_json(msg="dos_protection: DSM reports no interface %s; use DSM's interface names, such as eth0, "
-                              "eth1, bond0, ovs_eth0 or pppoe (Control Panel > Network > Network Interface)"
-                              % ", ".join(unknown))
+            mod.fail_json(
+                msg="dos_protection: DSM reports no interface %s; use DSM's interface names, such as eth0, "
+                "eth1, bond0, ovs_eth0 or pppoe (Control Panel > Network > Network Interface)" % ", ".join(unknown)
+            )
         have["dos_protection"] = {a: have["dos_protection"][a] for a in want["dos_protection"]}
     return mod.converge(have, want, lambda: security.apply(mod.client, want, have), dict(security=want))
 
@@ -134,19 +133,34 @@ def run(mod, want):
 def main():
     def numbers(**defaults):
         return {k: dict(type="int", default=d) for k, d in defaults.items()}
+
     module = DsmModule(
         argument_spec=dict(
             trusted_proxies=dict(type="list", elements="str"),
             dos_protection=dict(type="dict"),
-            auto_block=dict(type="dict", options=dict(
-                enabled=dict(type="bool", default=True),
-                allow_list=dict(type="list", elements="str"),
-                block_list=dict(type="list", elements="str"),
-                **numbers(attempts=10, within_minutes=5, expire_days=0))),
-            account_protection=dict(type="dict", options=dict(
-                enabled=dict(type="bool", default=True),
-                **numbers(untrusted_attempts=5, untrusted_within_minutes=1, untrusted_lock_minutes=30,
-                          trusted_attempts=10, trusted_within_minutes=1, trusted_lock_minutes=30))),
+            auto_block=dict(
+                type="dict",
+                options=dict(
+                    enabled=dict(type="bool", default=True),
+                    allow_list=dict(type="list", elements="str"),
+                    block_list=dict(type="list", elements="str"),
+                    **numbers(attempts=10, within_minutes=5, expire_days=0),
+                ),
+            ),
+            account_protection=dict(
+                type="dict",
+                options=dict(
+                    enabled=dict(type="bool", default=True),
+                    **numbers(
+                        untrusted_attempts=5,
+                        untrusted_within_minutes=1,
+                        untrusted_lock_minutes=30,
+                        trusted_attempts=10,
+                        trusted_within_minutes=1,
+                        trusted_lock_minutes=30,
+                    ),
+                ),
+            ),
             two_factor_enforcement=dict(type="str", choices=["none", "administrators", "all"]),
         ),
         required_libraries={"netaddr": (v.HAS_NETADDR, v.NETADDR_IMPORT_ERROR)},

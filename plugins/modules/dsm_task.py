@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -159,14 +158,22 @@ output:
 import re
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import InputError
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_tasks import (
-    DAYS, TaskStore, schedule_from_dsm, schedule_to_dsm)
+    DAYS,
+    TaskStore,
+    schedule_from_dsm,
+    schedule_to_dsm,
+)
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import InputError
 
-SCHEDULE_SPEC = dict(frequency=dict(type="str", choices=["daily", "weekly"], default="daily"),
-                     days=dict(type="list", elements="str"), time=dict(type="str", default="00:00"),
-                     every_minutes=dict(type="int", choices=[1, 5, 10, 15, 20, 30]),
-                     every_hours=dict(type="int"), until=dict(type="int"))
+SCHEDULE_SPEC = dict(
+    frequency=dict(type="str", choices=["daily", "weekly"], default="daily"),
+    days=dict(type="list", elements="str"),
+    time=dict(type="str", default="00:00"),
+    every_minutes=dict(type="int", choices=[1, 5, 10, 15, 20, 30]),
+    every_hours=dict(type="int"),
+    until=dict(type="int"),
+)
 
 
 def check_schedule(schedule):
@@ -209,7 +216,9 @@ def check_params(p):
         return "schedule: a trigger=schedule task needs a schedule (frequency, time, ...)"
     if p["trigger"] != "schedule" and p["schedule"]:
         return "schedule: only trigger=schedule tasks have a schedule; a %s task runs at every %s" % (
-            p["trigger"], "boot-up" if p["trigger"] == "boot" else "shutdown")
+            p["trigger"],
+            "boot-up" if p["trigger"] == "boot" else "shutdown",
+        )
     if p["run"] and p["run_timeout"] < 1:
         return "run_timeout: wait at least 1 second"
     return None
@@ -231,8 +240,13 @@ def wanted(p):
     problem = check_params(p)
     want = None
     if problem is None and p["state"] == "present":
-        want = {"name": p["name"], "trigger": p["trigger"], "owner": p["owner"], "enabled": p["enabled"],
-                "script": p["script"]}
+        want = {
+            "name": p["name"],
+            "trigger": p["trigger"],
+            "owner": p["owner"],
+            "enabled": p["enabled"],
+            "script": p["script"],
+        }
         if p["trigger"] == "schedule":
             schedule, problem = check_schedule(p["schedule"])
             # Compared in DSM's stored form, read back through the same translation.
@@ -249,10 +263,14 @@ def run(mod, want):
     key = (p["trigger"], p["name"], p["owner"] if p["trigger"] == "schedule" else None)
     have = store.find(*key)
     if have and have["trigger"] != p["trigger"]:
-        mod.fail("name: '%s' is a %s task on DSM, not a %s task; delete it or pick another name"
-                 % (p["name"], have["trigger"], p["trigger"]))
+        mod.fail(
+            "name: '%s' is a %s task on DSM, not a %s task; delete it or pick another name"
+            % (p["name"], have["trigger"], p["trigger"])
+        )
     have_task = public(have)
-    want_task = None if want is None else dict(want, id=have["id"]) if have and have.get("id") is not None else dict(want)
+    want_task = (
+        None if want is None else dict(want, id=have["id"]) if have and have.get("id") is not None else dict(want)
+    )
     before, after = dict(have_task or {}), dict(want_task or {})
     if p["run"] and want is not None:
         # Running the task is a change too: check mode reports it, and only apply() runs it.
@@ -278,8 +296,11 @@ def run(mod, want):
             if outcome["warning"]:
                 mod.warn(outcome["warning"])
             if outcome["exit_code"] != 0 and p["fail_on_error"]:
-                mod.fail("task '%s' exited with %s (set fail_on_error: false to accept that)"
-                         % (p["name"], outcome["exit_code"]), **updates)
+                mod.fail(
+                    "task '%s' exited with %s (set fail_on_error: false to accept that)"
+                    % (p["name"], outcome["exit_code"]),
+                    **updates,
+                )
         return updates
 
     return mod.converge(before, after, apply, result={"task": want_task})
@@ -288,14 +309,17 @@ def run(mod, want):
 def main():
     module = DsmModule(
         argument_spec=dict(
-            name=dict(type="str", required=True), trigger=dict(type="str", required=True,
-                                                               choices=["boot", "shutdown", "schedule"]),
+            name=dict(type="str", required=True),
+            trigger=dict(type="str", required=True, choices=["boot", "shutdown", "schedule"]),
             owner=dict(type="str", default="root"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            enabled=dict(type="bool", default=True), script=dict(type="raw"),
+            enabled=dict(type="bool", default=True),
+            script=dict(type="raw"),
             schedule=dict(type="dict", options=SCHEDULE_SPEC),
-            run=dict(type="bool", default=False), fail_on_error=dict(type="bool", default=True),
-            run_timeout=dict(type="int", default=300)),
+            run=dict(type="bool", default=False),
+            fail_on_error=dict(type="bool", default=True),
+            run_timeout=dict(type="int", default=300),
+        ),
         supports_check_mode=True,
     )
     module.run(run, validate=wanted)

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -58,9 +57,11 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import UPDA
 
 def main():
     module = DsmModule(
-        argument_spec=dict(mode=dict(type="str", required=True, choices=list(UPDATE_MODES)),
-                           days=dict(type="list", elements="str", default=["daily"]),
-                           time=dict(type="str", default="03:00")),
+        argument_spec=dict(
+            mode=dict(type="str", required=True, choices=list(UPDATE_MODES)),
+            days=dict(type="list", elements="str", default=["daily"]),
+            time=dict(type="str", default="03:00"),
+        ),
         supports_check_mode=True,
     )
 

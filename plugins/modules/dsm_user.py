@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -46,23 +45,27 @@ users:
   sample: {admin: {enabled: false}, guest: {enabled: false}}
 """
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
 
 def validate(params):
     names = sorted(set(params["name"]))
     if not params["enabled"] and params["username"] in names:
-        raise v.InputError("name: refusing to disable '%s', the account this task logs in with; log in as another "
-                           "administrator to disable it" % params["username"])
+        raise v.InputError(
+            "name: refusing to disable '%s', the account this task logs in with; log in as another "
+            "administrator to disable it" % params["username"]
+        )
     return {n: {"enabled": params["enabled"]} for n in names}
 
 
 def main():
     module = DsmModule(
-        argument_spec=dict(name=dict(type="list", elements="str", required=True, aliases=["names"]),
-                           enabled=dict(type="bool", required=True)),
+        argument_spec=dict(
+            name=dict(type="list", elements="str", required=True, aliases=["names"]),
+            enabled=dict(type="bool", required=True),
+        ),
         supports_check_mode=True,
     )
 
@@ -78,6 +81,7 @@ def main():
             for name in after:
                 if before[name] != after[name]:
                     system.set_user_enabled(name, after[name]["enabled"])
+
         return mod.converge(before, after, apply, dict(users=after))
 
     module.run(body, validate=validate)

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -174,7 +173,8 @@ CGNAT_EXPLANATION = (
     "The router's WAN address %s is not a public address: the provider (carrier-grade NAT, 100.64.0.0/10) or "
     "another router in front (double NAT) sits between it and the internet, so ports forwarded here cannot be "
     "reached from outside. Ask the provider for a public IPv4 address, put the upstream router in bridge mode, "
-    "or use a tunnel (for example Cloudflare Tunnel) instead of port forwarding.")
+    "or use a tunnel (for example Cloudflare Tunnel) instead of port forwarding."
+)
 
 
 def key(mapping):
@@ -188,8 +188,9 @@ def validate(p):
         where = "mappings[%d]" % index
         protocol = (item["protocol"] or "").lower()
         if protocol not in ("tcp", "udp"):
-            raise HomelabInputError("%s.protocol: '%s' is not a protocol port forwarding knows; use tcp or udp"
-                                    % (where, item["protocol"]))
+            raise HomelabInputError(
+                "%s.protocol: '%s' is not a protocol port forwarding knows; use tcp or udp" % (where, item["protocol"])
+            )
         internal_port = item["internal_port"] or item["external_port"]
         for name, port in (("external_port", item["external_port"]), ("internal_port", internal_port)):
             if not 1 <= port <= 65535:
@@ -199,18 +200,30 @@ def validate(p):
             try:
                 client = str(ipaddress.IPv4Address(client.strip()))
             except ValueError:
-                raise HomelabInputError("%s.internal_client: '%s' is not an IPv4 address (UPnP IGD forwards IPv4 "
-                                        "only); give the NAS's address, for example 192.168.1.10" % (where, client))
+                raise HomelabInputError(
+                    "%s.internal_client: '%s' is not an IPv4 address (UPnP IGD forwards IPv4 "
+                    "only); give the NAS's address, for example 192.168.1.10" % (where, client)
+                )
         if not 0 <= item["lease_duration"] <= MAX_LEASE:
-            raise HomelabInputError("%s.lease_duration: %s is out of range; use 0 (permanent) to %d seconds"
-                                    % (where, item["lease_duration"], MAX_LEASE))
-        mapping = dict(external_port=item["external_port"], protocol=protocol, internal_port=internal_port,
-                       internal_client=client, enabled=True, lease_duration=item["lease_duration"],
-                       description="%s: %s" % (p["description_prefix"],
-                                               item["description"] or "%s %s" % (protocol, item["external_port"])))
+            raise HomelabInputError(
+                "%s.lease_duration: %s is out of range; use 0 (permanent) to %d seconds"
+                % (where, item["lease_duration"], MAX_LEASE)
+            )
+        mapping = dict(
+            external_port=item["external_port"],
+            protocol=protocol,
+            internal_port=internal_port,
+            internal_client=client,
+            enabled=True,
+            lease_duration=item["lease_duration"],
+            description="%s: %s"
+            % (p["description_prefix"], item["description"] or "%s %s" % (protocol, item["external_port"])),
+        )
         if any(key(m) == key(mapping) for m in declared):
-            raise HomelabInputError("%s: %s is declared twice; one external port and protocol can only be forwarded "
-                                    "to one place" % (where, key(mapping)))
+            raise HomelabInputError(
+                "%s: %s is declared twice; one external port and protocol can only be forwarded "
+                "to one place" % (where, key(mapping))
+            )
         declared.append(mapping)
     return declared
 
@@ -238,22 +251,32 @@ def plan(mod, client, declared):
         held = current[key(mapping)]
         if p["state"] == "present":
             if held and held["internal_client"] != mapping["internal_client"]:
-                mod.fail("%s is already forwarded to %s (%s), not to %s. Remove that mapping on the router first, "
-                         "or choose another external port" % (key(mapping), held["internal_client"],
-                                                              held["description"] or "no description",
-                                                              mapping["internal_client"]))
+                mod.fail(
+                    "%s is already forwarded to %s (%s), not to %s. Remove that mapping on the router first, "
+                    "or choose another external port"
+                    % (
+                        key(mapping),
+                        held["internal_client"],
+                        held["description"] or "no description",
+                        mapping["internal_client"],
+                    )
+                )
             if differs(held, mapping):
                 to_add.append(mapping)
         elif held:
-            if held["internal_client"] == mapping["internal_client"] or \
-                    held["description"].startswith(p["description_prefix"] + ":"):
+            if held["internal_client"] == mapping["internal_client"] or held["description"].startswith(
+                p["description_prefix"] + ":"
+            ):
                 to_delete.append(held)
             else:
                 mod.warn("%s is forwarded to %s by someone else; left in place" % (key(held), held["internal_client"]))
     if p["state"] == "present" and p["exclusive"]:
         declared_keys = {key(m) for m in declared}
-        to_delete += [m for m in client.list_mappings() if key(m) not in declared_keys
-                      and m["description"].startswith(p["description_prefix"] + ":")]
+        to_delete += [
+            m
+            for m in client.list_mappings()
+            if key(m) not in declared_keys and m["description"].startswith(p["description_prefix"] + ":")
+        ]
     return current, to_add, to_delete
 
 
@@ -266,6 +289,7 @@ def write(mod, client, declared, to_add, to_delete):
         mod.partial["changed"] = True
         if what == "delete":
             mod.partial["removed"].append(key(mapping))
+
     for mapping in to_delete:
         client.delete_mapping(mapping["external_port"], mapping["protocol"])
         done("delete", mapping)
@@ -275,8 +299,11 @@ def write(mod, client, declared, to_add, to_delete):
     # A delete's answer proves nothing either (miniupnpd answers success for a mapping it does not have).
     after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
     for mapping in to_delete:
-        still = after[key(mapping)] if key(mapping) in after else \
-            client.get_mapping(mapping["external_port"], mapping["protocol"])
+        still = (
+            after[key(mapping)]
+            if key(mapping) in after
+            else client.get_mapping(mapping["external_port"], mapping["protocol"])
+        )
         if still is not None:
             mod.fail("the router acknowledged deleting %s but still holds it" % key(mapping))
     for mapping in to_add:
@@ -288,8 +315,10 @@ def write(mod, client, declared, to_add, to_delete):
             client.add_mapping_any_lease(mapping)
             after[key(mapping)] = client.get_mapping(mapping["external_port"], mapping["protocol"])
         if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
-            mod.fail("the router accepted %s but holds %s; it does not support this mapping"
-                     % (key(mapping), after[key(mapping)]))
+            mod.fail(
+                "the router accepted %s but holds %s; it does not support this mapping"
+                % (key(mapping), after[key(mapping)])
+            )
     del mod.partial["applied"]  # only reported when a write fails
     return dict(mappings=[after[key(m)] for m in declared if after.get(key(m))])
 
@@ -307,10 +336,12 @@ def run(mod, declared):
     before.update({key(m): m for m in to_delete})
     after = {k: v for k, v in before.items() if v not in to_delete}
     after.update({key(m): m for m in to_add})
-    result = dict(removed=sorted(key(m) for m in to_delete),
-                  mappings=[after[key(m)] for m in declared if after.get(key(m))])
-    return mod.converge(lease_free(before), lease_free(after),
-                        lambda: write(mod, client, declared, to_add, to_delete), result)
+    result = dict(
+        removed=sorted(key(m) for m in to_delete), mappings=[after[key(m)] for m in declared if after.get(key(m))]
+    )
+    return mod.converge(
+        lease_free(before), lease_free(after), lambda: write(mod, client, declared, to_add, to_delete), result
+    )
 
 
 def lease_free(mappings):
@@ -321,14 +352,19 @@ def lease_free(mappings):
 def main():
     module = RouterModule(
         argument_spec=dict(
-            mappings=dict(type="list", elements="dict", required=True, options=dict(
-                external_port=dict(type="int", required=True),
-                internal_port=dict(type="int"),
-                protocol=dict(type="str", default="tcp"),
-                internal_client=dict(type="str"),
-                description=dict(type="str"),
-                lease_duration=dict(type="int", default=0),
-            )),
+            mappings=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    external_port=dict(type="int", required=True),
+                    internal_port=dict(type="int"),
+                    protocol=dict(type="str", default="tcp"),
+                    internal_client=dict(type="str"),
+                    description=dict(type="str"),
+                    lease_duration=dict(type="int", default=0),
+                ),
+            ),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             exclusive=dict(type="bool", default=False),
             description_prefix=dict(type="str", default="homelab.nas"),

@@ -8,9 +8,12 @@ from tests.lab.mock_cloudflare.seed import ZONE_ID
 
 
 def untouched(dsm_lab, router_lab, cloudflare_lab):
-    return (len(dsm_lab.state()["reverse_proxy"]) == 2 and router_lab.state()["mappings"] == []
-            and cloudflare_lab.state()["dns_records"] == {}
-            and cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "full")
+    return (
+        len(dsm_lab.state()["reverse_proxy"]) == 2
+        and router_lab.state()["mappings"] == []
+        and cloudflare_lab.state()["dns_records"] == {}
+        and cloudflare_lab.state()["settings"][ZONE_ID]["ssl"]["value"] == "full"
+    )
 
 
 def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
@@ -35,12 +38,21 @@ def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router
     assert "changed: [lab-nas]" not in second.split("TASK [Log out of DSM]")[0]
 
 
-@pytest.mark.parametrize("overrides,message", [
-    ({"nas_services": [{"name": "x", "hostname": "x.example.test"}]}, "backend_port"),
-    ({"hardening_two_factor": "everyone"}, "hardening_two_factor"),
-    ({"nas_services": [{"name": "ssh", "hostname": "ssh.example.test", "backend_port": 22, "external_port": 22}]},
-     "Cloudflare's proxy does not pass"),
-])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"nas_services": [{"name": "x", "hostname": "x.example.test"}]}, "backend_port"),
+        ({"hardening_two_factor": "everyone"}, "hardening_two_factor"),
+        (
+            {
+                "nas_services": [
+                    {"name": "ssh", "hostname": "ssh.example.test", "backend_port": 22, "external_port": 22}
+                ]
+            },
+            "Cloudflare's proxy does not pass",
+        ),
+    ],
+)
 def test_bad_variables_fail_at_the_start(site, dsm_lab, router_lab, cloudflare_lab, overrides, message):
     run = site(**overrides)
     assert run.returncode != 0 and message in run.stdout, run.stdout[-3000:]
@@ -61,5 +73,6 @@ def test_check_mode_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
     assert "changed=" in run.stdout and " changed=0 " not in run.stdout
     after = (dsm_lab.state(), router_lab.state(), cloudflare_lab.state())
     assert before[1] == after[1] and before[2] == after[2]
-    assert {k: v for k, v in before[0].items() if k != "active_sessions"} == \
-        {k: v for k, v in after[0].items() if k != "active_sessions"}
+    assert {k: v for k, v in before[0].items() if k != "active_sessions"} == {
+        k: v for k, v in after[0].items() if k != "active_sessions"
+    }

@@ -28,7 +28,8 @@ def dsm_writes(dsm_lab):
 
 @pytest.fixture
 def cf_client(cloudflare_lab):
-    client = CloudflareClient(LAB_TOKEN, base_url=cloudflare_lab.api_base_url, ca_path=cloudflare_lab.ca_path,
-                              backoff_factor=0)
+    client = CloudflareClient(
+        LAB_TOKEN, base_url=cloudflare_lab.api_base_url, ca_path=cloudflare_lab.ca_path, backoff_factor=0
+    )
     yield client
     client.close()

@@ -40,10 +40,13 @@ class Probe(ApiModule):
 
 def module(body, validate=None, libraries=None):
     """A throwaway module whose main() builds a Probe and runs `body`."""
+
     def main():
-        probe = Probe(argument_spec=dict(value=dict(type="str")), supports_check_mode=True,
-                      required_libraries=libraries)
+        probe = Probe(
+            argument_spec=dict(value=dict(type="str")), supports_check_mode=True, required_libraries=libraries
+        )
         probe.run(body, validate=validate)
+
     return types.SimpleNamespace(main=main)
 
 
@@ -53,6 +56,7 @@ def run(capsys):
 
     def _run(body, check_mode=False, diff=False, validate=None, libraries=None, **args):
         return run_module(module(body, validate, libraries), args, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
@@ -60,6 +64,7 @@ def converging(before, after, applied):
     def body(mod, _wanted):
         mod.client.log.append("read")
         return mod.converge(before, after, lambda: applied.append(after) or {"applied": True}, {"extra": 1})
+
     return body
 
 
@@ -90,23 +95,41 @@ def test_no_change_calls_nothing(run):
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
-@pytest.mark.parametrize("error,expected", [
-    (DsmError("DSM said no", code=105, api="SYNO.Core.User", method="set"),
-     dict(error_code=105, api="SYNO.Core.User", method="set", status=None)),
-    (DsmError("HTTP 502", api="SYNO.Core.User", method="list", status=502),
-     dict(error_code=None, api="SYNO.Core.User", method="list", status=502)),
-    (CloudflareError("denied", status=403, codes=[9109, 6111], api="/zones", method="GET"),
-     dict(error_code=9109, api="/zones", method="GET", status=403, error_codes=[9109, 6111])),
-    (UpnpError("refused", code=718, action="AddPortMapping", api="urn:x:WANIPConnection:2", status=500),
-     dict(error_code=718, api="urn:x:WANIPConnection:2", method="AddPortMapping", status=500, upnp_error=718,
-          action="AddPortMapping")),
-    (UpnpError("no router answered"), dict(error_code=None, api=None, method=None, status=None)),
-])
+@pytest.mark.parametrize(
+    "error,expected",
+    [
+        (
+            DsmError("DSM said no", code=105, api="SYNO.Core.User", method="set"),
+            dict(error_code=105, api="SYNO.Core.User", method="set", status=None),
+        ),
+        (
+            DsmError("HTTP 502", api="SYNO.Core.User", method="list", status=502),
+            dict(error_code=None, api="SYNO.Core.User", method="list", status=502),
+        ),
+        (
+            CloudflareError("denied", status=403, codes=[9109, 6111], api="/zones", method="GET"),
+            dict(error_code=9109, api="/zones", method="GET", status=403, error_codes=[9109, 6111]),
+        ),
+        (
+            UpnpError("refused", code=718, action="AddPortMapping", api="urn:x:WANIPConnection:2", status=500),
+            dict(
+                error_code=718,
+                api="urn:x:WANIPConnection:2",
+                method="AddPortMapping",
+                status=500,
+                upnp_error=718,
+                action="AddPortMapping",
+            ),
+        ),
+        (UpnpError("no router answered"), dict(error_code=None, api=None, method=None, status=None)),
+    ],
+)
 def test_every_api_error_fails_in_one_shape_with_the_partial_result(run, error, expected):
     def body(mod, _wanted):
         mod.partial["learnt"] = "before the failure"
         mod.client.log.append("read")
         raise error
+
     result = run(body)
     assert result["failed"] is True and result["msg"] == str(error)
     assert {k: result[k] for k in expected} == expected
@@ -118,6 +141,7 @@ def test_unexpected_errors_fail_and_say_so(run):
     def body(mod, _wanted):
         mod.client.log.append("read")
         raise KeyError("surprise")
+
     result = run(body)
     assert result["failed"] is True and result["msg"] == "unexpected error: 'surprise'"
     assert Probe.events[-1] == "close"
@@ -129,6 +153,7 @@ def test_validation_runs_before_any_client_and_names_the_field(run):
 
     def body(mod, wanted):
         raise AssertionError("the body must not run")
+
     result = run(body, validate=validate, value="x")
     assert result["failed"] is True and result["msg"].startswith("value: 'x' is not usable")
     assert Probe.events == [], "no client was made"
@@ -141,8 +166,11 @@ def test_validated_input_reaches_the_body(run):
 
 def test_missing_required_library_fails_before_validation(run):
     calls = []
-    result = run(lambda mod, wanted: calls.append("body"), validate=lambda p: calls.append("validate"),
-                 libraries={"netaddr": (False, ImportError("No module named 'netaddr'"))})
+    result = run(
+        lambda mod, wanted: calls.append("body"),
+        validate=lambda p: calls.append("validate"),
+        libraries={"netaddr": (False, ImportError("No module named 'netaddr'"))},
+    )
     assert result["failed"] is True and "Failed to import the required Python library (netaddr)" in result["msg"]
     assert calls == [] and Probe.events == []
 
@@ -157,13 +185,17 @@ def test_the_input_errors_share_one_base_and_the_api_errors_another():
 def test_the_router_module_imports_without_requests(tmp_path):
     """router_port_forward runs on DSM's bare Python: its import chain must not need requests."""
     blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text("import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
-                       "        if name.split('.')[0] in ('requests', 'urllib3'):\n"
-                       "            raise ImportError('blocked: ' + name)\n"
-                       "sys.meta_path.insert(0, Block())\n")
+    blocker.write_text(
+        "import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('requests', 'urllib3'):\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
-    code = ("import ansible_collections.homelab.nas.plugins.modules.router_port_forward as m, sys;"
-            "assert 'requests' not in sys.modules; print(m.RouterModule.__mro__[1].__name__)")
+    code = (
+        "import ansible_collections.homelab.nas.plugins.modules.router_port_forward as m, sys;"
+        "assert 'requests' not in sys.modules; print(m.RouterModule.__mro__[1].__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ApiModule"

@@ -18,8 +18,12 @@ def test_create_find_overwrite_delete(cf_client, cloudflare_lab):
     dns.create(record("100.128.77.3", name="nas2.example.test"))
     assert [r["content"] for r in dns.find("A", "nas.example.test")] == ["100.128.77.2"], "the name is exact"
     changed = dns.overwrite(created["id"], record("100.128.77.4", proxied=False, ttl=300, comment="moved"))
-    assert (changed["content"], changed["proxied"], changed["ttl"], changed["comment"]) == \
-        ("100.128.77.4", False, 300, "moved")
+    assert (changed["content"], changed["proxied"], changed["ttl"], changed["comment"]) == (
+        "100.128.77.4",
+        False,
+        300,
+        "moved",
+    )
     dns.delete(created["id"])
     assert dns.find("A", "nas.example.test") == []
     assert len(cloudflare_lab.state()["dns_records"][ZONE_ID]) == 1

@@ -9,11 +9,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import (
-    OriginCa, new_key_and_csr, usable)
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import OriginCa, new_key_and_csr, usable
 
 HOSTS = ["*.example.test", "example.test"]
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 def test_issue_reuse_and_revoke(cf_client, cloudflare_lab):
@@ -32,8 +31,11 @@ def test_issue_reuse_and_revoke(cf_client, cloudflare_lab):
     cert.verify_directly_issued_by(root)
     ca.revoke(issued["id"])
     assert cloudflare_lab.state()["certificates"][issued["id"]]["revoked_at"]
-    assert all(usable(e, HOSTS, key, "origin-rsa", datetime.timedelta(days=7), NOW) is None
-               for e in ca.certificates() if e["id"] == issued["id"]), "a revoked certificate is never reused"
+    assert all(
+        usable(e, HOSTS, key, "origin-rsa", datetime.timedelta(days=7), NOW) is None
+        for e in ca.certificates()
+        if e["id"] == issued["id"]
+    ), "a revoked certificate is never reused"
 
 
 def test_a_root_that_did_not_issue_the_certificate_is_refused(cf_client, cloudflare_lab):

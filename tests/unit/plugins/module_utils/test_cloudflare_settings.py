@@ -115,6 +115,7 @@ def test_preload_is_accepted_exactly_when_the_list_would_accept_it(max_age, incl
 
 # -- the settings API against the mock -----------------------------------------------------------
 
+
 def test_zone_settings_bulk_and_per_setting(cloudflare_lab, cf_client):
     api = cfs.ZoneSettings(cf_client, cf_client.zone_id("example.test"))
     assert api.all()["ssl"]["value"] == "full"
@@ -124,7 +125,12 @@ def test_zone_settings_bulk_and_per_setting(cloudflare_lab, cf_client):
     cloudflare_lab.clear_log()
     api.change({"ssl": "full", "tls_1_3": "on"})
     assert sorted(c["method"] for c in cloudflare_lab.calls("PATCH") if c["status"] == 200) == [
-        "/zones/:id/settings/ssl", "/zones/:id/settings/tls_1_3"]
+        "/zones/:id/settings/ssl",
+        "/zones/:id/settings/tls_1_3",
+    ]
     current = api.all()
-    assert (current["ssl"]["value"], current["always_use_https"]["value"], current["tls_1_3"]["value"]) == \
-        ("full", "on", "on")
+    assert (current["ssl"]["value"], current["always_use_https"]["value"], current["tls_1_3"]["value"]) == (
+        "full",
+        "on",
+        "on",
+    )

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
-    DsmCertificates, all_services, certificate_record)
+    DsmCertificates,
+    all_services,
+    certificate_record,
+)
 
 
 def test_record_without_pem_is_dsms_list_fields(dsm_client, dsm_lab):

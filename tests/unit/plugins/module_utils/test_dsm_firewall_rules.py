@@ -132,6 +132,7 @@ def test_a_rule_list_and_its_normalised_form_compare_equal(rules):
 
 # -- the firewall API against the mock DSM --------------------------------------------------------
 
+
 def test_firewall_read_save_apply_disable(dsm_lab, dsm_client):
     api = fw.DsmFirewall(dsm_client)
     enabled, active, profile = api.read("default")

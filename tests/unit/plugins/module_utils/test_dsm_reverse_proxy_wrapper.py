@@ -6,13 +6,26 @@ import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_reverse_proxy import (
-    DsmReverseProxy, comparable, desired_entry, frontend_key)
+    DsmReverseProxy,
+    comparable,
+    desired_entry,
+    frontend_key,
+)
 
 
 def rule(hostname, port, **extra):
-    base = dict(description=None, frontend=dict(protocol="https", hostname=hostname, port=443),
-                backend=dict(protocol="http", host="localhost", port=port), hsts=True, http2=True, websocket=False,
-                custom_headers=[], timeouts=None, access_control_profile=None, state="present")
+    base = dict(
+        description=None,
+        frontend=dict(protocol="https", hostname=hostname, port=443),
+        backend=dict(protocol="http", host="localhost", port=port),
+        hsts=True,
+        http2=True,
+        websocket=False,
+        custom_headers=[],
+        timeouts=None,
+        access_control_profile=None,
+        state="present",
+    )
     base.update(extra)
     return base
 

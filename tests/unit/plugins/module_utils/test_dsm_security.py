@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_security as security
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_security as security, dsm_validate as v
 
-PARAMS = dict(trusted_proxies=["173.245.48.0/20"], dos_protection={"eth0": True},
-              auto_block=dict(enabled=True, attempts=5, within_minutes=5, expire_days=0, allow_list=["10.0.0.1"],
-                              block_list=None),
-              account_protection=None, two_factor_enforcement="administrators")
+PARAMS = dict(
+    trusted_proxies=["173.245.48.0/20"],
+    dos_protection={"eth0": True},
+    auto_block=dict(
+        enabled=True, attempts=5, within_minutes=5, expire_days=0, allow_list=["10.0.0.1"], block_list=None
+    ),
+    account_protection=None,
+    two_factor_enforcement="administrators",
+)
 
 
 def test_read_is_one_compound_request(dsm_client, dsm_lab):

@@ -12,7 +12,10 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmS
 
 def test_info_is_model_and_version(dsm_client):
     assert DsmSystem(dsm_client).info() == {
-        "model": "DS920+", "version": "72806", "version_string": "DSM 7.2.2-72806 Update 3"}
+        "model": "DS920+",
+        "version": "72806",
+        "version_string": "DSM 7.2.2-72806 Update 3",
+    }
 
 
 def test_accounts_read_and_disabled(dsm_client, dsm_lab):
@@ -43,11 +46,14 @@ def test_update_policy_round_trips_through_dsm(dsm_client, dsm_lab):
     assert system.update_policy() == wanted
 
 
-@pytest.mark.parametrize("days,time,fragment", [
-    (["someday"], "03:00", "days: 'someday' is not a day"),
-    ([], "03:00", "days: none given"),
-    (["daily"], "25:00", "time: '25:00' is not a time of day"),
-])
+@pytest.mark.parametrize(
+    "days,time,fragment",
+    [
+        (["someday"], "03:00", "days: 'someday' is not a day"),
+        ([], "03:00", "days: none given"),
+        (["daily"], "25:00", "time: '25:00' is not a time of day"),
+    ],
+)
 def test_update_policy_input_names_the_field(days, time, fragment):
     with pytest.raises(v.InputError, match=fragment):
         update_policy("all", days, time)

@@ -145,8 +145,16 @@ def test_deleting_a_missing_mapping_is_no_error(router_lab, strict, outcome):
 def test_a_permanent_only_router_gets_the_mapping_without_a_lease(router_lab):
     router_lab.configure(permanent_only=True)  # answers 725 to a lease, as the IGD v1 spec allows
     client = IgdClient(router_lab.igd_url)
-    client.add_mapping_any_lease(dict(external_port=8443, protocol="tcp", internal_port=443,
-                                      internal_client="127.0.0.1", description="x", lease_duration=3600))
+    client.add_mapping_any_lease(
+        dict(
+            external_port=8443,
+            protocol="tcp",
+            internal_port=443,
+            internal_client="127.0.0.1",
+            description="x",
+            lease_duration=3600,
+        )
+    )
     assert [c["outcome"] for c in router_lab.calls(method="AddPortMapping")] == [725, "ok"]
     assert client.get_mapping(8443, "tcp")["lease_duration"] == 0
 
@@ -155,8 +163,16 @@ def test_upnp_faults_fail_in_the_common_shape(router_lab):
     router_lab.configure(secure_mode=True)
     client = IgdClient(router_lab.igd_url)
     with pytest.raises(UpnpError) as err:
-        client.add_mapping(dict(external_port=8443, protocol="tcp", internal_port=443, internal_client="10.9.9.9",
-                                description="x", lease_duration=0))
+        client.add_mapping(
+            dict(
+                external_port=8443,
+                protocol="tcp",
+                internal_port=443,
+                internal_client="10.9.9.9",
+                description="x",
+                lease_duration=0,
+            )
+        )
     kwargs = err.value.fail_kwargs()
     assert kwargs["error_code"] == kwargs["upnp_error"] == 718 and kwargs["method"] == "AddPortMapping"
     assert kwargs["api"] == client.service and kwargs["status"] == 500

@@ -11,9 +11,17 @@ from ansible_collections.homelab.nas.plugins.module_utils.nas_validate import co
 # The lab inventory's declared state, with the roles' defaults: a sound plan.
 GOOD = {
     "nas_zone": "example.test",
-    "nas_services": [{"name": "photos", "hostname": "photos.example.test", "backend_port": 8080},
-                     {"name": "media", "hostname": "media.example.test", "backend_host": "192.168.1.20",
-                      "backend_port": 8096, "websocket": True, "external_port": 8443}],
+    "nas_services": [
+        {"name": "photos", "hostname": "photos.example.test", "backend_port": 8080},
+        {
+            "name": "media",
+            "hostname": "media.example.test",
+            "backend_host": "192.168.1.20",
+            "backend_port": 8096,
+            "websocket": True,
+            "external_port": 8443,
+        },
+    ],
     "nas_lan_address": "127.0.0.1",
     "exposure_manage_router": True,
     "dsm_username": "ansible",
@@ -44,86 +52,110 @@ def test_unset_optional_variables_take_the_role_defaults():
     assert plan_errors(with_(exposure_public_address=None, tls_hostnames=None, dsm_port=None)) == []
 
 
-@pytest.mark.parametrize("pattern,name,expected", [
-    ("*.example.test", "photos.example.test", True),
-    ("*.example.test", "a.b.example.test", False),  # one label only
-    ("*.example.test", "example.test", False),
-    ("example.test", "Example.Test.", True),
-    ("*.b.example.test", "a.b.example.test", True),
-    ("nas.example.test", "photos.example.test", False),
-])
+@pytest.mark.parametrize(
+    "pattern,name,expected",
+    [
+        ("*.example.test", "photos.example.test", True),
+        ("*.example.test", "a.b.example.test", False),  # one label only
+        ("*.example.test", "example.test", False),
+        ("example.test", "Example.Test.", True),
+        ("*.b.example.test", "a.b.example.test", True),
+        ("nas.example.test", "photos.example.test", False),
+    ],
+)
 def test_certificate_coverage(pattern, name, expected):
     assert covers(pattern, name) is expected
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"nas_zone": None}, "nas_zone: not set"),
-    ({"nas_zone": "exa mple.test"}, "nas_zone: 'exa mple.test' is not a valid hostname"),
-    ({"nas_services": [{"name": "a", "hostname": "a.example.org", "backend_port": 1}]}, "is not in nas_zone"),
-    ({"nas_services": [{"name": "a", "hostname": "x.a.example.test", "backend_port": 1}]}, "not covered"),
-    ({"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": True}]}, "backend_port: True"),
-    ({"nas_services": [{"name": "a", "hostname": "a.example.test"}]}, "nas_services[0].backend_port: not set"),
-    ({"nas_services": [{"hostname": "a.example.test", "backend_port": 1}]}, "nas_services[0].name: not set"),
-    ({"nas_services": [{"name": "a", "backend_port": 1}]}, "nas_services[0].hostname: not set"),
-    ({"nas_services": ["a.example.test"]}, "nas_services[0]: give a mapping"),
-    ({"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": 1, "backend_protocol": "ftp"}]},
-     "backend_protocol: 'ftp'"),
-    ({"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": 1, "backend_host": "-x"}]},
-     "backend_host: '-x'"),
-    ({"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": 1, "external_port": 8080}]},
-     "Cloudflare's proxy does not pass 8080 over HTTPS"),
-    ({"tls_hostnames": ["*.*.example.test"]}, "tls_hostnames[0]"),
-    ({"tls_hsts": {"max_age": 0}}, "tls_hsts.max_age: 0"),
-    ({"tls_hsts": {"max_age": 31536000, "preload": True}}, "tls_hsts.preload needs include_subdomains"),
-    ({"tls_zone_settings": {"min_tls_version": "1.5"}}, "tls_zone_settings.min_tls_version"),
-    ({"tls_certificate_source": "pem", "tls_certificate": True, "tls_private_key": False}, "needs tls_certificate"),
-    ({"dsm_port": 0}, "dsm_port: 0 is not a port"),
-    ({"hardening_update_time": "24:00"}, "hardening_update_time: '24:00'"),
-    ({"hardening_update_time": "3.30"}, "hardening_update_time: '3.30'"),
-    ({"hardening_update_days": []}, "hardening_update_days: no day given"),
-    ({"hardening_dos_interfaces": ["LAN 1"]}, "'LAN 1' is not an interface name"),
-    ({"hardening_dos_interfaces": ["eth0", "eth0"]}, "listed twice"),
-    ({"hardening_lan_networks": ["::/0"]}, "::/0 is every address"),
-    ({"hardening_lan_networks": ["192.168.1/24"]}, "hardening_lan_networks[0]: '192.168.1/24' is not a network"),
-    ({"hardening_lan_networks": [], "hardening_firewall": True}, "empty with hardening_firewall on"),
-    ({"hardening_lan_ports": ["9000-8000"]}, "runs backwards"),
-    ({"hardening_auto_block": {"expire_days": -1}}, "hardening_auto_block.expire_days"),
-    ({"exposure_manage_router": False}, "set exposure_public_address"),
-    ({"exposure_public_address": "100.127.255.254"}, "carrier-grade NAT"),
-    ({"exposure_public_address": "10.1.2.3"}, "private or reserved"),
-    ({"exposure_public_address": "fd00::1"}, "private or reserved"),
-    ({"nas_lan_address": "nas.local"}, "nas_lan_address: 'nas.local' is not an IPv4 address"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"nas_zone": None}, "nas_zone: not set"),
+        ({"nas_zone": "exa mple.test"}, "nas_zone: 'exa mple.test' is not a valid hostname"),
+        ({"nas_services": [{"name": "a", "hostname": "a.example.org", "backend_port": 1}]}, "is not in nas_zone"),
+        ({"nas_services": [{"name": "a", "hostname": "x.a.example.test", "backend_port": 1}]}, "not covered"),
+        ({"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": True}]}, "backend_port: True"),
+        ({"nas_services": [{"name": "a", "hostname": "a.example.test"}]}, "nas_services[0].backend_port: not set"),
+        ({"nas_services": [{"hostname": "a.example.test", "backend_port": 1}]}, "nas_services[0].name: not set"),
+        ({"nas_services": [{"name": "a", "backend_port": 1}]}, "nas_services[0].hostname: not set"),
+        ({"nas_services": ["a.example.test"]}, "nas_services[0]: give a mapping"),
+        (
+            {
+                "nas_services": [
+                    {"name": "a", "hostname": "a.example.test", "backend_port": 1, "backend_protocol": "ftp"}
+                ]
+            },
+            "backend_protocol: 'ftp'",
+        ),
+        (
+            {"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": 1, "backend_host": "-x"}]},
+            "backend_host: '-x'",
+        ),
+        (
+            {"nas_services": [{"name": "a", "hostname": "a.example.test", "backend_port": 1, "external_port": 8080}]},
+            "Cloudflare's proxy does not pass 8080 over HTTPS",
+        ),
+        ({"tls_hostnames": ["*.*.example.test"]}, "tls_hostnames[0]"),
+        ({"tls_hsts": {"max_age": 0}}, "tls_hsts.max_age: 0"),
+        ({"tls_hsts": {"max_age": 31536000, "preload": True}}, "tls_hsts.preload needs include_subdomains"),
+        ({"tls_zone_settings": {"min_tls_version": "1.5"}}, "tls_zone_settings.min_tls_version"),
+        ({"tls_certificate_source": "pem", "tls_certificate": True, "tls_private_key": False}, "needs tls_certificate"),
+        ({"dsm_port": 0}, "dsm_port: 0 is not a port"),
+        ({"hardening_update_time": "24:00"}, "hardening_update_time: '24:00'"),
+        ({"hardening_update_time": "3.30"}, "hardening_update_time: '3.30'"),
+        ({"hardening_update_days": []}, "hardening_update_days: no day given"),
+        ({"hardening_dos_interfaces": ["LAN 1"]}, "'LAN 1' is not an interface name"),
+        ({"hardening_dos_interfaces": ["eth0", "eth0"]}, "listed twice"),
+        ({"hardening_lan_networks": ["::/0"]}, "::/0 is every address"),
+        ({"hardening_lan_networks": ["192.168.1/24"]}, "hardening_lan_networks[0]: '192.168.1/24' is not a network"),
+        ({"hardening_lan_networks": [], "hardening_firewall": True}, "empty with hardening_firewall on"),
+        ({"hardening_lan_ports": ["9000-8000"]}, "runs backwards"),
+        ({"hardening_auto_block": {"expire_days": -1}}, "hardening_auto_block.expire_days"),
+        ({"exposure_manage_router": False}, "set exposure_public_address"),
+        ({"exposure_public_address": "100.127.255.254"}, "carrier-grade NAT"),
+        ({"exposure_public_address": "10.1.2.3"}, "private or reserved"),
+        ({"exposure_public_address": "fd00::1"}, "private or reserved"),
+        ({"nas_lan_address": "nas.local"}, "nas_lan_address: 'nas.local' is not an IPv4 address"),
+    ],
+)
 def test_each_mistake_is_named(changes, message):
     errors = plan_errors(with_(**changes))
     assert any(message in e for e in errors), errors
 
 
 def test_messages_name_the_fix_and_every_mistake_is_listed():
-    errors = plan_errors(with_(hardening_update_time="25:00", exposure_manage_router=False,
-                               hardening_lan_networks=["0.0.0.0/0"]))
+    errors = plan_errors(
+        with_(hardening_update_time="25:00", exposure_manage_router=False, hardening_lan_networks=["0.0.0.0/0"])
+    )
     assert len(errors) == 3
     assert all(":" in e and ";" in e for e in errors)
 
 
 def test_hostnames_compare_after_case_and_trailing_dot():
-    twice = [{"name": "a", "hostname": "a.example.test", "backend_port": 1},
-             {"name": "b", "hostname": "A.EXAMPLE.test.", "backend_port": 2}]
+    twice = [
+        {"name": "a", "hostname": "a.example.test", "backend_port": 1},
+        {"name": "b", "hostname": "A.EXAMPLE.test.", "backend_port": 2},
+    ]
     assert plan_errors(with_(nas_services=twice)) == [
         "nas_services[1].hostname: a.example.test is already the hostname of nas_services[0]; one hostname has one "
-        "DNS record and one reverse proxy rule, so give each service its own"]
+        "DNS record and one reverse proxy rule, so give each service its own"
+    ]
 
 
 def test_the_zone_apex_and_own_tls_hostnames_are_covered():
-    apex = [{"name": "a", "hostname": "example.test", "backend_port": 1},
-            {"name": "b", "hostname": "x.a.example.test", "backend_port": 1}]
+    apex = [
+        {"name": "a", "hostname": "example.test", "backend_port": 1},
+        {"name": "b", "hostname": "x.a.example.test", "backend_port": 1},
+    ]
     assert plan_errors(with_(nas_services=apex, tls_hostnames=["example.test", "*.a.example.test"])) == []
 
 
 def test_pem_certificates_are_not_checked_against_tls_hostnames():
     deep = [{"name": "a", "hostname": "x.a.example.test", "backend_port": 1}]
-    assert plan_errors(with_(nas_services=deep, tls_certificate_source="pem", tls_certificate=True,
-                             tls_private_key=True)) == []
+    assert (
+        plan_errors(with_(nas_services=deep, tls_certificate_source="pem", tls_certificate=True, tls_private_key=True))
+        == []
+    )
 
 
 def test_a_public_address_and_no_router_is_sound():
@@ -137,12 +169,12 @@ def test_router_behind_cgnat_names_the_tunnel_unless_the_router_is_not_used():
     errors = plan_errors(GOOD, router=router)
     assert len(errors) == 1 and "(withheld by the router)" in errors[0] and "Cloudflare Tunnel" in errors[0]
     assert plan_errors(GOOD, router={"external_address": "100.128.77.2", "behind_cgnat": False}) == []
-    assert plan_errors(with_(exposure_manage_router=False, exposure_public_address="100.128.77.2"),
-                       router=router) == []
+    assert plan_errors(with_(exposure_manage_router=False, exposure_public_address="100.128.77.2"), router=router) == []
 
 
 def test_the_filter_returns_the_same_list_and_refuses_a_non_mapping():
     from ansible.errors import AnsibleFilterError
+
     func = plan_errors_filter.FilterModule().filters()["plan_errors"]
     assert func(with_(hardening_update_time="25:00")) == plan_errors(with_(hardening_update_time="25:00"))
     with pytest.raises(AnsibleFilterError):

@@ -16,6 +16,7 @@ def run(dsm_lab, capsys, tmp_path):
         base = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
         base.update(args)
         return run_module(module, base, capsys, check_mode=check_mode, diff=diff)
+
     return _run
 
 
@@ -23,9 +24,13 @@ def security(lab):
     return lab.state()["security"]
 
 
-SEED = dict(trusted_proxies=CLOUDFLARE, dos_protection={"eth0": True},
-            auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["127.0.0.1", "192.168.1.0/24"]},
-            account_protection={}, two_factor_enforcement="administrators")
+SEED = dict(
+    trusted_proxies=CLOUDFLARE,
+    dos_protection={"eth0": True},
+    auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["127.0.0.1", "192.168.1.0/24"]},
+    account_protection={},
+    two_factor_enforcement="administrators",
+)
 
 
 def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab):
@@ -57,12 +62,15 @@ def test_security_check_mode(run, dsm_lab):
     assert result["changed"] is True and security(dsm_lab) == before
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ({"trusted_proxies": ["173.245.48.1/20"]}, "did you mean 173.245.48.0/20"),
-    ({"trusted_proxies": ["cloudflare"]}, "'cloudflare' is not an IP network"),
-    ({"auto_block": {"attempts": 0}}, "auto_block.attempts: 0 is out of range"),
-    ({"dos_protection": {"eth0": "yes please"}}, "dos_protection.eth0"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ({"trusted_proxies": ["173.245.48.1/20"]}, "did you mean 173.245.48.0/20"),
+        ({"trusted_proxies": ["cloudflare"]}, "'cloudflare' is not an IP network"),
+        ({"auto_block": {"attempts": 0}}, "auto_block.attempts: 0 is out of range"),
+        ({"dos_protection": {"eth0": "yes please"}}, "dos_protection.eth0"),
+    ],
+)
 def test_security_bad_input(run, dsm_lab, args, fragment):
     before = security(dsm_lab)
     result = run(dsm_security, **args)
@@ -94,14 +102,17 @@ def test_refuses_to_disable_its_own_account(run, dsm_lab):
 
 
 def test_an_account_past_its_expiry_date_counts_as_disabled(run, dsm_lab):
-    from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import is_enabled
     import datetime
+
+    from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import is_enabled
+
     today = datetime.date(2026, 12, 1)
     assert is_enabled("2026/12/1", today) and not is_enabled("2026/11/30", today)
     assert is_enabled("normal", today) and not is_enabled("now", today)
     # DSM accepts a YYYY/M/D date for `expired` (batonogov's provider); a past one disables the account.
     client_args = dsm_lab.client_args()
     from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
+
     with DsmClient(session_cache=False, **client_args) as client:
         client.write("SYNO.Core.User", "set", 1, name="alice", expired="2001/1/1")
     result = run(dsm_user, name=["alice"], enabled=True)
@@ -116,21 +127,29 @@ def test_unknown_account(run, dsm_lab):
 
 def test_update_policy(run, dsm_lab):
     result = run(dsm_update_policy, mode="security_only", days=["sun", "Wednesday"], time="3:30")
-    assert result["changed"] is True and result["policy"] == {"mode": "security_only", "days": ["sun", "wed"],
-                                                              "time": "03:30"}
+    assert result["changed"] is True and result["policy"] == {
+        "mode": "security_only",
+        "days": ["sun", "wed"],
+        "time": "03:30",
+    }
     upgrade = dsm_lab.state()["upgrade"]
     assert {k: upgrade[k] for k in ("autoupdate_enable", "autoupdate_type", "schedule")} == {
-        "autoupdate_enable": True, "autoupdate_type": "hotfix-security",
-        "schedule": {"week_day": "0,3", "hour": 3, "minute": 30}}
+        "autoupdate_enable": True,
+        "autoupdate_type": "hotfix-security",
+        "schedule": {"week_day": "0,3", "hour": 3, "minute": 30},
+    }
     assert run(dsm_update_policy, mode="security_only", days=["wed", "sun"], time="03:30")["changed"] is False
     notify = run(dsm_update_policy, mode="notify_only")
     assert notify["changed"] is True and dsm_lab.state()["upgrade"]["autoupdate_enable"] is False
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ({"mode": "all", "days": ["someday"]}, "'someday' is not a day"),
-    ({"mode": "all", "time": "25:00"}, "time: '25:00' is not a time of day"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ({"mode": "all", "days": ["someday"]}, "'someday' is not a day"),
+        ({"mode": "all", "time": "25:00"}, "time: '25:00' is not a time of day"),
+    ],
+)
 def test_update_policy_bad_input(run, dsm_lab, args, fragment):
     before = dsm_lab.state()["upgrade"]
     result = run(dsm_update_policy, **args)
