@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 
+from tests.lab.dsm_nginx import tree
 from tests.lab.mock_cloudflare.seed import ZONE_ID
 
 
@@ -14,11 +15,10 @@ def require_client_certificate(root, ca_path):
     """The AOP part of the nginx patch, written straight into the tree (the role's own tests cover the role)."""
     path = os.path.join(root, "etc/nginx/app.d/server.ReverseProxy.conf")
     with open(path, encoding="utf-8") as handle:
-        text = re.sub(r"(server_name [^;]+;)", r"\1\n    ssl_verify_client on;\n    ssl_client_certificate %s;" % ca_path,
-                      handle.read())
+        text = re.sub(r"(server_name [^;]+;)",
+                      r"\1\n    ssl_verify_client on;\n    ssl_client_certificate %s;" % ca_path, handle.read())
     with open(path, "w", encoding="utf-8") as out:
         out.write(text)
-    from tests.lab.dsm_nginx import tree  # pylint: disable=import-outside-toplevel
     assert tree.nginx(root, "-s", "reload").returncode == 0
 
 

@@ -41,8 +41,8 @@ def install_origin_certificate(cloudflare, root, hostnames=(ZONE_NAME, "*." + ZO
            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
            .sign(key, hashes.SHA256()))
     answer = _call(cloudflare, cloudflare["api_base_url"] + "/certificates",
-                   {"csr": csr.public_bytes(serialization.Encoding.PEM).decode(), "hostnames": list(hostnames), "request_type": "origin-rsa",
-                    "requested_validity": 5475})
+                   {"csr": csr.public_bytes(serialization.Encoding.PEM).decode(), "hostnames": list(hostnames),
+                    "request_type": "origin-rsa", "requested_validity": 5475})
     certs = os.path.join(root, "usr/syno/etc/certificate/system/default")
     with open(os.path.join(certs, "fullchain.pem"), "w", encoding="utf-8") as out:
         out.write(answer["result"]["certificate"])
