@@ -30,7 +30,10 @@ def test_site_ends_with_verify_passing(site):
     run = site()
     assert run.returncode == 0, run.stdout[-4000:]
     tail = verify_tasks(run.stdout)
-    assert "photos.example.test: HTTP 200 over TLSv1.3" in tail and "media.example.test: HTTP 200" in tail
+    assert "photos.example.test through Cloudflare: HTTP 200 over TLSv1.3, HSTS max-age=15552000; includeSubDomains" in tail
+    assert "media.example.test through Cloudflare: HTTP 200" in tail
+    assert "http://photos.example.test: HTTP 301 https://photos.example.test/" in tail
+    assert "straight to the origin without Cloudflare's certificate: HTTP 200" in tail  # AOP off: reported, not failed
     assert "failed=0" in tail
 
 
@@ -55,7 +58,7 @@ def test_with_origin_pulls_on_both_sides_verify_passes(site, lab_origin, cloudfl
     run = site(tls_authenticated_origin_pulls=True)
     assert run.returncode == 0, verify_tasks(run.stdout)[-4000:]
     assert cloudflare_lab.state()["settings"][ZONE_ID]["tls_client_auth"]["value"] == "on"
-    assert "photos.example.test: the origin refused (HTTP 400)" in verify_tasks(run.stdout)
+    assert "straight to the origin without Cloudflare's certificate: refused (HTTP 400)" in verify_tasks(run.stdout)
 
 
 def test_weak_zone_settings_are_named(site):
