@@ -25,6 +25,8 @@ extends_documentation_fragment:
 attributes:
   action_group:
     support: none
+    details: No group; the module talks to no API of this collection, so there is nothing to set once per play.
+    membership: []
 options:
   host:
     description: Address or name to connect to (the edge, a public hostname, or the origin's address).
@@ -129,8 +131,8 @@ certificate:
     subject: {description: Subject (RFC 4514)., type: str}
     issuer: {description: Issuer (RFC 4514)., type: str}
     sans: {description: DNS names of the subjectAltName extension., type: list, elements: str}
-    not_before: {description: Start of validity (ISO 8601, UTC)., type: str}
-    not_after: {description: End of validity (ISO 8601, UTC)., type: str}
+    not_before: {description: "Start of validity (ISO 8601, UTC).", type: str}
+    not_after: {description: "End of validity (ISO 8601, UTC).", type: str}
     days_left: {description: Whole days until RV(certificate.not_after)., type: int}
     sha256: {description: SHA-256 fingerprint of the DER certificate (hex)., type: str}
 covers:
