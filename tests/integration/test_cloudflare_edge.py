@@ -106,6 +106,33 @@ def origin(tmp_path, cloudflare_lab, echo):
     tree.nginx(root, "-s", "quit")
 
 
+def workers(root):
+    """Process ids of the tree's nginx workers (children of its master)."""
+    with open(os.path.join(root, "run/nginx.pid"), encoding="utf-8") as handle:
+        master = handle.read().strip()
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % pid, encoding="utf-8") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[1] == master:
+                    found.add(pid)
+        except OSError:
+            continue
+    return found
+
+
+def reload(root):
+    """Reload nginx and wait until only new workers are left (an old one still answers for a moment)."""
+    old = workers(root)
+    assert tree.nginx(root, "-s", "reload").returncode == 0
+    for _attempt in range(100):
+        now = workers(root)
+        if now and not now & old:
+            return
+        time.sleep(0.05)
+    raise AssertionError("nginx kept its old workers")
+
+
 def direct(root, host):
     """The status nginx gives a client without a client certificate that skips verification (an attacker)."""
     with open(os.path.join(root, "lab.json"), encoding="utf-8") as handle:
@@ -131,12 +158,8 @@ def require_client_certificate(root, ca_path, mode="on"):
                         "    ssl_verify_client %s;\n    ssl_client_certificate %s;" % (mode, ca_path))
     with open(path, "w", encoding="utf-8") as out:
         out.write(text)
-    assert tree.nginx(root, "-s", "reload").returncode == 0
-    for _attempt in range(50):
-        if direct(root, "photos.example.test") == (400 if mode == "on" else 200):
-            return
-        time.sleep(0.1)
-    raise AssertionError("nginx did not apply the patch")
+    reload(root)
+    assert direct(root, "photos.example.test") == (400 if mode == "on" else 200)
 
 
 @pytest.mark.parametrize("mode", ["full", "strict", "origin_pull"])
@@ -167,8 +190,7 @@ def test_strict_refuses_a_certificate_no_trusted_ca_signed(cloudflare_lab, origi
         out.write(tree.pki.pem(cert) + tree.pki.pem(test_pki.inter))
     with open(os.path.join(certs, "privkey.pem"), "wb") as out:
         out.write(tree.pki.pem(key))
-    assert tree.nginx(origin, "-s", "reload").returncode == 0
-    time.sleep(0.5)
+    reload(origin)
     setting(cloudflare_lab, "ssl", "full")
     assert visit(cloudflare_lab, "photos.example.test")[0] == 200  # Full checks nothing
     setting(cloudflare_lab, "ssl", "strict")
@@ -181,8 +203,7 @@ def test_strict_refuses_a_certificate_no_trusted_ca_signed(cloudflare_lab, origi
 
 def test_strict_checks_the_hostname(cloudflare_lab, origin, tmp_path):
     edge_origin.install_origin_certificate(cloudflare_lab.info, origin, hostnames=("other.example.test",))
-    assert tree.nginx(origin, "-s", "reload").returncode == 0
-    time.sleep(0.5)
+    reload(origin)
     setting(cloudflare_lab, "ssl", "strict")
     assert visit(cloudflare_lab, "photos.example.test")[0] == 526
     setting(cloudflare_lab, "ssl", "full")
