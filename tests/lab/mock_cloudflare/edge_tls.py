@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
+import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -78,6 +79,7 @@ def peek_server_name(sock, timeout=5.0):
             break
         if not data:
             return None
+        time.sleep(0.02)  # the rest of the hello is still on its way (a peek returns at once)
     try:
         return _sni(data)
     except (IndexError, struct.error, UnicodeDecodeError):
