@@ -31,7 +31,7 @@ def lab_origin(tmp_path, cloudflare_lab):
     assert started.returncode == 0, started.stderr
     edge_origin.map_origin(cloudflare_lab.info, root)
     yield root
-    tree.nginx(root, "-s", "quit")
+    edge_origin.stop(root)
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def origin(tmp_path, cloudflare_lab, echo):
         {"type": "A", "name": "direct", "content": WAN, "proxied": False})
     edge_origin.map_origin(cloudflare_lab.info, root, WAN, 443, extra={"%s:80" % WAN: echo})
     yield root
-    tree.nginx(root, "-s", "quit")
+    edge_origin.stop(root)
 
 
 def workers(root):

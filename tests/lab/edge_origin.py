@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import ssl
 import sys
 import urllib.request
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 from tests.lab import pki
+from tests.lab.dsm_nginx import tree
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_NAME
 from tests.lab.mock_router.igd import DEFAULT_CONFIG as ROUTER_DEFAULTS
 
@@ -60,6 +62,16 @@ def map_origin(cloudflare, root, public_address=ROUTER_DEFAULTS["external_ip"], 
     url = "https://%s:%d/_lab/config" % (cloudflare["host"], cloudflare["port"])
     _call(cloudflare, url, {"edge_origins": origins})
     return origins
+
+
+def stop(root):
+    """Stop the tree's nginx, even when a test left its configuration broken (`nginx -s quit` parses it first)."""
+    if tree.nginx(root, "-s", "quit").returncode != 0:
+        try:
+            with open(os.path.join(root, "run/nginx.pid"), encoding="utf-8") as handle:
+                os.kill(int(handle.read().strip()), signal.SIGQUIT)
+        except (OSError, ValueError):
+            pass  # not running
 
 
 def main(argv):
