@@ -6,12 +6,20 @@ lab=$(realpath -m "$1")
 cd "$(dirname "$0")/.."
 
 python -m tests.lab down "$lab"
+[ -f "$lab/nginx/run/nginx.pid" ] && python -m tests.lab.dsm_nginx stop "$lab/nginx" || true
 rm -rf "$lab"
 # Ports from the environment (0 = any free port); the inventory reads what was bound from lab.json.
 python -m tests.lab up "$lab" --port "dsm.http_port=${LAB_DSM_HTTP_PORT:-15000}" \
   --port "dsm.https_port=${LAB_DSM_HTTPS_PORT:-15001}" --port "router.port=${LAB_ROUTER_PORT:-15002}" \
-  --port "cloudflare.port=${LAB_CLOUDFLARE_PORT:-15003}" >/dev/null
-trap 'python -m tests.lab down "$lab"' EXIT
+  --port "cloudflare.port=${LAB_CLOUDFLARE_PORT:-15003}" \
+  --port "cloudflare.edge_https_port=${LAB_EDGE_HTTPS_PORT:-15004}" \
+  --port "cloudflare.edge_http_port=${LAB_EDGE_HTTP_PORT:-15005}" >/dev/null
+trap 'python -m tests.lab.dsm_nginx stop "$lab/nginx" || true; python -m tests.lab down "$lab"' EXIT
+# The NAS's nginx: the DSM-shaped tree on a free loopback port, serving an Origin CA certificate, behind the
+# lab's Cloudflare edge (the router's WAN address on 443 maps to it), so the verify role sees what a visitor does.
+python -m tests.lab.dsm_nginx build "$lab/nginx"
+python -m tests.lab.edge_origin "$lab" "$lab/nginx" >/dev/null
+python -m tests.lab.dsm_nginx start "$lab/nginx"
 export HOMELAB_NAS_LAB_DIR="$lab"
 
 run() {

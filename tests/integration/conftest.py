@@ -1,22 +1,43 @@
-"""Fixtures shared by the integration tests that run the shipped playbooks against the lab."""
+"""Fixtures shared by the integration tests that run whole playbooks against the lab."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
+
+from tests.lab import edge_origin
+from tests.lab.dsm_nginx import tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 
 
 @pytest.fixture
-def site(dsm_lab, router_lab, cloudflare_lab, tmp_path):
+def lab_origin(tmp_path, cloudflare_lab):
+    """The NAS's nginx for the edge: the DSM-shaped tree in LAB_DIR/nginx (where the lab inventory looks),
+    serving an Origin CA certificate, the router's WAN address on 443 mapped to it (tests/lab/edge_origin.py)."""
+    if shutil.which("nginx") is None:
+        raise RuntimeError(
+            "nginx is missing: make test installs it (tests/system-deps.sh), or apt-get install nginx-light"
+        )
+    root = tree.build(str(tmp_path / "nginx"))
+    edge_origin.install_origin_certificate(cloudflare_lab.info, root)
+    started = tree.nginx(root)
+    assert started.returncode == 0, started.stderr
+    edge_origin.map_origin(cloudflare_lab.info, root)
+    yield root
+    edge_origin.stop(root)
+
+
+@pytest.fixture
+def site(dsm_lab, router_lab, cloudflare_lab, lab_origin, tmp_path):
     """Run site.yml with the lab inventory, pointed at this test session's mocks through a lab.json
-    like the one `python -m tests.lab up` writes."""
+    like the one `python -m tests.lab up` writes, with the nginx tree behind the edge for the verify role."""
     with open(tmp_path / "lab.json", "w", encoding="utf-8") as out:
         json.dump({"dsm": dsm_lab.info, "router": router_lab.info, "cloudflare": cloudflare_lab.info}, out)
 

@@ -30,6 +30,6 @@ class MockSpec:
 MOCKS = (
     MockSpec("dsm", dsm_server.start, ("http_port", "https_port"), "http_port", False),
     MockSpec("router", router_server.start, ("port",), "port", False),
-    MockSpec("cloudflare", cloudflare_server.start, ("port",), "port", True),
+    MockSpec("cloudflare", cloudflare_server.start, ("port", "edge_https_port", "edge_http_port"), "port", True),
 )
 BY_NAME = {spec.name: spec for spec in MOCKS}

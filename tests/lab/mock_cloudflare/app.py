@@ -25,7 +25,18 @@ RESOURCES = (zones, settings, dns, origin_ca, ips)
 
 class MockCloudflare(MockApp):
     # challtestsrv_url: where DNS-01 TXT records are mirrored (challenges.py); None leaves them in the mock.
-    default_config = {"rate_limit": 0, "rate_window": 60, "bulk_settings": True, "challtestsrv_url": None}
+    # edge_*: the edge (edge.py): public origin "address:port" -> loopback "host:port", the PEM roots it
+    # trusts as publicly trusted CAs in Full (strict), and its connect/read timeouts in seconds.
+    default_config = {
+        "rate_limit": 0,
+        "rate_window": 60,
+        "bulk_settings": True,
+        "challtestsrv_url": None,
+        "edge_origins": {},
+        "edge_public_roots": [],
+        "edge_connect_timeout": 3,
+        "edge_read_timeout": 30,
+    }
 
     def __init__(self, directory):
         super().__init__(JsonState(seed.initial_state, os.path.join(directory, "state.json")))
@@ -61,6 +72,11 @@ class MockCloudflare(MockApp):
             with self.state.lock:
                 self.data["ips"] = dict(spec.pop("ips"))
                 self.state.save()
+        origins = spec.get("edge_origins", {})
+        if not isinstance(origins, dict) or not all(
+            isinstance(v, str) and v.rpartition(":")[2].isdigit() for v in origins.values()
+        ):
+            raise ValueError('edge_origins: {"public-address:port": "127.0.0.1:port", ...}')
         super().lab_configure(spec)
 
     def fault_response(self, fault):

@@ -1,4 +1,5 @@
-"""Start the mock Cloudflare API on loopback over HTTPS (its CA written to ca.pem)."""
+"""Start the mock Cloudflare on loopback: the API over HTTPS (its CA written to ca.pem) and the edge
+(edge.py) on an HTTPS and an HTTP listener of its own."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import os
 from tests.lab.common.http import Lab
 from tests.lab.common.tls import ensure_server_tls
 from tests.lab.mock_cloudflare.app import MockCloudflare
+from tests.lab.mock_cloudflare.edge import Edge
 
 
-def start(directory, host="127.0.0.1", port=0):
+def start(directory, host="127.0.0.1", port=0, edge_https_port=0, edge_http_port=0):
     os.makedirs(directory, exist_ok=True)
     ca_path, cert_path, key_path = ensure_server_tls(directory, "cloudflare")
     app = MockCloudflare(directory)
     lab = Lab(app, directory)
     bound = lab.listen(host, port, tls=(cert_path, key_path))
     base = "https://%s:%d" % (host, bound)
+    edge = Edge(app, directory, lab.log)
+    edge_servers = edge.listen(host, edge_https_port, edge_http_port)
+    lab.servers += edge_servers  # stopped with the API listener
     return lab, {
         "host": host,
         "port": bound,
@@ -23,4 +28,8 @@ def start(directory, host="127.0.0.1", port=0):
         "ca_path": ca_path,
         "origin_ca_root_url": base + "/static/origin_ca_rsa_root.pem",
         "log_path": lab.log.path,
+        "edge_https_port": edge_servers[0].server_address[1],
+        "edge_http_port": edge_servers[1].server_address[1],
+        "edge_ca_path": edge.certs.ca_path,
+        "origin_pull_ca_path": edge.certs.origin_pull_ca_path,
     }
