@@ -217,10 +217,14 @@ def lan_only(dsm_lab, network="192.168.1.0/24"):
 
 
 def test_a_firewall_without_a_rule_for_the_controller_drops_the_next_request(dsm_lab):
-    with client(dsm_lab) as api:
-        apply_profile(api, lan_only(dsm_lab))
+    api = client(dsm_lab)  # no logout at the end: the firewall cuts this session too
+    apply_profile(api, lan_only(dsm_lab))
+    assert not answered(lambda: api.read("SYNO.DSM.Info", "getinfo", 1))
     fresh = client(dsm_lab)
-    assert not answered(lambda: fresh.read("SYNO.DSM.Info", "getinfo", 1))
+    assert not answered(fresh.login)
+    # Plain HTTP (DSM's port 5000) gets no answer either.
+    plain = client(dsm_lab, port=dsm_lab.http_port, use_https=False)
+    assert not answered(plain.login)
     # The lab's own control API still answers (it is not the NAS).
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
     # The same rules let a controller on the LAN through.

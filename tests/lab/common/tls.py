@@ -1,10 +1,14 @@
-"""A throwaway CA and a loopback server certificate for the lab's HTTPS listeners."""
+"""A throwaway CA and a loopback server certificate for the lab's HTTPS listeners, and the contexts for
+certificates a mock chooses per handshake."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import os
+import ssl
+import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -57,3 +61,34 @@ def ensure_server_tls(directory, label):
                                        serialization.NoEncryption()))
     os.chmod(ca_path, 0o644)
     return ca_path, cert_path, key_path
+
+
+class ContextCache:
+    """Server-side TLS contexts for identities a mock chooses per handshake, one per fingerprint.
+
+    `ssl` loads certificates only from files, so each identity is written once (mode 0600) under
+    `directory`; an identity seen before reuses its context.
+    """
+
+    def __init__(self, directory):
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._contexts = {}
+
+    def context_for(self, chain_pem, key_pem):
+        """An SSLContext serving `chain_pem` (leaf first, then intermediates) with `key_pem`."""
+        chain_pem = chain_pem.encode() if isinstance(chain_pem, str) else chain_pem
+        key_pem = key_pem.encode() if isinstance(key_pem, str) else key_pem
+        fingerprint = hashlib.sha256(chain_pem + b"\0" + key_pem).hexdigest()
+        with self._lock:
+            context = self._contexts.get(fingerprint)
+            if context is None:
+                os.makedirs(self.directory, mode=0o700, exist_ok=True)
+                cert_path = os.path.join(self.directory, fingerprint[:16] + ".pem")
+                key_path = os.path.join(self.directory, fingerprint[:16] + ".key")
+                _write(cert_path, chain_pem)
+                _write(key_path, key_pem)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(cert_path, key_path)
+                self._contexts[fingerprint] = context
+            return context

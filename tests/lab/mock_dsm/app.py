@@ -6,22 +6,36 @@ file only routes a request to the method of the API it names.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import auth, certificates, firewall, reverse_proxy, security, seed, system
+from tests.lab.mock_dsm import auth, certificates, firewall, reverse_proxy, security, seed, system, terminal
+from tests.lab.mock_dsm import listeners, nginx_sync
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 
-FAMILIES = (auth, certificates, reverse_proxy, firewall, security, system)
+FAMILIES = (auth, certificates, reverse_proxy, firewall, security, system, terminal)
 
 
 class MockDsm(MockApp):
-    def __init__(self, state_path=None):
-        super().__init__(JsonState(seed.initial_state, state_path))
+    #: controller_address / controller_adapter: where the firewall sees the controller come from (every
+    #: lab connection is loopback); nginx_root / nginx_layout: the DSM-shaped nginx tree (dsm_nginx) that
+    #: reverse-proxy edits regenerate, with DSM 7's or DSM 6's file layout.
+    default_config = {"controller_address": "127.0.0.1", "controller_adapter": "eth0",
+                      "nginx_root": None, "nginx_layout": "dsm7"}
+
+    def __init__(self, state_path=None, factory_certificate=None):
+        super().__init__(JsonState(lambda: seed.initial_state(factory_certificate), state_path))
         self.sessions = auth.Sessions(self.state)
+        self.listener_ports = set()  # the API listeners' ports (server.py), which the "dsm" service means
+        self.ssh = None              # the SSH stand-in (server.py), which follows SYNO.Core.Terminal
+        # What a successful write to an API changes beyond its state: DSM regenerates nginx after a
+        # reverse-proxy edit and starts or stops sshd after a Terminal change.
+        self.after_write = {nginx_sync.API: [nginx_sync.regenerate], terminal.API: [MockDsm.sync_ssh]}
         self.apis = {
             "SYNO.API.Info": Api("query.cgi", 1, 1, {"query": (self._query, False)}, admin=False, session=False),
             "SYNO.Entry.Request": Api("entry.cgi", 1, 2, {"request": (self._compound, False)}),
@@ -38,6 +52,46 @@ class MockDsm(MockApp):
     def lab_reset(self):
         super().lab_reset()
         self.sessions.reset()
+        self.sync_ssh()
+
+    def lab_configure(self, spec):
+        if spec.get("nginx_layout", "dsm7") not in ("dsm7", "dsm6"):
+            raise ValueError("nginx_layout must be dsm7 or dsm6")
+        for key in ("controller_address",):
+            if key in spec:
+                try:
+                    ipaddress.ip_address(spec[key])
+                except ValueError:
+                    raise ValueError("%s must be an IP address" % key)
+        root = spec.get("nginx_root")
+        if root and not os.path.exists(os.path.join(root, "lab.json")):
+            raise ValueError("nginx_root %s is not a DSM-shaped tree (python -m tests.lab.dsm_nginx build)" % root)
+        super().lab_configure(spec)
+        if "nginx_root" in spec or "nginx_layout" in spec:
+            nginx_sync.regenerate(self)  # the tree now shows this DSM's entries
+
+    # -- what the listeners do ------------------------------------------------------
+    def tls_identity(self):
+        with self.state.lock:
+            return listeners.served_certificate(self.state.data)
+
+    def admits(self, port, peer):
+        return self.firewall_verdict(port)[0] == "allow"
+
+    def firewall_verdict(self, port):
+        services = {"dsm": self.listener_ports | {5000, 5001}, "ssh": {self.ssh_port()}}
+        with self.state.lock:
+            return listeners.firewall_verdict(self.state.data, self.config, port, services)
+
+    def ssh_port(self):
+        """The port DSM's sshd listens on, as the firewall sees it (the stand-in's own port is the lab's)."""
+        return terminal.settings(self.state.data)["ssh_port"]
+
+    def sync_ssh(self):
+        if self.ssh is not None:
+            with self.state.lock:
+                enabled = terminal.settings(self.state.data)["enable_ssh"]
+            self.ssh.set_enabled(enabled)
 
     def expire_sessions(self):
         self.sessions.expire_all()
@@ -85,6 +139,9 @@ class MockDsm(MockApp):
                 raise ApiError(105)
         with self.state.lock:
             result = handler(request)
+        if writes:
+            for effect in self.after_write.get(name, ()):
+                effect(self)
         if isinstance(result, Response):
             return result
         if isinstance(result, bytes):

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tests.lab.mock_dsm.reverse_proxy import certificate_service
+from tests.lab.mock_dsm.terminal import DEFAULTS as TERMINAL_DEFAULTS
 
 LAB_PASSWORD = "lab-password"
 OTP_SECRET = "JBSWY3DPEHPK3PXPHOMELABNAS2FA234"
@@ -66,8 +67,11 @@ def self_signed_default():
                               serialization.NoEncryption()).decode())
 
 
-def initial_state():
-    cert_pem, key_pem = self_signed_default()
+def initial_state(factory_certificate=None):
+    """factory_certificate: (cert PEM, key PEM) of DSM's built-in certificate. The lab's server passes
+    one its CA signed for 127.0.0.1, so that controllers can trust what the HTTPS listener presents
+    with dsm/ca.pem; without it, a self-signed one like DSM's own."""
+    cert_pem, key_pem = factory_certificate or self_signed_default()
     services = {s["service"]: s for s in SYSTEM_SERVICES}
     reverse_proxy = {}
     default_hosts = [("nas.example.test", 5000), ("photos.example.test", 8080)]
@@ -105,6 +109,7 @@ def initial_state():
                            "trust_try": 10, "trust_minute": 1, "trust_lock": 30},
             "otp_enforce_option": "none",
         },
+        "terminal": dict(TERMINAL_DEFAULTS),
         "upgrade": {"autoupdate_enable": False, "autoupdate_type": "notify",
                     "schedule": {"week_day": "0", "hour": 3, "minute": 0}},
     }
