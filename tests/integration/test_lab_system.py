@@ -202,11 +202,12 @@ def test_a_reverse_proxy_edit_wipes_the_nginx_patch(dsm_lab, nginx_tree):
 
 # -- firewall enforcement --------------------------------------------------------------------
 def apply_profile(api, profile):
-    """What the dsm_firewall module does, without its lockout guard: save, apply, enable."""
+    """What the dsm_firewall module does, without its lockout guard: save, apply, enable. Once the
+    profile is in force a controller it shuts out gets no answer to the rest, which is the point."""
     api.write(FW + ".Profile", "set", 1, profile=profile, profile_applying=False)
     task = api.write(FW + ".Profile.Apply", "start", 1, name=profile["name"], profile_applying=False)
-    api.read(FW + ".Profile.Apply", "status", 1, task_id=task.get("task_id"))
-    api.write(FW, "set", 1, enable_firewall=True, profile_name=profile["name"])
+    answered(lambda: api.read(FW + ".Profile.Apply", "status", 1, task_id=task.get("task_id")))
+    answered(lambda: api.write(FW, "set", 1, enable_firewall=True, profile_name=profile["name"]))
 
 
 def lan_only(dsm_lab, network="192.168.1.0/24"):
