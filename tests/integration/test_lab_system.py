@@ -220,7 +220,7 @@ def lan_only(dsm_lab, network="192.168.1.0/24"):
 def test_a_firewall_without_a_rule_for_the_controller_drops_the_next_request(dsm_lab):
     api = client(dsm_lab)  # no logout at the end: the firewall cuts this session too
     apply_profile(api, lan_only(dsm_lab))
-    assert not answered(lambda: api.read("SYNO.DSM.Info", "getinfo", 1))
+    assert not answered(lambda: api.read("SYNO.DSM.Info", "getinfo", 2))
     fresh = client(dsm_lab)
     assert not answered(fresh.login)
     # Plain HTTP (DSM's port 5000) gets no answer either.
@@ -231,17 +231,17 @@ def test_a_firewall_without_a_rule_for_the_controller_drops_the_next_request(dsm
     # The same rules let a controller on the LAN through.
     dsm_lab.configure(controller_address="192.168.1.50")
     with client(dsm_lab) as api:
-        assert api.read("SYNO.DSM.Info", "getinfo", 1)["model"]
+        assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
 
 
 def test_an_allowed_controller_keeps_working_and_firewall_off_answers_everyone(dsm_lab):
     with client(dsm_lab) as api:
         apply_profile(api, lan_only(dsm_lab, "127.0.0.0/8"))
-        assert api.read("SYNO.DSM.Info", "getinfo", 1)["model"]
+        assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
         api.write(FW, "set", 1, enable_firewall=False)
     dsm_lab.configure(controller_address="203.0.113.9")
     with client(dsm_lab) as api:
-        assert api.read("SYNO.DSM.Info", "getinfo", 1)["model"]
+        assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
 
 
 def envelope_rule(policy, source, ports="all"):

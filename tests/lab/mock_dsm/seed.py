@@ -68,10 +68,10 @@ def self_signed_default():
 
 
 def initial_state(factory_certificate=None):
-    """factory_certificate: (cert PEM, key PEM) of DSM's built-in certificate. The lab's server passes
-    one its CA signed for 127.0.0.1, so that controllers can trust what the HTTPS listener presents
-    with dsm/ca.pem; without it, a self-signed one like DSM's own."""
-    cert_pem, key_pem = factory_certificate or self_signed_default()
+    """factory_certificate: (cert PEM, key PEM, issuing CA PEM) of DSM's built-in certificate. The lab's
+    server passes one its CA signed for 127.0.0.1, so that controllers can trust what the HTTPS listener
+    presents with dsm/ca.pem; without it, a self-signed one like DSM's own."""
+    cert_pem, key_pem, ca_pem = factory_certificate or (self_signed_default() + ("",))
     services = {s["service"]: s for s in SYSTEM_SERVICES}
     reverse_proxy = {}
     default_hosts = [("nas.example.test", 5000), ("photos.example.test", 8080)]
@@ -92,7 +92,7 @@ def initial_state(factory_certificate=None):
         },
         "certificates": {
             default_id: {"id": default_id, "desc": "", "is_default": True, "cert_pem": cert_pem,
-                         "key_pem": key_pem, "chain_pem": "", "user_deletable": False},
+                         "key_pem": key_pem, "chain_pem": ca_pem, "user_deletable": False},
         },
         "services": services,
         "bindings": {key: default_id for key in services},

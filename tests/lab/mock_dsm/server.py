@@ -18,8 +18,9 @@ def start(directory, host="127.0.0.1", http_port=0, https_port=0):
     which the mock's firewall never blocks for them. ssh_port is the SSH stand-in."""
     os.makedirs(directory, exist_ok=True)
     ca_path, cert_path, key_path = ensure_server_tls(directory, "dsm")
-    with open(cert_path, encoding="utf-8") as cert, open(key_path, encoding="utf-8") as key:
-        factory = (cert.read(), key.read())
+    with open(cert_path, encoding="utf-8") as cert, open(key_path, encoding="utf-8") as key, \
+            open(ca_path, encoding="utf-8") as ca:
+        factory = (cert.read(), key.read(), ca.read())
     app = MockDsm(os.path.join(directory, "state.json"), factory_certificate=factory)
     lab = Lab(app, directory)
     info = {

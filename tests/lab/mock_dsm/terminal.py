@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from tests.lab.mock_dsm.api import Api
 from tests.lab.mock_dsm.errors import ApiError
-from tests.lab.mock_dsm.params import json_value
+from tests.lab.mock_dsm.params import maybe_json
 
 API = "SYNO.Core.Terminal"
 # DSM 7 ships with SSH and Telnet off, on port 22.
@@ -51,13 +51,13 @@ class Terminal:
             raw = request.param(key)
             if raw is None:
                 continue
-            value = json_value(raw, code=120)
+            value = maybe_json(raw)
             if not isinstance(value, bool):
                 raise ApiError(120)
             update[key] = value
         raw = request.param("ssh_port")
         if raw is not None:
-            port = json_value(raw, code=120)
+            port = maybe_json(raw)
             if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
                 raise ApiError(120)
             update["ssh_port"] = port
