@@ -26,8 +26,9 @@ def _write(path, data):
         out.write(data)
 
 
-def ensure_server_tls(directory, label):
-    """Create (once) ca.pem and server cert/key for 127.0.0.1, ::1 and localhost; return paths."""
+def ensure_server_tls(directory, label, ca_name=None, common_name="localhost"):
+    """Create (once) ca.pem and server cert/key for 127.0.0.1, ::1 and localhost; return paths.
+    `ca_name` and `common_name` let a mock name them as the system it stands in for does."""
     ca_path = os.path.join(directory, "ca.pem")
     cert_path = os.path.join(directory, "server.pem")
     key_path = os.path.join(directory, "server.key")
@@ -35,8 +36,9 @@ def ensure_server_tls(directory, label):
         return ca_path, cert_path, key_path
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca = (x509.CertificateBuilder().subject_name(_name("homelab.nas lab CA (%s)" % label))
-          .issuer_name(_name("homelab.nas lab CA (%s)" % label)).public_key(ca_key.public_key())
+    ca_name = ca_name or "homelab.nas lab CA (%s)" % label
+    ca = (x509.CertificateBuilder().subject_name(_name(ca_name))
+          .issuer_name(_name(ca_name)).public_key(ca_key.public_key())
           .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
           .not_valid_after(now + datetime.timedelta(days=30))
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
@@ -46,10 +48,10 @@ def ensure_server_tls(directory, label):
                                        encipher_only=False, decipher_only=False), critical=True)
           .sign(ca_key, hashes.SHA256()))
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    san = x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                       x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                       x509.IPAddress(ipaddress.ip_address("::1"))])
-    cert = (x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
+    names = [x509.DNSName(n) for n in dict.fromkeys([common_name, "localhost"])]
+    san = x509.SubjectAlternativeName(names + [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                               x509.IPAddress(ipaddress.ip_address("::1"))])
+    cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(ca.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(san, critical=False)

@@ -17,7 +17,11 @@ def start(directory, host="127.0.0.1", http_port=0, https_port=0):
     the factory one is issued by the lab CA (ca.pem). /_lab/ control calls go to the HTTP listener,
     which the mock's firewall never blocks for them. ssh_port is the SSH stand-in."""
     os.makedirs(directory, exist_ok=True)
-    ca_path, cert_path, key_path = ensure_server_tls(directory, "dsm")
+    # Named like DSM's factory pair: a "synology" certificate issued by the NAS's own "Synology Inc. CA"
+    # (batonogov's certificate_test.go fixture); users trust that CA to verify their NAS, as controllers
+    # trust ca.pem here.
+    ca_path, cert_path, key_path = ensure_server_tls(directory, "dsm", ca_name="Synology Inc. CA",
+                                                     common_name="synology")
     with open(cert_path, encoding="utf-8") as cert, open(key_path, encoding="utf-8") as key, \
             open(ca_path, encoding="utf-8") as ca:
         factory = (cert.read(), key.read(), ca.read())
