@@ -12,12 +12,10 @@ Tests marked "issue 11" show a workflow bug of the collection that the truthful 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import socket
 import ssl
-import time
 
 import pytest
 from cryptography import x509
@@ -126,8 +124,8 @@ def test_a_new_default_leaves_an_explicit_binding_until_the_binding_moves(dsm_la
     assert handshake(dsm_lab, cafile=dsm_lab.ca_path) == factory
 
 
-def test_issue_11_binding_dsm_desktop_service_fails_the_controllers_next_connection(dsm_lab, certs, capsys,
-                                                                                   tmp_path):
+def test_issue_11_binding_dsm_desktop_service_fails_the_controllers_next_connection(
+        dsm_lab, certs, capsys, tmp_path):
     """What the tls role does (tls_dsm_services: [DSM Desktop Service]): the next module fails TLS."""
     args = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
     bound = run_module(dsm_certificate, dict(args, description="origin", certificate=certs["leaf.pem"],
@@ -269,7 +267,8 @@ def test_global_rules_decide_before_the_interfaces_and_the_interface_default_las
                                           "eth0": [fwdb_rule("deny", "10.1.0.0/255.255.0.0"),
                                                    fwdb_rule("allow", "172.16.0.0/255.240.0.0")]},
                    "adapterPolicyMap": {"global": 2, "eth0": 1}}
-    decide = lambda address: firewall_eval.decide(profile, "eth0", address, 5001)[0]  # noqa: E731
+    def decide(address):
+        return firewall_eval.decide(profile, "eth0", address, 5001)[0]
     assert decide("10.1.2.3") == "allow"     # the global allow wins over eth0's deny
     assert decide("172.16.5.5") == "allow"   # eth0's own rule
     assert decide("192.0.2.1") == "deny"     # eth0's default action
