@@ -267,8 +267,10 @@ def test_global_rules_decide_before_the_interfaces_and_the_interface_default_las
                                           "eth0": [fwdb_rule("deny", "10.1.0.0/255.255.0.0"),
                                                    fwdb_rule("allow", "172.16.0.0/255.240.0.0")]},
                    "adapterPolicyMap": {"global": 2, "eth0": 1}}
+
     def decide(address):
         return firewall_eval.decide(profile, "eth0", address, 5001)[0]
+
     assert decide("10.1.2.3") == "allow"     # the global allow wins over eth0's deny
     assert decide("172.16.5.5") == "allow"   # eth0's own rule
     assert decide("192.0.2.1") == "deny"     # eth0's default action
