@@ -184,7 +184,8 @@ class DsmClient:
         out = []
         for (api, method, version, params), entry in zip(calls, results):
             if not entry.get("success"):
-                raise DsmError.from_code((entry.get("error") or {}).get("code", 100), api, method)
+                error = entry.get("error") or {}
+                raise DsmError.from_code(error.get("code", 100), api, method, error.get("errors"))
             out.append(entry.get("data") or {})
         return out
 
@@ -221,6 +222,8 @@ class DsmClient:
         return self._send("GET", info["path"], query, api=api, method=method, raw=raw)
 
     def _send(self, verb, path, query, api, method, body=None, files=None, raw=False):
+        # Every request of a session that has a SynoToken carries it, reads included: DSM refuses
+        # token-less requests of such a session (103 per batonogov's provider and a DSM 7.3.2 capture).
         headers = {"X-SYNO-TOKEN": self.synotoken} if self.synotoken else {}
         url = self.base_url + path
         try:
@@ -252,8 +255,8 @@ class DsmClient:
             raise DsmError("%s.%s: DSM answered something that is not JSON (HTTP %s, %s)"
                            % (api, method, response.status_code, content_type), api=api, method=method)
         if not payload.get("success"):
-            code = (payload.get("error") or {}).get("code", 100)
-            raise DsmError.from_code(code, api, method)
+            error = payload.get("error") or {}
+            raise DsmError.from_code(error.get("code", 100), api, method, error.get("errors"))
         return payload.get("data") or {}
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 # Codes every DSM API can answer (Synology developer guides).
 COMMON_ERRORS = {
     100: "unknown error",
-    101: "a parameter is missing or invalid",
+    101: "the request lacks the api, method or version parameter",
     102: "the requested API does not exist",
-    103: "the requested method does not exist",
+    103: "the requested method does not exist (DSM also answers 103 when a session that has a SynoToken "
+         "sends a request without it)",
     104: "the requested API version is not supported",
     105: "the logged-in user has no permission for this API (use an account in the administrators group)",
     106: "the session timed out",
@@ -27,6 +28,7 @@ COMMON_ERRORS = {
     117: "the network connection is unstable or the system is busy",
     118: "the network connection is unstable or the system is busy",
     119: "the session id is invalid or expired, or the SynoToken was rejected",
+    120: "a parameter is invalid or missing",
 }
 
 # SYNO.API.Auth (DSM login guide; acme.sh's deploy hook interprets them the same way).
@@ -43,25 +45,29 @@ AUTH_ERRORS = {
     410: "the password must be changed at next login",
 }
 
-# SYNO.Core.Certificate* (55xx family as observed by public DSM clients).
+# SYNO.Core.Certificate* import errors, with the meanings of DSM's own message table (as the public
+# clients N4S4/synology-api error_codes.py and batonogov/terraform-provider-synology-dsm errors.go give it).
 CERTIFICATE_ERRORS = {
-    5510: "DSM could not import the certificate",
-    5511: "DSM rejected the certificate file",
-    5512: "DSM rejected the private key file",
-    5513: "DSM rejected the intermediate certificate file",
+    5510: "DSM rejected the certificate file (not a valid certificate)",
+    5511: "DSM rejected the private key file (not a valid private key)",
+    5512: "DSM rejected the intermediate certificate file",
+    5513: "DSM does not support the certificate's cipher type",
     5514: "the private key does not match the certificate",
-    5515: "DSM does not support this key type or size",
-    5516: "the certificate is expired or not yet valid",
-    5517: "the intermediate certificates do not form a chain to the certificate",
-    5518: "the certificate could not be found",
-    5519: "DSM could not write the certificate",
+    5515: "DSM wants a certificate issued by a trusted authority",
+    5516: "the uploaded files must be UTF-8 encoded",
+    5517: "the certificate does not verify against the intermediate certificates",
+    5518: "DSM does not support DSA certificates",
+    5519: "the certificate signing request is invalid",
+    5534: "the key is too short: DSM wants more than 1024 bits",
 }
 
 SESSION_ERRORS = frozenset((106, 107, 119))
 
 
-def describe(code, api=None):
-    """Return a human message for a DSM error code, naming the API family."""
+def describe(code, api=None, details=None):
+    """Return a human message for a DSM error code, naming the API family (and the parameter DSM named)."""
+    if code == 120 and isinstance(details, dict) and details.get("name"):
+        return "parameter '%s' is invalid (%s)" % (details["name"], details.get("reason") or "rejected")
     if api == "SYNO.API.Auth" and code in AUTH_ERRORS:
         return AUTH_ERRORS[code]
     if api and api.startswith("SYNO.Core.Certificate") and code in CERTIFICATE_ERRORS:
@@ -77,8 +83,12 @@ class DsmError(Exception):
         self.code = code
         self.api = api
         self.method = method
+        self.details = None
 
     @classmethod
-    def from_code(cls, code, api, method):
-        return cls("%s.%s failed with DSM error %s: %s" % (api, method, code, describe(code, api)),
-                   code=code, api=api, method=method)
+    def from_code(cls, code, api, method, details=None):
+        """details: DSM's `error.errors`, which names the offending parameter for 120."""
+        error = cls("%s.%s failed with DSM error %s: %s" % (api, method, code, describe(code, api, details)),
+                    code=code, api=api, method=method)
+        error.details = details
+        return error

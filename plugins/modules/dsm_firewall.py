@@ -85,6 +85,8 @@ options:
 notes:
   - The profile format is the one public clients observed on DSM 7.3 (C(SYNO.Core.Security.Firewall.Profile));
     rules are sent as custom ports, service names being expanded to their ports.
+  - The firewall is turned on by applying the profile (C(Profile.Apply) C(start), C(status) with its task id,
+    C(stop)) and turned off with C(SYNO.Core.Security.Firewall) C(set) C(set_type=disable), as DSM 7.3 does it.
 """
 
 EXAMPLES = r"""
@@ -136,16 +138,42 @@ def view(enabled, profile, body):
             "rules": [fw.rule_from_dsm(r) for r in body.get("rules") or []]}
 
 
+def read_profile(mod, raw):
+    """The profile from Profile.get: bare as dsmctl saw it live on DSM 7.3, or nested under `profile`."""
+    profile = raw.get("profile") if isinstance(raw.get("profile"), dict) else raw
+    if isinstance(profile.get("rules"), dict) and "adapterPolicyMap" in profile:
+        # The fwDB form batonogov's provider describes (not observed over HTTP); this module writes the other.
+        mod.fail_json(msg="DSM answered firewall profile '%s' as {rules: {<interface>: [...]}, adapterPolicyMap}; "
+                          "this module only knows the {<interface>: {policy, rules}} form DSM 7.3 answers"
+                      % mod.params["profile"])
+    return profile
+
+
+def apply_profile(mod, client, name):
+    """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop."""
+    task = client.write(APPLY, "start", 1, name=name, profile_applying=False).get("task_id")
+    if not task:
+        return  # some DSM builds apply synchronously and hand out no task (batonogov's provider)
+    for attempt in range(60):
+        if client.read(APPLY, "status", 1, task_id=task).get("finish"):
+            break
+        time.sleep(min(1.0, 0.1 * (attempt + 1)))
+    else:
+        mod.fail_json(msg="DSM did not finish applying firewall profile '%s' within a minute" % name)
+    client.write(APPLY, "stop", 1, task_id=task)
+
+
 def run(mod, rules):
     p = mod.params
     client = mod.client
-    state, profile = client.batch([(FIREWALL, "get", 1, {}), (PROFILE, "get", 1, {"name": p["profile"]})])
-    profile = profile.get("profile") or {"name": p["profile"]}
+    state, raw_profile = client.batch([(FIREWALL, "get", 1, {}), (PROFILE, "get", 1, {"name": p["profile"]})])
+    profile = read_profile(mod, raw_profile)
     current = profile.get(p["interface"]) or {"policy": "allow", "rules": []}
-    enabled = p["enabled"] if p["enabled"] is not None else bool(state.get("enable_firewall"))
+    was_enabled = bool(state.get("enable_firewall"))
+    enabled = p["enabled"] if p["enabled"] is not None else was_enabled
     active = p["profile"] if p["enabled"] else state.get("profile_name")
     wanted = {"policy": p["default_action"], "rules": rules}
-    before = view(bool(state.get("enable_firewall")), state.get("profile_name"), current)
+    before = view(was_enabled, state.get("profile_name"), current)
     after = view(enabled, active, wanted)
     result = dict(changed=before != after, firewall=after)
     if mod._diff:
@@ -164,19 +192,18 @@ def run(mod, rules):
                           **dict(result, changed=False))
     if not result["changed"] or mod.check_mode:
         return result
-    if (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules):
+    rules_changed = (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules)
+    if rules_changed:
+        # Profile.set only saves the profile (dsmctl, live on DSM 7.3); Profile.Apply makes it live.
         new_profile = dict(profile, name=p["profile"])
         new_profile[p["interface"]] = wanted
         client.write(PROFILE, "set", 1, profile=new_profile, profile_applying=False)
-        task = client.write(APPLY, "start", 1, name=p["profile"], profile_applying=False).get("task_id")
-        for attempt in range(60):
-            if client.read(APPLY, "status", 1, task_id=task).get("finish"):
-                break
-            time.sleep(min(1.0, 0.1 * (attempt + 1)))
-        else:
-            mod.fail_json(msg="DSM did not finish applying firewall profile '%s' within a minute" % p["profile"])
-    if (before["enabled"], before["profile"]) != (enabled, active):
-        client.write(FIREWALL, "set", 1, enable_firewall=enabled, profile_name=active)
+    if enabled and active == p["profile"] and (rules_changed or not was_enabled or before["profile"] != active):
+        # Applying a profile is also how DSM turns the firewall on with it (dsmctl).
+        apply_profile(mod, client, p["profile"])
+    elif not enabled and was_enabled:
+        # dsmctl's live-verified disable call.
+        client.write(FIREWALL, "set", 1, set_type="disable")
     return result
 
 

@@ -23,7 +23,8 @@ options:
     description:
       - Networks whose C(X-Forwarded-For) DSM believes (for example Cloudflare's ranges from
         M(homelab.nas.cloudflare_ips_info)). IPv4 and IPv6 CIDRs; compared as sets.
-      - The API name (C(SYNO.Core.Security.TrustedProxy)) is not confirmed on a real DSM.
+      - Managed through C(SYNO.Core.Security.DSM.Proxy) (C(get) answers C(proxylist), probed on DSM 7.4). The
+        field DSM reads on C(set) is not published; the module sends C(proxylist) as a JSON array, mirroring C(get).
     type: list
     elements: str
   dos_protection:
@@ -118,6 +119,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 
+PROXY_API = "SYNO.Core.Security.DSM.Proxy"
 OTP_VALUES = {"none": "none", "administrators": "admin", "all": "user"}
 OTP_NAMES = {value: name for name, value in OTP_VALUES.items()}
 AUTOBLOCK_FIELDS = {"enabled": "enable", "attempts": "attempts", "within_minutes": "within_mins",
@@ -165,7 +167,7 @@ def read(client, want):
     """Current state of the wanted sections, with one compound request."""
     calls = []
     if "trusted_proxies" in want:
-        calls.append(("trusted_proxies", ("SYNO.Core.Security.TrustedProxy", "get", 1, {})))
+        calls.append(("trusted_proxies", (PROXY_API, "get", 1, {})))
     if "dos_protection" in want:
         calls.append(("dos_protection", ("SYNO.Core.Security.DoS", "get", 2,
                                          {"configs": [{"adapter": a} for a in sorted(want["dos_protection"])]})))
@@ -180,15 +182,19 @@ def read(client, want):
     raw = dict(zip([name for name, call in calls], client.batch([call for name, call in calls]))) if calls else {}
     have = {}
     if "trusted_proxies" in raw:
-        have["trusted_proxies"] = sorted({v.cidr("DSM's trusted proxies", c) for c in raw["trusted_proxies"].get("proxies", [])})
+        have["trusted_proxies"] = sorted({v.cidr("DSM's trusted proxies", c) for c in raw["trusted_proxies"].get("proxylist") or []})
     if "dos_protection" in raw:
-        known = {c["adapter"]: bool(c.get("dos_protect_enable")) for c in raw["dos_protection"].get("configs", [])}
+        # Sources disagree on the shape: a bare array (N4S4's branch sample, a JSON schema) or {"configs": [...]}.
+        configs = raw["dos_protection"]
+        configs = configs.get("configs") or [] if isinstance(configs, dict) else configs
+        known = {c["adapter"]: bool(c.get("dos_protect_enable")) for c in configs}
         have["dos_protection"] = known
     if "auto_block" in raw:
         have["auto_block"] = {name: raw["auto_block"].get(key) for name, key in AUTOBLOCK_FIELDS.items()}
         for listed in ("allow_list", "block_list"):
             if listed in want["auto_block"]:
-                have["auto_block"][listed] = sorted(v.cidr(listed, r["ip"]) for r in raw[listed].get("rules", []))
+                # DSM lists the entries as `ip_info` (dsmctl, live on DSM 7.3).
+                have["auto_block"][listed] = sorted(v.cidr(listed, r["ip"]) for r in raw[listed].get("ip_info") or [])
     if "account_protection" in raw:
         have["account_protection"] = {name: raw["account_protection"].get(key) for name, key in SMARTBLOCK_FIELDS.items()}
     if "two_factor_enforcement" in raw:
@@ -198,7 +204,7 @@ def read(client, want):
 
 def apply(client, want, have):
     if want.get("trusted_proxies") not in (None, have.get("trusted_proxies")):
-        client.write("SYNO.Core.Security.TrustedProxy", "set", 1, proxies=want["trusted_proxies"])
+        client.write(PROXY_API, "set", 1, proxylist=want["trusted_proxies"])
     if "dos_protection" in want and want["dos_protection"] != have["dos_protection"]:
         client.write("SYNO.Core.Security.DoS", "set", 2, configs=[
             {"adapter": a, "dos_protect_enable": e} for a, e in sorted(want["dos_protection"].items())])

@@ -46,9 +46,25 @@ users:
   sample: {admin: {enabled: false}, guest: {enabled: false}}
 """
 
+import datetime
+
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 
 API = "SYNO.Core.User"
+
+
+def is_enabled(expired, today=None):
+    """DSM keeps an account's state in `expired`: "normal", "now" (disabled) or an expiry date YYYY/M/D."""
+    if expired in (None, "", "normal"):
+        return True
+    if expired == "now":
+        return False
+    try:
+        year, month, day = (int(part) for part in str(expired).split("/"))
+        until = datetime.date(year, month, day)
+    except ValueError:
+        return True  # a value this module does not know; DSM still lets the account log in as far as we can tell
+    return until >= (today or datetime.date.today())
 
 
 def main():
@@ -68,7 +84,7 @@ def main():
         missing = [n for n in names if n not in users]
         if missing:
             mod.fail_json(msg="name: no account %s on this DSM" % ", ".join(missing))
-        before = {n: {"enabled": users[n].get("expired") != "now"} for n in names}
+        before = {n: {"enabled": is_enabled(users[n].get("expired"))} for n in names}
         after = {n: {"enabled": mod.params["enabled"]} for n in names}
         result = dict(changed=before != after, users=after)
         if mod._diff:

@@ -283,9 +283,24 @@ def run(module, declared, result):
             client.delete_mapping(mapping["external_port"], mapping["protocol"])
         for mapping in to_add:
             add(client, mapping)
-        # Read back: routers silently adjust leases (and worse), so report what they hold.
+        # Read back: routers silently adjust leases (and worse), so report what they hold. A delete's answer
+        # proves nothing either (miniupnpd answers success for a mapping it does not have).
         after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+        for mapping in to_delete:
+            if key(mapping) in after:
+                still = after[key(mapping)]
+            else:
+                still = client.get_mapping(mapping["external_port"], mapping["protocol"])
+            if still is not None:
+                module.fail_json(msg="the router acknowledged deleting %s but still holds it" % key(mapping), **result)
         for mapping in to_add:
+            held = after[key(mapping)]
+            if held and held["internal_client"] == mapping["internal_client"] and differs(held, mapping):
+                # miniupnpd 2.3.1 (nftables) keeps the old description when a mapping is re-added with the
+                # same internal port; a fresh mapping takes the new one.
+                client.delete_mapping(mapping["external_port"], mapping["protocol"])
+                add(client, mapping)
+                after[key(mapping)] = client.get_mapping(mapping["external_port"], mapping["protocol"])
             if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
                 module.fail_json(msg="the router accepted %s but holds %s; it does not support this mapping"
                                      % (key(mapping), after[key(mapping)]), **result)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 
 import pytest
+
+from tests.utils.upnpc import Upnpc, cgnat_conversation, conversation
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "tests", "lab", "router_netns.sh")
@@ -23,7 +24,6 @@ NAS_IP = "192.168.77.10"
 ROUTER_IP = "192.168.77.1"
 
 pytestmark = pytest.mark.netns
-MAPPING_LINE = re.compile(r"^\s*\d+ (TCP|UDP) +(\d+)->([\d.]+):(\d+) +'([^']*)'")
 
 
 class NetnsRouter:
@@ -36,13 +36,12 @@ class NetnsRouter:
                               text=True, timeout=120, env=env, check=False)
 
     def upnpc(self, *args, namespace="nas"):
-        return self.exec(namespace, "upnpc", "-u", self.url, *args).stdout
+        return Upnpc(self.url, prefix=["ip", "netns", "exec", "%s-%s" % (self.lab, namespace)])(*args)
 
     def mappings(self):
         """(protocol, external port, internal client, internal port, description) as `upnpc -l` lists them;
         the remaining lease is left out because it ticks."""
-        return sorted(MAPPING_LINE.match(line).groups() for line in self.upnpc("-l").splitlines()
-                      if MAPPING_LINE.match(line))
+        return sorted(tuple(str(v) for v in m[:5]) for m in self.upnpc("-l").mappings)
 
     def forward(self, args, check_mode=False):
         """Run the module in the NAS namespace; return its task result."""
@@ -151,8 +150,24 @@ def test_exclusive_removes_only_our_undeclared_mappings_then_absent_deletes(rout
     assert router.forward({"mappings": [HTTPS], "state": "absent", "igd_url": router.url})["changed"] is False
 
 
+def test_renamed_mapping_is_applied(router):
+    # miniupnpd keeps the old description when a mapping is re-added with the same internal port
+    mapping = {"external_port": 18447, "internal_port": 5003, "description": "before"}
+    router.forward({"mappings": [mapping], "igd_url": router.url})
+    result = router.forward({"mappings": [dict(mapping, description="after")], "igd_url": router.url})
+    assert result["changed"] is True and not result.get("failed"), result
+    assert ("TCP", "18447", NAS_IP, "5003", "homelab.nas: after") in router.mappings()
+    router.forward({"mappings": [mapping], "state": "absent", "igd_url": router.url})
+
+
+def test_upnpc_conversation(router):
+    # The same conversation runs against the mock router (test_router_upnpc_mock.py).
+    assert conversation(router.upnpc, "100.128.77.2", "http://%s/" % ROUTER_IP) == NAS_IP
+
+
 def test_cgnat_router_is_reported(cgnat_router):
     result = cgnat_router.forward({"mappings": [], "igd_url": cgnat_router.url})
     assert result["behind_cgnat"] is True
     assert "carrier-grade NAT" in result["cgnat_explanation"]
     assert any("carrier-grade NAT" in w for w in result.get("warnings", []))
+    cgnat_conversation(cgnat_router.upnpc, NAS_IP)  # the same answers as the mock's (test_router_upnpc_mock.py)

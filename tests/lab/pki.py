@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import ipaddress
 import os
 
 from cryptography import x509
@@ -28,19 +29,42 @@ def ec_key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def issue(subject_cn, key, issuer=None, issuer_key=None, ca=False, sans=None, days=90, not_before=None):
-    """A certificate for `key`, signed by issuer/issuer_key (self-signed when issuer is None)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
+def _general_name(value):
+    try:
+        return x509.IPAddress(ipaddress.ip_address(value))
+    except ValueError:
+        return x509.DNSName(value)
+
+
+def with_key_ids(builder, public_key, issuer_public_key, ca):
+    """The extensions strict X.509 verification wants (Python 3.13's default VERIFY_X509_STRICT, and
+    OpenSSL's checks): key identifiers on every certificate, key usage on a CA."""
+    builder = (builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key), critical=False))
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+            key_encipherment=False, data_encipherment=False, key_agreement=False, encipher_only=False,
+            decipher_only=False), critical=True)
+    return builder
+
+
+def issue(subject_cn, key, issuer=None, issuer_key=None, ca=False, sans=None, days=90, not_before=None, name=None):
+    """A certificate for `key`, signed by issuer/issuer_key (self-signed when issuer is None). `sans` may
+    hold DNS names and IP addresses; `name` replaces the subject built from `subject_cn`."""
+    name = name or x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_cn)])
     start = not_before or (_now() - datetime.timedelta(days=1))
+    signing_key = issuer_key or key
     builder = (x509.CertificateBuilder().subject_name(name)
                .issuer_name(issuer.subject if issuer else name).public_key(key.public_key())
                .serial_number(x509.random_serial_number()).not_valid_before(start)
                .not_valid_after(start + datetime.timedelta(days=days))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = with_key_ids(builder, key.public_key(), signing_key.public_key(), ca)
     if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]),
+        builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(s) for s in sans]),
                                         critical=False)
-    return builder.sign(issuer_key or key, hashes.SHA256())
+    return builder.sign(signing_key, hashes.SHA256())
 
 
 def pem(obj):

@@ -150,6 +150,9 @@ def _handler_for(lab):
         def log_message(self, fmt, *args):  # the request log is the record; keep stderr quiet
             pass
 
+        def version_string(self):  # a mock may answer as its real server does (the router: miniupnpd)
+            return getattr(lab.app, "server_header", "nginx")
+
         def _serve(self, verb):
             split = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(split.query, keep_blank_values=True))

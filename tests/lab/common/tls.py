@@ -3,25 +3,16 @@ certificates a mock chooses per handshake."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import ipaddress
 import os
 import ssl
 import threading
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from tests.lab import pki
 
 
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _write(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _write(path, data, mode=0o600):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
 
@@ -34,34 +25,13 @@ def ensure_server_tls(directory, label, ca_name=None, common_name="localhost"):
     key_path = os.path.join(directory, "server.key")
     if all(os.path.exists(p) for p in (ca_path, cert_path, key_path)):
         return ca_path, cert_path, key_path
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_name = ca_name or "homelab.nas lab CA (%s)" % label
-    ca = (x509.CertificateBuilder().subject_name(_name(ca_name))
-          .issuer_name(_name(ca_name)).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    names = [x509.DNSName(n) for n in dict.fromkeys([common_name, "localhost"])]
-    san = x509.SubjectAlternativeName(names + [x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                               x509.IPAddress(ipaddress.ip_address("::1"))])
-    cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(san, critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(ca_key, hashes.SHA256()))
-    _write(ca_path, ca.public_bytes(serialization.Encoding.PEM))
-    _write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
-    _write(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    os.chmod(ca_path, 0o644)
+    ca_key, key = pki.rsa_key(), pki.rsa_key()
+    ca = pki.issue(ca_name or "homelab.nas lab CA (%s)" % label, ca_key, ca=True, days=30)
+    sans = list(dict.fromkeys([common_name, "localhost", "127.0.0.1", "::1"]))
+    cert = pki.issue(common_name, key, ca, ca_key, sans=sans, days=30)
+    _write(ca_path, pki.pem(ca), 0o644)
+    _write(cert_path, pki.pem(cert))
+    _write(key_path, pki.pem(key))
     return ca_path, cert_path, key_path
 
 

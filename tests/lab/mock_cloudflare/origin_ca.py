@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.lab import pki
 from tests.lab.mock_cloudflare.envelope import json_body, page
 from tests.lab.mock_cloudflare.errors import ApiError
 from tests.lab.mock_cloudflare.settings import now
@@ -77,8 +78,6 @@ class Certificates:
         return {"id": cert, "revoked_at": entry["revoked_at"]}, None
 
 
-
-
 class OriginCa:
     def __init__(self, directory):
         os.makedirs(directory, exist_ok=True)
@@ -92,16 +91,11 @@ class OriginCa:
             with os.fdopen(fd, "wb") as out:
                 out.write(self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                  serialization.NoEncryption()))
-        now = datetime.datetime.now(datetime.timezone.utc)
         name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "homelab.nas lab"),
                           x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Lab Origin SSL Certificate Authority"),
                           x509.NameAttribute(NameOID.COMMON_NAME, "homelab.nas lab Origin CA root")])
-        self.root = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
-                     .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                     .not_valid_after(now + datetime.timedelta(days=7300))
-                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                     .sign(self.key, hashes.SHA256()))
+        self.root = pki.issue(None, self.key, ca=True, days=7300, name=name)
         self.root_pem = self.root.public_bytes(serialization.Encoding.PEM)
         with open(os.path.join(directory, "origin_ca_root.pem"), "wb") as out:
             out.write(self.root_pem)
@@ -126,8 +120,8 @@ class OriginCa:
                 .not_valid_before(now - datetime.timedelta(hours=1))
                 .not_valid_after(now + datetime.timedelta(days=validity_days))
                 .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .sign(self.key, hashes.SHA256()))
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
+        cert = pki.with_key_ids(cert, key, self.key.public_key(), ca=False).sign(self.key, hashes.SHA256())
         return {
             "id": str(serial)[:20] + secrets.choice("0123456789"),
             "certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),

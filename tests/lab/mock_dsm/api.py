@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from tests.lab.common.http import Response, compact_json
 
-CONTENT_TYPE = "application/json"
+# What DSM 7 sends with its JSON answers (response headers in home-assistant/core#54238 and #97392).
+CONTENT_TYPE = 'application/json; charset="UTF-8"'
 
 
 class Api:
-    """methods: name -> (handler(request) -> data dict | bytes | Response, writes?)."""
+    """methods: name -> (handler(request) -> data dict | bytes | Response, writes?).
 
-    def __init__(self, path, min_version, max_version, methods, admin=True, session=True):
+    request_format: DSM's SYNO.API.Info lists `"requestFormat": "JSON"` for most APIs (go-synology's
+    api_info.json dump), not for SYNO.API.Auth.
+    """
+
+    def __init__(self, path, min_version, max_version, methods, admin=True, session=True, request_format=True):
         self.path = path
         self.min_version = min_version
         self.max_version = max_version
         self.methods = methods
         self.admin = admin
         self.session = session
+        self.request_format = request_format
 
     def info(self):
-        return {"maxVersion": self.max_version, "minVersion": self.min_version, "path": self.path}
+        info = {"maxVersion": self.max_version, "minVersion": self.min_version, "path": self.path}
+        if self.request_format:
+            info["requestFormat"] = "JSON"
+        return info
 
 
 def envelope_ok(data, headers=None):
@@ -30,7 +39,10 @@ def envelope_ok(data, headers=None):
     return response
 
 
-def envelope_error(code):
-    response = Response(body=compact_json({"error": {"code": code}, "success": False}), content_type=CONTENT_TYPE)
+def envelope_error(code, errors=None):
+    error = {"code": code}
+    if errors is not None:
+        error["errors"] = errors
+    response = Response(body=compact_json({"error": error, "success": False}), content_type=CONTENT_TYPE)
     response.outcome = code
     return response

@@ -19,6 +19,9 @@ from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
 
 FAMILIES = (auth, certificates, reverse_proxy, firewall, security, system, terminal)
+# APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
+PLAIN_FORMAT = ("SYNO.API.Auth",)
+CGIS = ("entry.cgi", "query.cgi", "auth.cgi")
 
 
 class MockDsm(MockApp):
@@ -36,12 +39,17 @@ class MockDsm(MockApp):
         # What a successful write to an API changes beyond its state: DSM regenerates nginx after a
         # reverse-proxy edit and starts or stops sshd after a Terminal change.
         self.after_write = {nginx_sync.API: [nginx_sync.regenerate], terminal.API: [MockDsm.sync_ssh]}
+        # DSM 7 lists SYNO.API.Info under entry.cgi and still answers it on query.cgi, where clients
+        # bootstrap (go-synology's dump; acme.sh, py-synologydsm-api and synology-api use query.cgi).
         self.apis = {
-            "SYNO.API.Info": Api("query.cgi", 1, 1, {"query": (self._query, False)}, admin=False, session=False),
+            "SYNO.API.Info": Api("entry.cgi", 1, 1, {"query": (self._query, False)}, admin=False, session=False),
             "SYNO.Entry.Request": Api("entry.cgi", 1, 2, {"request": (self._compound, False)}),
         }
         for family in FAMILIES:
             self.apis.update(family.apis(self))
+        for name in PLAIN_FORMAT:
+            if name in self.apis:
+                self.apis[name].request_format = False
 
     # -- lab hooks -----------------------------------------------------------
     def lab_state(self):
@@ -103,38 +111,44 @@ class MockDsm(MockApp):
         extra = {"version": request.param("version")}
         if request.param("method") == "login":
             extra["account"] = request.param("account")
-        return request.param("api"), request.param("method"), extra
+        return api_name(request), request.param("method"), extra
 
     # -- routing -------------------------------------------------------------
     def handle(self, request):
-        cgi = request.path.rsplit("/", 1)[-1]
-        if not request.path.startswith("/webapi/") or cgi not in ("entry.cgi", "query.cgi", "auth.cgi"):
+        cgi = _cgi(request.path)
+        if cgi is None:
             return Response(404, b"<html>404 Not Found</html>", "text/html")
         try:
             return self._call(request, cgi)
         except ApiError as exc:
-            return envelope_error(exc.code)
+            return envelope_error(exc.code, exc.errors)
 
     def _call(self, request, cgi):
-        name = request.param("api")
+        name = api_name(request)
+        method = request.param("method")
+        raw_version = request.param("version")
+        # 101 is DSM's "no parameter of API, method or version" (N4S4's error table).
+        if not name or not method or raw_version is None:
+            raise ApiError(101)
         api = self.apis.get(name)
-        # DSM still serves the pre-7 auth.cgi path for SYNO.API.Auth, which older clients use.
-        if api is None or (cgi != api.path and not (cgi == "auth.cgi" and name == "SYNO.API.Auth")):
+        # DSM still serves the pre-7 auth.cgi path for SYNO.API.Auth, which older clients use, and
+        # SYNO.API.Info on query.cgi.
+        legacy = (cgi == "auth.cgi" and name == "SYNO.API.Auth") or (cgi == "query.cgi" and name == "SYNO.API.Info")
+        if api is None or (cgi != api.path and not legacy):
             raise ApiError(102)
         try:
-            request.version = int(request.param("version", ""))
+            request.version = int(raw_version)
         except ValueError:
-            raise ApiError(101)
+            raise ApiError(104)
         if not api.min_version <= request.version <= api.max_version:
             raise ApiError(104)
-        method = request.param("method")
         if method not in api.methods:
             raise ApiError(103)
         handler, writes = api.methods[method]
         if api.session:
             sid, session = self.sessions.lookup(request)
-            if writes:
-                self.sessions.check_token(request, session)
+            # A session that has a SynoToken needs it on every request, reads included.
+            self.sessions.check_token(request, session)
             if api.admin and not self.state.data["users"][session["account"]]["admin"]:
                 raise ApiError(105)
         with self.state.lock:
@@ -166,7 +180,7 @@ class MockDsm(MockApp):
                 response = self._call(sub_request, "entry.cgi")
                 payload = json.loads(response.body)
             except ApiError as exc:
-                payload = {"error": {"code": exc.code}, "success": False}
+                payload = {"error": exc.body(), "success": False}
             except ValueError:  # a binary answer (export) cannot travel in a compound reply
                 payload = {"error": {"code": 101}, "success": False}
             entry = {"api": call.get("api"), "method": call.get("method"), "version": call.get("version"),
@@ -184,6 +198,26 @@ class MockDsm(MockApp):
             return {name: api.info() for name, api in self.apis.items()}
         names = [n.strip() for n in wanted.split(",")]
         return {n: self.apis[n].info() for n in names if n in self.apis}
+
+
+def _cgi(path):
+    """entry.cgi / query.cgi / auth.cgi of `/webapi/<cgi>` or of a path-style `/webapi/entry.cgi/<API>`."""
+    if not path.startswith("/webapi/"):
+        return None
+    parts = path[len("/webapi/"):].split("/")
+    if parts[0] not in CGIS or len(parts) > 2 or (len(parts) == 2 and (parts[0] != "entry.cgi" or not parts[1])):
+        return None
+    return parts[0]
+
+
+def api_name(request):
+    """The `api` parameter, else the API named in a path-style URL (`entry.cgi/SYNO.Core.X`), as
+    N4S4/synology-api uploads and phoeluga's operator send it. The parameter wins when both are given."""
+    name = request.param("api")
+    if name:
+        return name
+    parts = request.path.split("/")
+    return parts[-1] if len(parts) == 4 and parts[2] == "entry.cgi" else None
 
 
 class SubRequest:

@@ -15,9 +15,8 @@ from tests.lab.mock_dsm.listeners import two_factor_setup_required
 def apis(dsm):
     """SYNO.API.Auth, on entry.cgi (DSM 7) and, for older clients, auth.cgi (see app.py)."""
     sessions = dsm.sessions
-    return {"SYNO.API.Auth": Api("entry.cgi", 1, 7, {"login": (sessions.login, False),
-                                                      "logout": (sessions.logout, False)},
-                                 admin=False, session=False)}
+    methods = {"login": (sessions.login, False), "logout": (sessions.logout, False)}
+    return {"SYNO.API.Auth": Api("entry.cgi", 1, 7, methods, admin=False, session=False)}
 
 
 class Sessions:
@@ -46,9 +45,15 @@ class Sessions:
 
     @staticmethod
     def check_token(request, session):
+        """A session logged in with enable_syno_token=yes sends its token on every request (header
+        X-SYNO-TOKEN, or SynoToken in the query or form): DSM answers 103 without it (batonogov's
+        provider; PM's DSM 7.3.2 capture) and 119 for a wrong one (PM). Sessions without a token are
+        answered as before, as py-synologydsm-api (which logs in without one) shows."""
         if session["synotoken"] is None:
             return
-        token = request.headers.get("X-SYNO-TOKEN") or request.query.get("SynoToken")
+        token = request.headers.get("X-SYNO-TOKEN") or request.param("SynoToken")
+        if not token:
+            raise ApiError(103)
         if token != session["synotoken"]:
             raise ApiError(119)
 

@@ -50,28 +50,47 @@ def reverse_proxy_entry(hostname, backend_port):
             "proxy_send_timeout": 60, "proxy_http_version": 1, "proxy_intercept_errors": False}
 
 
-def self_signed_default():
-    """DSM's factory certificate: self-signed, CN 'synology'."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "synology"),
+def _synology_name(common_name):
+    return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "TW"), x509.NameAttribute(NameOID.LOCALITY_NAME, "Taipei"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Synology Inc."),
-                      x509.NameAttribute(NameOID.COUNTRY_NAME, "TW")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def self_signed_default():
+    """DSM's factory certificate: CN 'synology', issued by DSM's own self-signed "Synology Inc. CA"
+    (as CRT.list replies quoted by public clients show it). -> (cert PEM, key PEM, CA PEM)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = _synology_name("Synology Inc. CA")
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=3650))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (x509.CertificateBuilder().subject_name(_synology_name("synology")).issuer_name(ca_name)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=365))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName("synology")]), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode())
+            .sign(ca_key, hashes.SHA256()))
+    pem = serialization.Encoding.PEM
+    return (cert.public_bytes(pem).decode(),
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode(),
+            ca.public_bytes(pem).decode())
+
+
+def _user(password, uid, admin=False, expired="normal"):
+    groups = ["administrators", "users"] if admin else ["users"]
+    return {"password": password, "uid": uid, "admin": admin, "groups": groups, "expired": expired,
+            "disabled": expired == "now"}
 
 
 def initial_state(factory_certificate=None):
     """factory_certificate: (cert PEM, key PEM, issuing CA PEM) of DSM's built-in certificate. The lab's
     server passes one its CA signed for 127.0.0.1, so that controllers can trust what the HTTPS listener
-    presents with dsm/ca.pem; without it, a self-signed one like DSM's own."""
-    cert_pem, key_pem, ca_pem = factory_certificate or (self_signed_default() + ("",))
+    presents with dsm/ca.pem; without it, one made here the way DSM makes its own."""
+    cert_pem, key_pem, ca_pem = factory_certificate or self_signed_default()
     services = {s["service"]: s for s in SYSTEM_SERVICES}
     reverse_proxy = {}
     default_hosts = [("nas.example.test", 5000), ("photos.example.test", 8080)]
@@ -82,17 +101,19 @@ def initial_state(factory_certificate=None):
     default_id = "sYnDef"
     return {
         "dsm_info": dict(DSM_INFO),
+        # uid and groups as SYNO.Core.User answers them (N4S4's user_get example: uid 1027 for a user
+        # made after install; administrators are members of "administrators"). `expired` is DSM's
+        # account state: "normal", "now" (disabled) or a YYYY/M/D date.
         "users": {
-            "ansible": {"password": LAB_PASSWORD, "admin": True, "disabled": False},
-            "otp-admin": {"password": LAB_PASSWORD, "admin": True, "disabled": False,
-                          "otp_secret": OTP_SECRET, "device_tokens": []},
-            "alice": {"password": LAB_PASSWORD, "admin": False, "disabled": False},
-            "admin": {"password": LAB_PASSWORD, "admin": True, "disabled": True},
-            "guest": {"password": "", "admin": False, "disabled": True},
+            "admin": _user(LAB_PASSWORD, 1024, admin=True, expired="now"),
+            "guest": _user("", 1025, expired="now"),
+            "ansible": _user(LAB_PASSWORD, 1026, admin=True),
+            "otp-admin": dict(_user(LAB_PASSWORD, 1027, admin=True), otp_secret=OTP_SECRET, device_tokens=[]),
+            "alice": _user(LAB_PASSWORD, 1028),
         },
         "certificates": {
             default_id: {"id": default_id, "desc": "", "is_default": True, "cert_pem": cert_pem,
-                         "key_pem": key_pem, "chain_pem": ca_pem, "user_deletable": False},
+                         "key_pem": key_pem, "chain_pem": ca_pem, "user_deletable": False, "factory": True},
         },
         "services": services,
         "bindings": {key: default_id for key in services},
@@ -101,7 +122,7 @@ def initial_state(factory_certificate=None):
         "firewall": {"enable_firewall": False, "profile_name": "default",
                      "profiles": {"default": {"name": "default", "global": {"policy": "allow", "rules": []}}}},
         "security": {
-            "trusted_proxies": [],
+            "trusted_proxies": [],  # SYNO.Core.Security.DSM.Proxy's proxylist
             "dos": {"eth0": False, "eth1": False},
             "autoblock": {"enable": False, "attempts": 10, "within_mins": 5, "expire_day": 0},
             "autoblock_lists": {"allow": [], "deny": []},
@@ -110,6 +131,8 @@ def initial_state(factory_certificate=None):
             "otp_enforce_option": "none",
         },
         "terminal": dict(TERMINAL_DEFAULTS),
+        # Keys of dsmctl's v2 fixture (policy_v2.json); N4S4 names autoupdate_type, schedule, smart_nano_enabled.
         "upgrade": {"autoupdate_enable": False, "autoupdate_type": "notify",
-                    "schedule": {"week_day": "0", "hour": 3, "minute": 0}},
+                    "schedule": {"week_day": "0", "hour": 3, "minute": 0},
+                    "smart_nano_enabled": False, "upgrade_type": "hotfix"},
     }

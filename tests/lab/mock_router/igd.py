@@ -1,244 +1,197 @@
-"""A UPnP IGD v2 router: device description, WANIPConnection:2 SOAP control, stateful mappings.
+"""A UPnP IGD:2 router as Debian's miniupnpd 2.3.1 is one: description, SOAP control, stateful port mappings.
 
-Modelled on the IGD specifications and miniupnpd 2.3.1 as observed (../shared/reference/router-upnp.md):
-faults are HTTP 500 with a UPnPError body; GetGenericPortMappingEntry ends with 713; a mapping held by
-another client is 718; secure mode refuses mappings for another host (718); ports below
-`min_external_port` are refused by policy (606); a private or CGNAT WAN address is withheld
-(GetExternalIPAddress answers empty) and AddPortMapping then fails with 501. Configurable quirks:
-`permanent_only` (725 for non-zero leases, as some Netgear routers do).
+Routing as miniupnpd does it: GET serves the description, a GET on /ctl/* is 405, any other GET 404; a
+POST is dispatched on the action named in its SOAPAction header alone (any control path, any service
+type, the answer in the namespace the SOAPAction named); no SOAPAction is HTTP 400. Every answer carries
+miniupnpd's `Server:` and `Ext:` headers. The port-mapping actions are in portmap.py;
+docs/lab-fidelity.md (## Router) names the source of each behaviour.
+
+Lab settings: external_ip (a private or CGNAT one is withheld: GetExternalIPAddress answers empty and
+adding fails with 501), secure_mode (only the asking host may be the internal client), min_external_port
+(a permission rule: lower external ports are refused with 606), permanent_only (725 for non-zero leases,
+as some Netgear routers do), strict_spec (the IGD spec's answer where miniupnpd's differs, e.g. 714 for
+deleting a missing mapping).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import time
-import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
 
 from tests.lab.common.app import MockApp
-from tests.lab.common.errors import MockError
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
+from tests.lab.mock_router import portmap
+from tests.lab.mock_router.description import CONNECTION_DEVICE_UDN, WANIPC_SERVICE_ID, description
+from tests.lab.mock_router.soap import Fault, fault_body, ok_body, read_args, split_soap_action
 
-SERVICE = "urn:schemas-upnp-org:service:WANIPConnection:2"
-CONTROL_PATH = "/ctl/IPConn"
-SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-ARGS = ("NewRemoteHost", "NewExternalPort", "NewProtocol", "NewInternalPort", "NewInternalClient", "NewEnabled",
-        "NewPortMappingDescription", "NewLeaseDuration")
-ERROR_TEXT = {401: "Invalid Action", 402: "Invalid Args", 501: "Action Failed", 606: "Action not authorized",
-              713: "SpecifiedArrayIndexInvalid", 714: "NoSuchEntryInArray", 716: "WildCardNotPermittedInExtPort",
-              718: "ConflictInMappingEntry", 725: "OnlyPermanentLeasesSupported"}
 DEFAULT_CONFIG = {"external_ip": "100.128.77.2", "secure_mode": False, "min_external_port": 1,
-                  "permanent_only": False, "max_lease": 604800}
+                  "permanent_only": False, "strict_spec": False}
+FRIENDLY_NAME = "homelab.nas lab router"
+# miniupnpd sends "<OS name>/<OS version> UPnP/1.1 MiniUPnPd/<version>", the OS part from uname.
+SERVER = "Debian/6.1.0-lab UPnP/1.1 MiniUPnPd/2.3.1"
+HEADERS = {"Ext": "", "Connection": "close"}
+XML = 'text/xml; charset="utf-8"'
+HTML_404 = (b"<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD><BODY><H1>Not Found</H1>The requested URL was not "
+            b"found on this server.</BODY></HTML>\r\n")
+HTML_405 = (b"<HTML><HEAD><TITLE>405 Method Not Allowed</TITLE></HEAD><BODY><H1>Method Not Allowed</H1>The HTTP "
+            b"Method is not allowed on this resource.</BODY></HTML>\r\n")
+# What miniupnpd reported for its veth WAN (10 Gbit/s, in a 32-bit field).
+LINK = [("NewWANAccessType", "Cable"), ("NewLayer1UpstreamMaxBitRate", 1410065408),
+        ("NewLayer1DownstreamMaxBitRate", 1410065408), ("NewPhysicalLinkStatus", "Up")]
+COUNTERS = ("NewTotalBytesSent", "NewTotalBytesReceived", "NewTotalPacketsSent", "NewTotalPacketsReceived")
 
-DESCRIPTION = """<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>1</minor></specVersion>
-<device><deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:2</deviceType>
-<friendlyName>homelab.nas lab router</friendlyName><UDN>uuid:6b1f3c10-8f3e-4d8e-9a55-1ab0c0ffee02</UDN>
-<serviceList><service><serviceType>urn:schemas-upnp-org:service:Layer3Forwarding:1</serviceType>
-<serviceId>urn:upnp-org:serviceId:L3Forwarding1</serviceId><controlURL>/ctl/L3F</controlURL>
-<eventSubURL>/evt/L3F</eventSubURL><SCPDURL>/L3F.xml</SCPDURL></service></serviceList>
-<deviceList><device><deviceType>urn:schemas-upnp-org:device:WANDevice:2</deviceType>
-<friendlyName>WANDevice</friendlyName><UDN>uuid:6b1f3c10-8f3e-4d8e-9a55-1ab0c0ffee03</UDN>
-<deviceList><device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:2</deviceType>
-<friendlyName>WANConnectionDevice</friendlyName><UDN>uuid:6b1f3c10-8f3e-4d8e-9a55-1ab0c0ffee04</UDN>
-<serviceList><service><serviceType>urn:schemas-upnp-org:service:WANIPConnection:2</serviceType>
-<serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId><controlURL>/ctl/IPConn</controlURL>
-<eventSubURL>/evt/IPConn</eventSubURL><SCPDURL>/WANIPCn.xml</SCPDURL></service></serviceList>
-</device></deviceList></device></deviceList></device></root>
-"""
+clock = time.time  # tests may pin it; miniupnpd counts leases in whole seconds
 
 
-class Fault(MockError):
-    """A UPnP error, answered as a SOAP fault with a UPnPError body."""
-
-
-def _key(port, proto):
-    return "%d/%s" % (port, proto)
+def _initial():
+    # mappings: oldest first, as miniupnpd adds its rules; counters: the mock's own SOAP traffic
+    return {"mappings": [], "counters": dict.fromkeys(COUNTERS, 0)}
 
 
 class MockIgd(MockApp):
     default_config = DEFAULT_CONFIG
+    server_header = SERVER
 
     def __init__(self, state_path=None):
-        # mappings: "ext port/TCP|UDP" -> entry with an absolute expiry
-        super().__init__(JsonState(lambda: {"mappings": {}}, state_path))
+        super().__init__(JsonState(_initial, state_path))
         self.lock = self.state.lock
+        self.started = self.now()
+        self.ports = portmap.PortMappings(self)
+        # action -> (service, handler(args, client) -> [(name, value)] or raw XML)
+        self.actions = {name: ("WANIPConnection", getattr(self.ports, name)) for name in portmap.ACTIONS}
+        fixed = {
+            "GetConnectionTypeInfo": [("NewConnectionType", "IP_Routed"), ("NewPossibleConnectionTypes", "IP_Routed")],
+            "GetNATRSIPStatus": [("NewRSIPAvailable", 0), ("NewNATEnabled", 1)],
+            "GetCommonLinkProperties": LINK,
+            "GetDefaultConnectionService": [("NewDefaultConnectionService", "%s:WANConnectionDevice:2,%s"
+                                             % (CONNECTION_DEVICE_UDN, WANIPC_SERVICE_ID))],
+        }
+        self.actions.update({
+            "GetExternalIPAddress": ("WANIPConnection", self._external_ip),
+            "GetStatusInfo": ("WANIPConnection", self._status),
+            "GetConnectionTypeInfo": ("WANIPConnection", _answer(fixed["GetConnectionTypeInfo"])),
+            "GetNATRSIPStatus": ("WANIPConnection", _answer(fixed["GetNATRSIPStatus"])),
+            "SetConnectionType": ("WANIPConnection", _fails(731)),  # miniupnpd: always ReadOnly
+            "RequestConnection": ("WANIPConnection", _fails(606)),
+            "ForceTermination": ("WANIPConnection", _fails(606)),
+            "GetCommonLinkProperties": ("WANCommonInterfaceConfig", _answer(LINK)),
+            "GetDefaultConnectionService": ("Layer3Forwarding", _answer(fixed["GetDefaultConnectionService"])),
+            "SetDefaultConnectionService": ("Layer3Forwarding", _set_default_service),
+        })
+        for name in COUNTERS:
+            self.actions["Get" + name[3:]] = ("WANCommonInterfaceConfig", self._counter(name))
 
     @property
     def mappings(self):
         return self.state.data["mappings"]
 
+    def served(self):
+        """(api, method) of everything the mock answers (docs/lab-fidelity.md has a row each)."""
+        return sorted([("description", "GET /rootDesc.xml")] +
+                      [(entry[0], action) for action, entry in self.actions.items()])
+
     # -- lab hooks -----------------------------------------------------------
     def lab_state(self):
         with self.lock:
             self._expire()
-            return {"config": dict(self.config),
-                    "mappings": [dict(m, NewLeaseDuration=self._remaining(m)) for m in self._ordered()]}
+            # traffic counters are left out: reading the router is no change of its state
+            return {"config": dict(self.config), "mappings": [
+                {"NewRemoteHost": "", "NewExternalPort": e["port"], "NewProtocol": e["proto"],
+                 "NewInternalPort": e["iport"], "NewInternalClient": e["client"], "NewEnabled": e["enabled"],
+                 "NewPortMappingDescription": e["desc"], "NewLeaseDuration": self.ports.remaining(e)}
+                for e in self.mappings[::-1]]}
 
     def fault_response(self, fault):
         return _fault(int(fault.get("code", 501)))
 
     def describe_call(self, request):
-        if request.path == CONTROL_PATH:
-            action = request.headers.get("SOAPAction", "").strip('"').rpartition("#")[2]
-            return "WANIPConnection", action, {}
-        return "description", request.path, {}
+        if request.verb == "POST":
+            namespace, action = split_soap_action(request.headers.get("SOAPAction") or "")
+            if action in self.actions:
+                return self.actions[action][0], action, {}
+            parts = (namespace or "").split(":")
+            return (parts[-2] if len(parts) >= 2 else "unknown"), action or "", {}
+        return "description", "%s %s" % (request.verb, request.path), {}
 
     # -- HTTP ----------------------------------------------------------------
     def handle(self, request):
-        if request.verb == "GET" and request.path == "/rootDesc.xml":
-            return Response(body=DESCRIPTION.encode(), content_type='text/xml; charset="utf-8"')
-        if request.path != CONTROL_PATH or request.verb != "POST":
-            return Response(404, b"", "text/html")
-        soap_action = request.headers.get("SOAPAction")
-        if not soap_action:
-            return Response(400, b"", "text/html")
-        service, separator, action = soap_action.strip('"').rpartition("#")
-        if not separator or service != SERVICE:
-            return _fault(401)
-        try:
-            args = _parse_args(request.raw_body, action)
-            with self.lock:
-                self._expire()
-                handler = getattr(self, "_" + action, None)
-                if handler is None:
+        if request.verb == "GET":
+            if request.path.lower() == "/rootdesc.xml":
+                host = (request.headers.get("Host") or "127.0.0.1").rsplit(":", 1)[0]
+                return _response(200, description(FRIENDLY_NAME, host), XML)
+            if request.path.startswith("/ctl/"):
+                return _response(405, HTML_405, "text/html", Allow="POST")
+            return _response(404, HTML_404, "text/html")
+        if request.verb != "POST":
+            return _response(501, b"", "text/html")
+        if request.headers.get("SOAPAction") is None:
+            return _response(400, b"<html><body>Bad request</body></html>", "text/html")
+        namespace, action = split_soap_action(request.headers["SOAPAction"])
+        with self.lock:
+            try:
+                if action not in self.actions:
                     raise Fault(401)
-                out = handler(args, request.client)
-                self.state.save()
-        except Fault as exc:
-            return _fault(exc.code)
-        return _ok(action, out)
-
-    # -- actions ---------------------------------------------------------------
-    def _GetExternalIPAddress(self, args, client):
-        return [("NewExternalIPAddress", "" if self._wan_reserved() else self.config["external_ip"])]
-
-    def _GetStatusInfo(self, args, client):
-        return [("NewConnectionStatus", "Connected"), ("NewLastConnectionError", "ERROR_NONE"), ("NewUptime", 3600)]
-
-    def _AddPortMapping(self, args, client):
-        port, proto = _port(args.get("NewExternalPort")), _proto(args.get("NewProtocol"))
-        internal_client = args.get("NewInternalClient", "")
-        try:
-            ipaddress.IPv4Address(internal_client)
-        except ValueError:
-            raise Fault(402)
-        internal_port = _port(args.get("NewInternalPort"))
-        lease = int(args.get("NewLeaseDuration") or 0)
-        if self._wan_reserved():
-            raise Fault(501)
-        if port < self.config["min_external_port"]:
-            raise Fault(606)
-        if self.config["secure_mode"] and internal_client != client:
-            raise Fault(718)
-        if self.config["permanent_only"] and lease:
-            raise Fault(725)
-        held = self.mappings.get(_key(port, proto))
-        if held and held["NewInternalClient"] != internal_client:
-            raise Fault(718)
-        # IGD v2: a lease of 0 means the maximum.
-        lease = self.config["max_lease"] if lease == 0 or lease > self.config["max_lease"] else lease
-        if self.config["permanent_only"]:
-            lease = 0
-        self.mappings[_key(port, proto)] = {
-            "NewRemoteHost": "", "NewExternalPort": port, "NewProtocol": proto, "NewInternalPort": internal_port,
-            "NewInternalClient": internal_client, "NewEnabled": 1 if args.get("NewEnabled", "1") in ("1", "true") else 0,
-            "NewPortMappingDescription": args.get("NewPortMappingDescription", ""),
-            "expires": (time.time() + lease) if lease else None, "created": time.time()}
-        return []
-
-    def _GetSpecificPortMappingEntry(self, args, client):
-        entry = self.mappings.get(_key(_port(args.get("NewExternalPort")), _proto(args.get("NewProtocol"))))
-        if entry is None:
-            raise Fault(714)
-        return [(k, entry[k] if k != "NewLeaseDuration" else self._remaining(entry)) for k in ARGS[3:]]
-
-    def _GetGenericPortMappingEntry(self, args, client):
-        try:
-            index = int(args.get("NewPortMappingIndex", ""))
-        except ValueError:
-            raise Fault(402)
-        ordered = self._ordered()
-        if not 0 <= index < len(ordered):
-            raise Fault(713)
-        entry = ordered[index]
-        return [(k, entry[k] if k != "NewLeaseDuration" else self._remaining(entry)) for k in ARGS]
-
-    def _DeletePortMapping(self, args, client):
-        key = _key(_port(args.get("NewExternalPort")), _proto(args.get("NewProtocol")))
-        entry = self.mappings.get(key)
-        if entry is None:
-            raise Fault(714)
-        if self.config["secure_mode"] and entry["NewInternalClient"] != client:
-            raise Fault(606)
-        del self.mappings[key]
-        return []
+                self._expire()
+                out = self.actions[action][1](read_args(request.raw_body), request.client)
+            except Fault as exc:
+                response = _fault(exc.code)
+            else:
+                response = _response(200, ok_body(action, namespace, out), XML)
+                response.outcome = "ok"
+            counters = self.state.data["counters"]
+            counters["NewTotalPacketsReceived"] += 1
+            counters["NewTotalBytesReceived"] += len(request.raw_body)
+            counters["NewTotalPacketsSent"] += 1
+            counters["NewTotalBytesSent"] += len(response.body)
+            self.state.save()
+        return response
 
     # -- helpers ---------------------------------------------------------------
-    def _wan_reserved(self):
+    @staticmethod
+    def now():
+        return int(clock())
+
+    def wan_reserved(self):
         return not ipaddress.ip_address(self.config["external_ip"]).is_global
 
-    def _ordered(self):
-        # Newest first, as miniupnpd lists them.
-        return sorted(self.mappings.values(), key=lambda m: -m["created"])
-
     def _expire(self):
-        now = time.time()
-        for key in [k for k, m in self.mappings.items() if m["expires"] and m["expires"] <= now]:
-            del self.mappings[key]
+        now = self.now()
+        self.mappings[:] = [e for e in self.mappings if e["expires"] is None or e["expires"] > now]
 
-    @staticmethod
-    def _remaining(entry):
-        return max(0, int(entry["expires"] - time.time())) if entry["expires"] else 0
+    def _external_ip(self, args, client):
+        return [("NewExternalIPAddress", "" if self.wan_reserved() else self.config["external_ip"])]
+
+    def _status(self, args, client):
+        # miniupnpd (system_uptime=no) reports its own uptime
+        return [("NewConnectionStatus", "Connected"), ("NewLastConnectionError", "ERROR_NONE"),
+                ("NewUptime", self.now() - self.started)]
+
+    def _counter(self, name):
+        return lambda args, client: [(name, self.state.data["counters"][name])]
 
 
-def _port(value):
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
+def _answer(out):
+    return lambda args, client: out
+
+
+def _fails(code):
+    def handler(args, client):
+        raise Fault(code)
+    return handler
+
+
+def _set_default_service(args, client):
+    if args.get("NewDefaultConnectionService") is None:
         raise Fault(402)
-    if not 0 < port < 65536:
-        raise Fault(716 if port == 0 else 402)
-    return port
+    return []  # miniupnpd accepts it and changes nothing
 
 
-def _proto(value):
-    proto = (value or "").upper()
-    if proto not in ("TCP", "UDP"):
-        raise Fault(402)
-    return proto
-
-
-def _parse_args(body, action):
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        raise Fault(402)
-    for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] == action:
-            return {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in element}
-    raise Fault(401)
-
-
-def _envelope(inner):
-    return ('<?xml version="1.0"?>\n<s:Envelope xmlns:s="%s" s:encodingStyle="http://schemas.xmlsoap.org/soap/'
-            'encoding/"><s:Body>%s</s:Body></s:Envelope>\r\n' % (SOAP_NS, inner)).encode()
-
-
-def _ok(action, out):
-    args = "".join("<%s>%s</%s>" % (k, escape(str(v)), k) for k, v in out)
-    response = Response(body=_envelope('<u:%sResponse xmlns:u="%s">%s</u:%sResponse>' % (action, SERVICE, args, action)),
-                        content_type='text/xml; charset="utf-8"')
-    response.outcome = "ok"
-    return response
+def _response(status, body, content_type, **extra):
+    return Response(status, body, content_type, headers=dict(HEADERS, **extra))
 
 
 def _fault(code):
-    detail = ('<s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>'
-              '<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>%d</errorCode>'
-              '<errorDescription>%s</errorDescription></UPnPError></detail></s:Fault>'
-              % (code, ERROR_TEXT.get(code, "Error")))
-    response = Response(500, _envelope(detail), 'text/xml; charset="utf-8"')
+    response = _response(500, fault_body(code), XML)
     response.outcome = code
     return response

@@ -35,7 +35,7 @@ def test_login_sends_synotoken_on_writes_and_password_never_in_url(dsm_lab, tmp_
     client = make_client(dsm_lab, tmp_path)
     client.login()
     assert client.sid and client.synotoken
-    # A write without the token is refused by DSM (119); the client always sends it.
+    # A request without the token is refused by DSM (103); the client always sends it.
     client.write("SYNO.Core.Certificate.CRT", "set", 1, id='"sYnDef"', desc='"renamed"')
     assert dsm_lab.state()["certificates"]["sYnDef"]["desc"] == "renamed"
     login = dsm_lab.calls("SYNO.API.Auth", "login")
@@ -44,15 +44,36 @@ def test_login_sends_synotoken_on_writes_and_password_never_in_url(dsm_lab, tmp_
     assert "lab-password" not in log_text
 
 
-def test_write_without_synotoken_is_rejected_by_the_mock(dsm_lab, tmp_path):
+@pytest.mark.parametrize("write", [True, False])
+def test_request_without_synotoken_is_rejected_by_the_mock(dsm_lab, tmp_path, write):
+    """DSM wants the token of a token session on every request, reads included (103 without it)."""
     client = make_client(dsm_lab, tmp_path, session_cache=False)
     client.login()
     client.synotoken = None
     with pytest.raises(DsmError) as err:
-        client._call_once("SYNO.Core.Certificate.CRT", "set", 1, True, None, False,
-                          {"id": '"sYnDef"', "desc": '"x"'})
-    assert err.value.code == 119
+        if write:
+            client._call_once("SYNO.Core.Certificate.CRT", "set", 1, True, None, False,
+                              {"id": '"sYnDef"', "desc": '"x"'})
+        else:
+            client._call_once("SYNO.Core.Certificate.CRT", "list", 1, False, None, False, {})
+    assert err.value.code == 103 and "SynoToken" in str(err.value)
     assert dsm_lab.state()["certificates"]["sYnDef"]["desc"] == ""
+
+
+def test_every_request_of_the_client_carries_the_token(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    client.batch([("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Certificate.CRT", "list", 1, {})])
+    client.write("SYNO.Core.Certificate.CRT", "set", 1, id='"sYnDef"', desc='"renamed"')
+    assert dsm_lab.state()["certificates"]["sYnDef"]["desc"] == "renamed"
+
+
+def test_invalid_parameter_error_names_the_parameter(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Security.Firewall.Profile", "get", 1)
+    assert err.value.code == 120 and err.value.details == {"name": "name", "reason": "required"}
+    assert "parameter 'name' is invalid (required)" in str(err.value)
 
 
 @pytest.mark.parametrize("username,password,code", [
@@ -255,4 +276,14 @@ def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path
     with pytest.raises(DsmError) as err:
         client.batch([("SYNO.DSM.Info", "getinfo", 2, {}), ("SYNO.Core.Security.Firewall.Profile", "get", 1,
                                                             {"name": "nope"})])
-    assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 101
+    assert err.value.api == "SYNO.Core.Security.Firewall.Profile" and err.value.code == 120
+    assert "parameter 'name'" in str(err.value)
+
+
+@pytest.mark.parametrize("code,fragment", [
+    (5510, "not a valid certificate"), (5511, "not a valid private key"), (5512, "intermediate"),
+    (5514, "does not match"), (5517, "intermediate certificates"), (5518, "DSA"),
+])
+def test_certificate_codes_carry_dsms_own_meanings(code, fragment):
+    # DSM's message table (N4S4 error_codes.py, batonogov errors.go): the old table was one code off.
+    assert fragment in describe(code, "SYNO.Core.Certificate")

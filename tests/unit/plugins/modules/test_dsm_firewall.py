@@ -106,3 +106,24 @@ def test_200_rules_noop_is_one_request(run, dsm_lab):
     dsm_lab.clear_log()
     assert run(enabled=True, rules=rules, diff=False)["changed"] is False
     assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Entry.Request", "request")]
+
+
+def test_enabling_applies_the_profile_as_a_task_and_disabling_uses_set_type(run, dsm_lab):
+    dsm_lab.clear_log()
+    assert run(enabled=True, rules=[LAN])["changed"] is True
+    calls = [(c["api"].rsplit(".", 1)[-1], c["method"]) for c in dsm_lab.calls() if c["api"] != "SYNO.API.Auth"]
+    # Profile.set saves, Profile.Apply start/status(task_id)/stop makes it live and turns the firewall on.
+    assert calls[-4:] == [("Profile", "set"), ("Apply", "start"), ("Apply", "status"), ("Apply", "stop")]
+    assert ("Firewall", "set") not in calls
+    assert firewall(dsm_lab)["enable_firewall"] is True
+    dsm_lab.clear_log()
+    assert run(enabled=False, rules=[LAN])["changed"] is True
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()][-1] == ("SYNO.Core.Security.Firewall", "set")
+    assert firewall(dsm_lab)["enable_firewall"] is False
+
+
+def test_rules_saved_while_disabled_are_not_applied(run, dsm_lab):
+    dsm_lab.clear_log()
+    assert run(enabled=False, rules=[LAN, CLOUDFLARE])["changed"] is True
+    assert not dsm_lab.calls("SYNO.Core.Security.Firewall.Profile.Apply")
+    assert firewall(dsm_lab)["enable_firewall"] is False

@@ -35,7 +35,7 @@ def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab):
     assert sorted(state["trusted_proxies"]) == sorted(CLOUDFLARE)
     assert state["dos"] == {"eth0": True, "eth1": False}
     assert state["autoblock"] == {"enable": True, "attempts": 5, "within_mins": 5, "expire_day": 0}
-    assert sorted(state["autoblock_lists"]["allow"]) == ["127.0.0.1/32", "192.168.1.0/24"]
+    assert sorted(e["ip"] for e in state["autoblock_lists"]["allow"]) == ["127.0.0.1/32", "192.168.1.0/24"]
     assert state["smartblock"]["enabled"] is True and state["otp_enforce_option"] == "admin"
     dsm_lab.clear_log()
     again = run(dsm_security, **SEED)
@@ -47,7 +47,8 @@ def test_trusted_proxies_compare_as_sets_and_lists_are_exact(run, dsm_lab):
     run(dsm_security, **SEED)
     assert run(dsm_security, trusted_proxies=list(reversed(CLOUDFLARE)))["changed"] is False
     result = run(dsm_security, auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["10.0.0.0/8"]})
-    assert result["changed"] is True and security(dsm_lab)["autoblock_lists"]["allow"] == ["10.0.0.0/8"]
+    assert result["changed"] is True
+    assert [e["ip"] for e in security(dsm_lab)["autoblock_lists"]["allow"]] == ["10.0.0.0/8"]
 
 
 def test_security_check_mode(run, dsm_lab):
@@ -92,6 +93,22 @@ def test_refuses_to_disable_its_own_account(run, dsm_lab):
     assert dsm_lab.calls() == [] and dsm_lab.state()["users"]["ansible"]["disabled"] is False
 
 
+def test_an_account_past_its_expiry_date_counts_as_disabled(run, dsm_lab):
+    from ansible_collections.homelab.nas.plugins.modules.dsm_user import is_enabled
+    import datetime
+    today = datetime.date(2026, 12, 1)
+    assert is_enabled("2026/12/1", today) and not is_enabled("2026/11/30", today)
+    assert is_enabled("normal", today) and not is_enabled("now", today)
+    # DSM accepts a YYYY/M/D date for `expired` (batonogov's provider); a past one disables the account.
+    client_args = dsm_lab.client_args()
+    from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
+    with DsmClient(session_cache=False, **client_args) as client:
+        client.write("SYNO.Core.User", "set", 1, name="alice", expired="2001/1/1")
+    result = run(dsm_user, name=["alice"], enabled=True)
+    assert result["changed"] is True and result["diff"]["before"]["alice"] == {"enabled": False}
+    assert run(dsm_user, name=["alice"], enabled=True)["changed"] is False
+
+
 def test_unknown_account(run, dsm_lab):
     result = run(dsm_user, name=["mallory"], enabled=False)
     assert result["failed"] is True and "no account mallory" in result["msg"]
@@ -101,8 +118,10 @@ def test_update_policy(run, dsm_lab):
     result = run(dsm_update_policy, mode="security_only", days=["sun", "Wednesday"], time="3:30")
     assert result["changed"] is True and result["policy"] == {"mode": "security_only", "days": ["sun", "wed"],
                                                               "time": "03:30"}
-    assert dsm_lab.state()["upgrade"] == {"autoupdate_enable": True, "autoupdate_type": "hotfix-security",
-                                          "schedule": {"week_day": "0,3", "hour": 3, "minute": 30}}
+    upgrade = dsm_lab.state()["upgrade"]
+    assert {k: upgrade[k] for k in ("autoupdate_enable", "autoupdate_type", "schedule")} == {
+        "autoupdate_enable": True, "autoupdate_type": "hotfix-security",
+        "schedule": {"week_day": "0,3", "hour": 3, "minute": 30}}
     assert run(dsm_update_policy, mode="security_only", days=["wed", "sun"], time="03:30")["changed"] is False
     notify = run(dsm_update_policy, mode="notify_only")
     assert notify["changed"] is True and dsm_lab.state()["upgrade"]["autoupdate_enable"] is False

@@ -140,3 +140,26 @@ def test_cgnat_or_double_nat_is_reported_even_when_adding_fails(run, router_lab,
     failed = run(mappings=[HTTPS])
     assert failed["failed"] is True and failed["upnp_error"] == 501
     assert failed["behind_cgnat"] is True and "private or CGNAT" in failed["msg"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_description_change_is_applied_on_either_router(run, router_lab, strict):
+    # miniupnpd 2.3.1 keeps the old description on a re-add with the same internal port; the spec does not
+    router_lab.configure(strict_spec=strict)
+    run(mappings=[HTTPS])
+    result = run(mappings=[dict(HTTPS, description="renamed")])
+    assert result["changed"] is True and result["mappings"][0]["description"] == "homelab.nas: renamed"
+    assert held(router_lab)[("TCP", 443)][2] == "homelab.nas: renamed"
+    adds = [c["outcome"] for c in router_lab.calls(method="AddPortMapping")]
+    assert adds == (["ok", "ok"] if strict else ["ok", "ok", "ok"]), adds  # miniupnpd: delete and add again
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_absent_verifies_by_reading_back(run, router_lab, strict):
+    router_lab.configure(strict_spec=strict)
+    run(mappings=[HTTPS])
+    router_lab.clear_log()
+    result = run(mappings=[HTTPS], state="absent")
+    assert result["changed"] is True and held(router_lab) == {}
+    methods = [c["method"] for c in router_lab.calls()]
+    assert methods[-2:] == ["DeletePortMapping", "GetSpecificPortMappingEntry"], methods
