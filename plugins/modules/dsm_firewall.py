@@ -79,7 +79,10 @@ options:
         controller's own address on the route to DSM; set it when a NAT or proxy sits in between.
     type: str
   allow_lockout:
-    description: Apply rules even if they would block the controller's connection to DSM.
+    description:
+      - Apply rules even if they would block the controller's connection to DSM.
+      - DSM stops answering the controller once such a profile is live, so the module does not wait for
+        DSM's apply task to finish; it returns with a warning.
     type: bool
     default: false
 notes:
@@ -123,6 +126,7 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw
@@ -149,8 +153,21 @@ def read_profile(mod, raw):
     return profile
 
 
-def apply_profile(mod, client, name):
-    """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop."""
+def apply_profile(mod, client, name, locks_us_out=False):
+    """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop.
+
+    With locks_us_out (allow_lockout and rules that deny this controller) DSM stops answering this
+    controller as soon as the profile is live, so nothing after start can be awaited."""
+    if locks_us_out:
+        try:
+            client.write(APPLY, "start", 1, name=name, profile_applying=False)
+        except DsmError as exc:
+            if exc.code is not None:
+                raise
+            # The connection was cut: the firewall is already enforcing the new profile.
+        mod.warn("firewall profile '%s' applied; DSM no longer answers this controller (allow_lockout), so the "
+                 "apply task was not followed to its end" % name)
+        return
     task = client.write(APPLY, "start", 1, name=name, profile_applying=False).get("task_id")
     if not task:
         return  # some DSM builds apply synchronously and hand out no task (batonogov's provider)
@@ -200,7 +217,8 @@ def run(mod, rules):
         client.write(PROFILE, "set", 1, profile=new_profile, profile_applying=False)
     if enabled and active == p["profile"] and (rules_changed or not was_enabled or before["profile"] != active):
         # Applying a profile is also how DSM turns the firewall on with it (dsmctl).
-        apply_profile(mod, client, p["profile"])
+        apply_profile(mod, client, p["profile"],
+                      locks_us_out=result.get("lockout_check", {}).get("action") == "deny")
     elif not enabled and was_enabled:
         # dsmctl's live-verified disable call.
         client.write(FIREWALL, "set", 1, set_type="disable")
