@@ -81,7 +81,7 @@ def test_lockout_uses_controller_address_and_can_be_overridden(run, dsm_lab):
     assert forced["changed"] is True and forced["lockout_check"]["action"] == "deny"
     # The mock enforces its firewall: once the profile is live DSM no longer answers this controller,
     # so the module does not wait for the apply task and says so.
-    assert any("no longer answers this controller" in w for w in forced.get("warnings", [])), forced
+    assert any("no longer answers this controller" in str(w) for w in forced.get("warnings", [])), forced
     assert firewall(dsm_lab)["enable_firewall"] is True
 
 
