@@ -226,8 +226,9 @@ class _Server(ThreadingHTTPServer):
             reset(request)
             return
         try:
-            request.settimeout(30)
+            request.settimeout(30)  # a client that never finishes the handshake does not hold a thread
             tls = self.tls_context.wrap_socket(request, server_side=True)
+            tls.settimeout(None)
         except (ssl.SSLError, OSError):
             return  # the client gave up or does not trust us: nothing to answer
         try:
