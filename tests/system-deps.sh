@@ -11,6 +11,8 @@ command -v nft >/dev/null || missing+=(nftables)
 command -v ip >/dev/null || missing+=(iproute2)
 # The nginx_patches role's tests serve a DSM-shaped tree with Debian's nginx.
 command -v nginx >/dev/null || missing+=(nginx-light)
+# The ACME CA (pebble) and its DNS server (pebble-challtestsrv) of the DNS-01 tests (tests/lab/acme.py).
+command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || missing+=(pebble)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2

@@ -11,6 +11,9 @@ from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 # Longest Retry-After we honour; a longer wait fails the task with the server's answer instead.
 MAX_RETRY_AFTER = 60
+# Codes Cloudflare answers for missing, malformed, unknown or under-privileged credentials: 6003 (with a
+# 6102/6103/6111 chain), 9103 unknown key or email, 9106 no credentials, 9109 invalid token, 10000, 1000.
+AUTH_ERROR_CODES = (6003, 9103, 9106, 9109, 10000, 1000)
 
 
 class CloudflareError(Exception):
@@ -86,7 +89,7 @@ class CloudflareClient:
             if response.status_code == 429:
                 hint = " (rate limited: still refused after the retries, waiting as Cloudflare asked)"
             elif response.status_code in (400, 401, 403) and any(
-                    e.get("code") in (6003, 9109, 10000, 1000) for e in errors or []):
+                    e.get("code") in AUTH_ERROR_CODES for e in errors or []):
                 hint = " (check api_token and that it has the permissions this task needs)"
             raise CloudflareError("%s %s failed: %s%s" % (method, path, detail, hint), status=response.status_code,
                                   codes=[e.get("code") for e in errors or []])

@@ -24,7 +24,7 @@ ALIASES = {
 ON_OFF = ("on", "off")
 # Values Cloudflare accepts for the settings this collection is about; others are passed through.
 ENUMS = {
-    "ssl": ("off", "flexible", "full", "strict"),
+    "ssl": ("off", "flexible", "full", "strict", "origin_pull"),
     "min_tls_version": ("1.0", "1.1", "1.2", "1.3"),
     "tls_1_3": ("on", "off", "zrt"),
     "opportunistic_encryption": ON_OFF,
@@ -39,7 +39,8 @@ ENUMS = {
     "opportunistic_onion": ON_OFF,
 }
 SSL_MODES = {"full (strict)": "strict", "full_strict": "strict", "full-strict": "strict", "strict": "strict",
-             "full": "full", "flexible": "flexible", "off": "off"}
+             "full": "full", "flexible": "flexible", "off": "off", "origin_pull": "origin_pull",
+             "strict (ssl-only origin pull)": "origin_pull"}
 HSTS_FIELDS = {"enabled": bool, "max_age": int, "include_subdomains": bool, "preload": bool, "nosniff": bool}
 
 
@@ -61,8 +62,9 @@ def normalise_value(sid, value):
     if sid == "ssl":
         mode = SSL_MODES.get(str(value).strip().lower())
         if mode is None:
-            raise SettingError("ssl: '%s' is not an SSL/TLS encryption mode; use off, flexible, full or strict "
-                               "(\"Full (strict)\")" % value)
+            raise SettingError("ssl: '%s' is not an SSL/TLS encryption mode; use off, flexible, full, strict "
+                               "(\"Full (strict)\") or origin_pull (\"Strict (SSL-Only Origin Pull)\", "
+                               "Enterprise plans)" % value)
         return mode
     if sid == "min_tls_version":
         value = "%.1f" % float(value) if isinstance(value, (int, float)) else str(value).strip()

@@ -97,13 +97,18 @@ def validate(module):
         if not p["content"]:
             module.fail_json(msg="content is required with state: present (the address or target of the record)")
         try:
+            address = None
             if p["type"] == "A":
-                ipaddress.IPv4Address(p["content"])
+                address = ipaddress.IPv4Address(p["content"])
             elif p["type"] == "AAAA":
-                ipaddress.IPv6Address(p["content"])
+                address = ipaddress.IPv6Address(p["content"])
         except ValueError:
             module.fail_json(msg="content: '%s' is not an IPv%s address, as a %s record needs"
                                  % (p["content"], 4 if p["type"] == "A" else 6, p["type"]))
+        # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
+        if address is not None and p["proxied"] and not address.is_global:
+            module.fail_json(msg="content: %s is not a public address, and Cloudflare's proxy only reaches public "
+                                 "origins; use the router's public address or set proxied: false" % p["content"])
         if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
             module.fail_json(msg="ttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % p["ttl"])
     if p["port"] is not None:
@@ -139,7 +144,8 @@ def main():
         p = mod.params
         name = fqdn(p["name"], p["zone"])
         path = "/zones/%s/dns_records" % mod.zone_id
-        matches = mod.client.paginate(path, type=p["type"], name=name)
+        # name.exact is the documented filter (RecordListParams.name); the bare name= is the older form.
+        matches = mod.client.paginate(path, **{"type": p["type"], "name.exact": name})
         if len(matches) > 1:
             mod.fail_json(msg="%d %s records are named %s; this module manages one record per type and name"
                               % (len(matches), p["type"], name))

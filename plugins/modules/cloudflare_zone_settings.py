@@ -29,7 +29,8 @@ options:
       - Setting names and values. Cloudflare's ids (V(ssl), V(min_tls_version), V(tls_1_3), V(always_use_https),
         V(automatic_https_rewrites), V(opportunistic_encryption), V(tls_client_auth)...) and the dashboard's names
         (V(ssl_mode), V(minimum_tls_version), V(authenticated_origin_pulls)) are both understood.
-      - V(ssl) accepts V(off), V(flexible), V(full), V(strict) and "Full (strict)"; on/off settings accept booleans.
+      - V(ssl) accepts V(off), V(flexible), V(full), V(strict) ("Full (strict)") and V(origin_pull)
+        ("Strict (SSL-Only Origin Pull)", Enterprise plans only); on/off settings accept booleans.
     type: dict
     default: {}
   hsts:

@@ -1,7 +1,7 @@
 """Public DSM clients must talk to the mock DSM unchanged.
 
-- synology-api (PyPI), as published: its DSM 6 login path over HTTPS (its DSM 7 path needs the
-  Noise handshake of DSM 7.3's login page, which the mock does not model).
+- synology-api (PyPI), as published: its DSM 6 login path over HTTPS (its default DSM 7 path, with
+  the login page's Noise handshake, is in test_client_synology_api.py).
 - acme.sh's Synology deploy hook is a shell script not packaged for Debian 12 or PyPI, so it
   cannot be installed here; its wire contract is checked instead: GET login, values pulled out of
   DSM's compact sorted JSON with the same regular expressions its sed commands use, and a
@@ -25,7 +25,9 @@ def certs(tmp_path_factory):
 
 
 def test_synology_api_lists_imports_and_binds(dsm_lab, certs):
-    from synology_api import core_certificate
+    from synology_api import base_api, core_certificate
+    # The library reuses one login per process (BaseApi.shared_session): start and end without one.
+    base_api.BaseApi.shared_session = None
     client = core_certificate.Certificate("127.0.0.1", str(dsm_lab.https_port), "ansible", "lab-password",
                                           secure=True, cert_verify=dsm_lab.ca_path, dsm_version=6, debug=False)
     assert client.list_cert()["data"]["certificates"][0]["id"] == "sYnDef"
@@ -38,6 +40,7 @@ def test_synology_api_lists_imports_and_binds(dsm_lab, certs):
     status, reply = client.set_certificate_for_service(new_id)
     assert reply["success"] is True
     assert dsm_lab.state()["bindings"]["default"] == new_id
+    base_api.BaseApi.shared_session = None
 
 
 def _sed_value(pattern, text):

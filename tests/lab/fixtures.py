@@ -104,5 +104,8 @@ def _mock_fixtures(spec):
     return session_fixture, test_fixture
 
 
+# pebble + pebble-challtestsrv for DNS-01 tests (tests/lab/acme.py), registered here with the mocks.
+from tests.lab.acme import acme_lab  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
 for _spec in MOCKS:
     globals()["%s_lab_session" % _spec.name], globals()["%s_lab" % _spec.name] = _mock_fixtures(_spec)

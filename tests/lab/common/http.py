@@ -174,7 +174,9 @@ def _handler_for(lab):
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
             for key, value in response.headers.items():
-                self.send_header(key, value)
+                # a list sends the header once per value (several Set-Cookie headers in one answer)
+                for one in value if isinstance(value, (list, tuple)) else (value,):
+                    self.send_header(key, one)
             self.end_headers()
             self.wfile.write(response.body)
 

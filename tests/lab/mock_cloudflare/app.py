@@ -1,10 +1,10 @@
 """The mock Cloudflare API v4: routing, authentication, rate limit and the envelope.
 
 Each resource lives in its own file and declares its routes with `routes(app) -> [(verb, path regex,
-handler, writes)]` (writes: True needs a token that may write, False any token, None no auth).
-Errors as Cloudflare sends them (6003/6111 malformed Authorization header, 9109 invalid token, 10000
-missing permission, 7003 unknown route or object, 10405 wrong method). A configurable rate limit
-answers 429 with Retry-After.
+handler, writes)]` (writes: True needs credentials that may write, False any, None no auth).
+Credentials are an API token or the account's email + Global API key (auth.py). Errors as Cloudflare
+sends them (7003 unknown route or object, 10405 wrong method). A configurable rate limit answers 429
+with Retry-After.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_cloudflare import dns, ips, origin_ca, seed, settings, zones
+from tests.lab.mock_cloudflare import auth, challenges, dns, ips, origin_ca, seed, settings, zones
 from tests.lab.mock_cloudflare.envelope import error, ok
 from tests.lab.mock_cloudflare.errors import ApiError
 
@@ -24,7 +24,8 @@ RESOURCES = (zones, settings, dns, origin_ca, ips)
 
 
 class MockCloudflare(MockApp):
-    default_config = {"rate_limit": 0, "rate_window": 60, "bulk_settings": True}
+    # challtestsrv_url: where DNS-01 TXT records are mirrored (challenges.py); None leaves them in the mock.
+    default_config = {"rate_limit": 0, "rate_window": 60, "bulk_settings": True, "challtestsrv_url": None}
 
     def __init__(self, directory):
         super().__init__(JsonState(seed.initial_state, os.path.join(directory, "state.json")))
@@ -44,8 +45,15 @@ class MockCloudflare(MockApp):
 
     # -- lab hooks -----------------------------------------------------------
     def lab_reset(self):
+        # Take back the challenge records this lab published, so the next test's DNS starts empty too.
+        url = self.config.get("challtestsrv_url")
+        names = [r["name"] for records in self.data["dns_records"].values() for r in records.values()]
         super().lab_reset()
         self.hits = []
+        try:
+            challenges.publish(url, [], names)
+        except ApiError:
+            pass  # challtestsrv already stopped: nothing is left to answer
 
     def lab_configure(self, spec):
         spec = dict(spec)
@@ -69,7 +77,8 @@ class MockCloudflare(MockApp):
         path = request.path.split("/client/v4", 1)[-1]
         shape = re.sub(r"/[0-9a-f]{32}", "/:id", path)
         shape = re.sub(r"/certificates/[0-9]+", "/certificates/:id", shape)
-        return request.verb, shape, {}
+        # Query keys (never their values) show which filters a client used, e.g. name.exact.
+        return request.verb, shape, {"query": sorted(request.query)} if request.query else {}
 
     # -- HTTP ----------------------------------------------------------------
     def handle(self, request):
@@ -96,17 +105,7 @@ class MockCloudflare(MockApp):
             return error(exc, {"Retry-After": "1"} if exc.status == 429 else None)
 
     def _authenticate(self, request, writes):
-        header = request.headers.get("Authorization")
-        match = re.fullmatch(r"Bearer ([A-Za-z0-9_\-]{20,})", header or "")
-        if not match:
-            raise ApiError(400, 6003, "Invalid request headers",
-                           [{"code": 6111, "message": "Invalid format for Authorization header"}])
-        token = self.data["tokens"].get(match.group(1))
-        if token is None:
-            raise ApiError(400, 9109, "Invalid access token")
-        if writes and not token["write"]:
-            raise ApiError(403, 10000, "Authentication error")
-        return token
+        return auth.authenticate(self.data, request, writes)
 
     def _rate_limit(self):
         limit = self.config["rate_limit"]
@@ -116,5 +115,6 @@ class MockCloudflare(MockApp):
             now = time.monotonic()
             self.hits = [t for t in self.hits if now - t < self.config["rate_window"]]
             if len(self.hits) >= limit:
-                raise ApiError(429, 971, "Please wait and consider throttling your request speed")
+                raise ApiError(429, 971, "More than %d requests per %d seconds reached. Please wait and consider "
+                               "throttling your request speed" % (limit, self.config["rate_window"]))
             self.hits.append(now)

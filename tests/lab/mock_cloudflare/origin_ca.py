@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import secrets
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -123,7 +122,9 @@ class OriginCa:
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True))
         cert = pki.with_key_ids(cert, key, self.key.public_key(), ca=False).sign(self.key, hashes.SHA256())
         return {
-            "id": str(serial)[:20] + secrets.choice("0123456789"),
+            # The id is the certificate's serial in decimal, up to 48 digits for a 159-bit serial, like the API
+            # docs' example id 328578533902268680212849205732770752308931942346.
+            "id": str(serial),
             "certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
             "csr": csr_pem, "hostnames": list(hostnames), "request_type": request_type,
             "requested_validity": validity_days,

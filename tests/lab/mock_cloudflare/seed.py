@@ -1,6 +1,7 @@
 """A fresh Cloudflare account as the API shows it: one zone on the Free plan, tokens, IP ranges.
 
 Tokens (lab only): LAB_TOKEN may do everything; READ_ONLY_TOKEN may only read (writes get 10000).
+The account's email and Global API key (LAB_EMAIL, LAB_GLOBAL_KEY) may do everything too.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 LAB_TOKEN = "lab-cloudflare-token-0123456789abcdefghij"
 READ_ONLY_TOKEN = "lab-cloudflare-readonly-0123456789abcdef"
 ZONE_NAME = "example.test"
+LAB_EMAIL = "lab@example.test"
+LAB_GLOBAL_KEY = "0123456789abcdef0123456789abcdef01234"  # 37 hex characters, like a real Global API key
+ACCOUNT = {"id": "01a7362d577a6c3019a474fd6f485823", "name": "homelab.nas lab account"}
 ZONE_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 EPOCH = "2026-01-01T00:00:00.000000Z"
 
@@ -42,13 +46,30 @@ IPS = {
 }
 
 
+def zone():
+    """The zone object with the fields of cloudflare-python 5.9 types/zones/zone.py (Zone)."""
+    return {"id": ZONE_ID, "name": ZONE_NAME, "status": "active", "paused": False, "type": "full",
+            "development_mode": 0, "account": dict(ACCOUNT),
+            "owner": {"id": None, "name": ACCOUNT["name"], "type": "organization"},
+            "plan": {"id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website", "price": 0, "currency": "USD",
+                     "frequency": "", "is_subscribed": False, "can_subscribe": False, "legacy_id": "free",
+                     "legacy_discount": False, "externally_managed": False},
+            "meta": {"step": 2, "custom_certificate_quota": 0, "page_rule_quota": 3, "phishing_detected": False,
+                     "cdn_only": False, "dns_only": False, "foundation_dns": False},
+            "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+            "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
+            "vanity_name_servers": [], "permissions": ["#zone:read", "#zone:edit", "#dns_records:read",
+                                                       "#dns_records:edit", "#zone_settings:read",
+                                                       "#zone_settings:edit", "#ssl:read", "#ssl:edit"],
+            "created_on": EPOCH, "modified_on": EPOCH, "activated_on": EPOCH}
+
+
 def initial_state():
     return {
         "tokens": {LAB_TOKEN: {"id": "ed17574386854bf78a67040be0a770b0", "write": True},
                    READ_ONLY_TOKEN: {"id": "9a7806061c88ada191ed06f989cc3dac", "write": False}},
-        "zones": {ZONE_ID: {"id": ZONE_ID, "name": ZONE_NAME, "status": "active", "paused": False, "type": "full",
-                            "plan": {"id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website"},
-                            "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]}},
+        "account": dict(ACCOUNT, email=LAB_EMAIL, global_api_key=LAB_GLOBAL_KEY),
+        "zones": {ZONE_ID: zone()},
         "settings": {ZONE_ID: {sid: {"id": sid, "value": value, "editable": editable, "modified_on": EPOCH}
                                for sid, (value, editable) in SETTINGS.items()}},
         "dns_records": {},

@@ -13,27 +13,35 @@ import os
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_dsm import auth, certificates, firewall, reverse_proxy, security, seed, system, terminal
+from tests.lab.mock_dsm import (auth, certificates, firewall, login_ui, password_confirm, reverse_proxy, security,
+                                seed, system, tasks, terminal, utilization)
 from tests.lab.mock_dsm import listeners, nginx_sync
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
+from tests.lab.mock_dsm.params import invalid, json_value, required
 
-FAMILIES = (auth, certificates, reverse_proxy, firewall, security, system, terminal)
+FAMILIES = (auth, login_ui, certificates, reverse_proxy, firewall, security, system, utilization, password_confirm,
+            tasks, terminal)
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
 CGIS = ("entry.cgi", "query.cgi", "auth.cgi")
 
 
 class MockDsm(MockApp):
-    #: controller_address / controller_adapter: where the firewall sees the controller come from (every
-    #: lab connection is loopback); nginx_root / nginx_layout: the DSM-shaped nginx tree (dsm_nginx) that
-    #: reverse-proxy edits regenerate, with DSM 7's or DSM 6's file layout.
-    default_config = {"controller_address": "127.0.0.1", "controller_adapter": "eth0",
-                      "nginx_root": None, "nginx_layout": "dsm7"}
+    # task_root: the sandbox task scripts run in (LAB_ROOT); task_timeout: seconds before a script is killed.
+    # controller_address / controller_adapter: where the firewall sees the controller come from (every
+    # lab connection is loopback); nginx_root / nginx_layout: the DSM-shaped nginx tree (dsm_nginx) that
+    # reverse-proxy edits regenerate, with DSM 7's or DSM 6's file layout.
+    default_config = {"task_root": None, "task_timeout": None, "controller_address": "127.0.0.1",
+                      "controller_adapter": "eth0", "nginx_root": None, "nginx_layout": "dsm7"}
+    # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
+    ACTIONS = ("boot", "shutdown", "tick")
 
     def __init__(self, state_path=None, factory_certificate=None):
         super().__init__(JsonState(lambda: seed.initial_state(factory_certificate), state_path))
         self.sessions = auth.Sessions(self.state)
+        self.confirm_tokens = password_confirm.ConfirmTokens(self)
+        self.scheduler = tasks.Scheduler(self)
         self.listener_ports = set()  # the API listeners' ports (server.py), which the "dsm" service means
         self.ssh = None              # the SSH stand-in (server.py), which follows SYNO.Core.Terminal
         # What a successful write to an API changes beyond its state: DSM regenerates nginx after a
@@ -55,14 +63,22 @@ class MockDsm(MockApp):
     def lab_state(self):
         data = self.state.snapshot()
         data["active_sessions"] = self.sessions.active()
+        data["noise"] = self.sessions.noise.snapshot()  # DSM 7 login handshakes and X-SYNO-HASH checks
         return data
 
     def lab_reset(self):
         super().lab_reset()
         self.sessions.reset()
+        self.confirm_tokens.reset()
+        self.scheduler.reset()
         self.sync_ssh()
 
     def lab_configure(self, spec):
+        """Settings, plus the actions `{"boot": true}`, `{"shutdown": true}` and `{"tick": true}` (or
+        `{"tick": "YYYY-MM-DD HH:MM"}`: only the tasks due in that minute), which run task scripts
+        before the control call answers."""
+        spec = dict(spec)
+        actions = {key: spec.pop(key) for key in self.ACTIONS if key in spec}
         if spec.get("nginx_layout", "dsm7") not in ("dsm7", "dsm6"):
             raise ValueError("nginx_layout must be dsm7 or dsm6")
         for key in ("controller_address",):
@@ -77,6 +93,12 @@ class MockDsm(MockApp):
         super().lab_configure(spec)
         if "nginx_root" in spec or "nginx_layout" in spec:
             nginx_sync.regenerate(self)  # the tree now shows this DSM's entries
+        if actions.get("shutdown"):
+            self.scheduler.boot("shutdown")
+        if actions.get("boot"):
+            self.scheduler.boot("bootup")
+        if actions.get("tick"):
+            self.scheduler.tick(actions["tick"] if isinstance(actions["tick"], str) else None)
 
     # -- what the listeners do ------------------------------------------------------
     def tls_identity(self):
@@ -144,9 +166,10 @@ class MockDsm(MockApp):
             raise ApiError(104)
         if method not in api.methods:
             raise ApiError(103)
-        handler, writes = api.methods[method]
+        handler, _writes = api.methods[method]
         if api.session:
             sid, session = self.sessions.lookup(request)
+            self.sessions.check_request_hash(request, session)
             # A session that has a SynoToken needs it on every request, reads included.
             self.sessions.check_token(request, session)
             if api.admin and not self.state.data["users"][session["account"]]["admin"]:
@@ -164,19 +187,16 @@ class MockDsm(MockApp):
 
     def _compound(self, request):
         """SYNO.Entry.Request: several calls in one HTTP request; each answers like the call alone would."""
-        try:
-            calls = json.loads(request.param("compound", "[]"))
-        except ValueError:
-            raise ApiError(101)
+        calls = json_value(required(request, "compound"), "compound")
         if not isinstance(calls, list):
-            raise ApiError(101)
+            raise invalid("compound")
         stop = request.param("stop_when_error") == "true"
         results, failed = [], False
         for call in calls:
             sub_request = SubRequest(request, call)
             try:
                 if sub_request.param("api") == "SYNO.Entry.Request":
-                    raise ApiError(101)
+                    raise invalid("api")  # no nesting (lab's choice: DSM's answer is not public)
                 response = self._call(sub_request, "entry.cgi")
                 payload = json.loads(response.body)
             except ApiError as exc:

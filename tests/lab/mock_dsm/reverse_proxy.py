@@ -12,7 +12,7 @@ import uuid
 
 from tests.lab.mock_dsm.api import Api
 from tests.lab.mock_dsm.errors import ApiError
-from tests.lab.mock_dsm.params import json_value
+from tests.lab.mock_dsm.params import json_value, required
 
 RP_FIELDS = {"description", "frontend", "backend", "customize_headers", "proxy_connect_timeout",
              "proxy_read_timeout", "proxy_send_timeout", "proxy_http_version", "proxy_intercept_errors"}
@@ -50,7 +50,7 @@ class ReverseProxy:
         return {"entries": [dict(e) for e in self.data["reverse_proxy"].values()]}
 
     def _entry(self, request, existing=None):
-        entry = json_value(request.param("entry"))
+        entry = json_value(required(request, "entry"), "entry")
         if not isinstance(entry, dict) or not isinstance(entry.get("frontend"), dict) or \
                 not isinstance(entry.get("backend"), dict):
             raise ApiError(4151)  # DSM's answer to a flattened or partial entry
@@ -80,7 +80,7 @@ class ReverseProxy:
         return {}
 
     def update(self, request):
-        raw = json_value(request.param("entry"))
+        raw = json_value(required(request, "entry"), "entry")
         existing = self.data["reverse_proxy"].get((raw or {}).get("UUID"))
         if existing is None:
             raise ApiError(4153)
@@ -91,7 +91,7 @@ class ReverseProxy:
         return {}
 
     def delete(self, request):
-        uuids = json_value(request.param("uuids"))
+        uuids = json_value(required(request, "uuids"), "uuids")
         if not isinstance(uuids, list) or any(u not in self.data["reverse_proxy"] for u in uuids):
             raise ApiError(4153)
         for entry_uuid in uuids:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from tests.lab.mock_dsm import tasks
 from tests.lab.mock_dsm.reverse_proxy import certificate_service
 from tests.lab.mock_dsm.terminal import DEFAULTS as TERMINAL_DEFAULTS
 
@@ -135,4 +136,6 @@ def initial_state(factory_certificate=None):
         "upgrade": {"autoupdate_enable": False, "autoupdate_type": "notify",
                     "schedule": {"week_day": "0", "hour": 3, "minute": 0},
                     "smart_nano_enabled": False, "upgrade_type": "hotfix"},
+        # Task Scheduler: none on a fresh DSM (tasks.py).
+        "tasks": tasks.initial_state(),
     }

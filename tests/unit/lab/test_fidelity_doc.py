@@ -39,9 +39,14 @@ def _served_dsm(tmp_path):
     return {(name, method) for name, api in dsm.apis.items() for method in api.methods}
 
 
+# The mock's route parameters, by the names Cloudflare's API reference gives them.
+CLOUDFLARE_PARAMETERS = {"zone": "zone_id", "setting": "setting_id", "record": "dns_record_id",
+                         "cert": "certificate_id"}
+
+
 def route_name(verb, pattern):
     """`PATCH /zones/(?P<zone>...)/settings` -> `PATCH /zones/{zone_id}/settings`."""
-    path = re.sub(r"\(\?P<(\w+?)(?:_id)?>[^)]*\)", lambda m: "{%s_id}" % m.group(1), pattern)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: "{%s}" % CLOUDFLARE_PARAMETERS[m.group(1)], pattern)
     path = path.replace("/?", "").replace("\\", "")
     return "%s %s" % (verb, path)
 
@@ -51,7 +56,12 @@ def _served_cloudflare(tmp_path):
     return {(route_name(verb, pattern), "-") for verb, pattern, _handler, _writes in app.routes}
 
 
-@pytest.mark.parametrize("section,served", [("DSM", _served_dsm)])
+def _served_router(tmp_path):
+    return set(MockIgd(str(tmp_path / "state.json")).served())
+
+
+@pytest.mark.parametrize("section,served", [("DSM", _served_dsm), ("Cloudflare", _served_cloudflare),
+                                            ("Router", _served_router)])
 def test_every_served_api_has_a_row_and_every_row_is_served(tmp_path, section, served):
     served = served(tmp_path)
     documented = {key for key in ROWS[section] if not key[0].startswith("behaviour:")}

@@ -152,8 +152,8 @@ def _import(dsm, cert, key, chain=b""):
     files = {"key": ("privkey.pem", key), "cert": ("cert.pem", cert)}
     if chain:
         files["inter_cert"] = ("chain.pem", chain)
-    reply = requests.post(dsm.base + "entry.cgi", params={"api": "SYNO.Core.Certificate", "method": "import",
-                                                         "version": "1", "_sid": dsm.sid},
+    query = {"api": "SYNO.Core.Certificate", "method": "import", "version": "1", "_sid": dsm.sid}
+    reply = requests.post(dsm.base + "entry.cgi", params=query,
                           headers={"X-SYNO-TOKEN": dsm.token}, files=files, data={"desc": "t"},
                           verify=dsm.verify, timeout=10)
     return reply.json()

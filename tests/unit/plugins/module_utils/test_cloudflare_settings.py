@@ -21,6 +21,8 @@ def test_friendly_names_map_to_cloudflare_ids(name, sid):
     ("min_tls_version", 1.2, "1.2"), ("min_tls_version", "1.3", "1.3"), ("always_use_https", True, "on"),
     ("tls_1_3", "ZRT", "zrt"), ("opportunistic_encryption", False, "off"), ("brotli", "on", "on"),
     ("some_future_setting", {"x": 1}, {"x": 1}),
+    # origin_pull is the fifth mode in Cloudflare's SSL setting enum (cloudflare-python types/zones/ssl.py).
+    ("ssl", "origin_pull", "origin_pull"), ("ssl", "Strict (SSL-Only Origin Pull)", "origin_pull"),
 ])
 def test_values_are_normalised(sid, value, expected):
     assert cfs.normalise_value(sid, value) == expected

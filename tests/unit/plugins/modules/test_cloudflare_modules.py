@@ -116,6 +116,15 @@ def test_dns_record_lifecycle(run, cloudflare_lab):
     assert records(cloudflare_lab) == []
 
 
+def test_dns_record_is_looked_up_with_the_documented_exact_name_filter(run, cloudflare_lab):
+    run(cloudflare_dns_record, name="nas-backup", content="100.128.77.9")
+    cloudflare_lab.clear_log()
+    assert run(cloudflare_dns_record, name="nas", content="100.128.77.2")["changed"] is True
+    lookups = cloudflare_lab.calls("GET", "/zones/:id/dns_records")
+    assert lookups and all("name.exact" in c["query"] and "name" not in c["query"] for c in lookups)
+    assert len(records(cloudflare_lab)) == 2
+
+
 def test_dns_record_check_mode_and_port_warning(run, cloudflare_lab):
     result = run(cloudflare_dns_record, check_mode=True, name="@", content="100.128.77.2", port=5001)
     assert result["changed"] is True and result["record"]["name"] == "example.test"
@@ -129,6 +138,14 @@ def test_dns_record_bad_content_is_refused(run, cloudflare_lab):
     result = run(cloudflare_dns_record, name="nas", type="AAAA", content="100.128.77.2")
     assert result["failed"] is True and "not an IPv6 address" in result["msg"]
     assert cloudflare_lab.calls() == []
+
+
+def test_a_proxied_record_for_a_private_address_is_refused_before_cloudflare_would(run, cloudflare_lab):
+    result = run(cloudflare_dns_record, name="nas", content="192.168.1.10")
+    assert result["failed"] is True and "not a public address" in result["msg"]
+    assert cloudflare_lab.calls() == []
+    direct = run(cloudflare_dns_record, name="nas", content="192.168.1.10", proxied=False)
+    assert direct["changed"] is True
 
 
 # -- Origin CA ------------------------------------------------------------------------------
