@@ -166,7 +166,7 @@ class MockDsm(MockApp):
             raise ApiError(104)
         if method not in api.methods:
             raise ApiError(103)
-        handler, _writes = api.methods[method]
+        handler, writes = api.methods[method]
         if api.session:
             sid, session = self.sessions.lookup(request)
             self.sessions.check_request_hash(request, session)
