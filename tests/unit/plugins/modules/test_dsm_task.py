@@ -136,7 +136,8 @@ def test_boot_task_repatches_the_dsm_nginx_tree_at_a_lab_boot(dsm_lab, capsys, t
     """The nginx patch's mechanism end to end: a root boot-up task made by the module runs at a lab boot,
     after a simulated DSM update regenerated the file it patches."""
     from tests.lab.dsm_nginx import tree
-    root = tree.build(str(tmp_path / "nas"))
+    # issue 11: the patch targets DSM 6's app.d/ file, so the tree keeps DSM 6's layout.
+    root = tree.build(str(tmp_path / "nas"), layout="dsm6")
     dsm_lab.configure(task_root=root)
     conf = tmp_path / "nas" / "etc/nginx/app.d/server.ReverseProxy.conf"
     args = dict(dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache")), name="nginx patch", trigger="boot",
