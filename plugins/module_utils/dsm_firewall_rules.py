@@ -146,11 +146,23 @@ class DsmFirewall:
         """Profile.set only saves the profile (dsmctl, live on DSM 7.3); apply() makes it live."""
         self.client.write(PROFILE_API, "set", 1, profile=profile, profile_applying=False)
 
-    def apply(self, name):
-        """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop."""
+    def apply(self, name, locks_us_out=False):
+        """Make a saved profile live (and the firewall on): Apply start, poll status with its task_id, stop.
+
+        With locks_us_out (rules that deny this controller, allowed by allow_lockout) DSM stops answering
+        this controller as soon as the profile is live, so nothing after start can be awaited: returns
+        False then (the apply task was not followed to its end), True otherwise."""
+        if locks_us_out:
+            try:
+                self.client.write(APPLY_API, "start", 1, name=name, profile_applying=False)
+            except DsmError as exc:
+                if exc.code is not None:
+                    raise
+                # The connection was cut: the firewall is already enforcing the new profile.
+            return False
         task = self.client.write(APPLY_API, "start", 1, name=name, profile_applying=False).get("task_id")
         if not task:
-            return  # some DSM builds apply synchronously and hand out no task (batonogov's provider)
+            return True  # some DSM builds apply synchronously and hand out no task (batonogov's provider)
         for attempt in range(60):
             if self.client.read(APPLY_API, "status", 1, task_id=task).get("finish"):
                 break
@@ -162,6 +174,7 @@ class DsmFirewall:
                 method="status",
             )
         self.client.write(APPLY_API, "stop", 1, task_id=task)
+        return True
 
     def disable(self):
         # dsmctl's live-verified disable call.

@@ -78,7 +78,10 @@ options:
         controller's own address on the route to DSM; set it when a NAT or proxy sits in between.
     type: str
   allow_lockout:
-    description: Apply rules even if they would block the controller's connection to DSM.
+    description:
+      - Apply rules even if they would block the controller's connection to DSM.
+      - DSM stops answering the controller once such a profile is live, so the module does not wait for
+        DSM's apply task to finish; it returns with a warning.
     type: bool
     default: false
 notes:
@@ -172,7 +175,13 @@ def run(mod, rules):
             new_profile[p["interface"]] = wanted
             api.save(new_profile)
         if enabled and active == p["profile"] and (rules_changed or not was_enabled or was_active != active):
-            api.apply(p["profile"])  # applying a profile is also how DSM turns the firewall on with it (dsmctl)
+            # Applying a profile is also how DSM turns the firewall on with it (dsmctl).
+            locks_us_out = result.get("lockout_check", {}).get("action") == "deny"
+            if not api.apply(p["profile"], locks_us_out=locks_us_out):
+                mod.warn(
+                    "firewall profile '%s' applied; DSM no longer answers this controller (allow_lockout), so the "
+                    "apply task was not followed to its end" % p["profile"]
+                )
         elif not enabled and was_enabled:
             api.disable()
 

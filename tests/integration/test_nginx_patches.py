@@ -74,7 +74,8 @@ class Nas:
 
 @pytest.fixture
 def nas(tmp_path):
-    root = tree.build(str(tmp_path / "nas"))
+    # issue 11: the role patches DSM 6's app.d/ file only; DSM 7 (the tree's default) uses sites-enabled/.
+    root = tree.build(str(tmp_path / "nas"), layout="dsm6")
     client = {"ca": open(os.path.join(root, "test-client/origin-pull-ca.pem")).read()}
     started = tree.nginx(root)
     assert started.returncode == 0, started.stderr

@@ -76,3 +76,17 @@ def test_check_mode_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
     assert {k: v for k, v in before[0].items() if k != "active_sessions"} == {
         k: v for k, v in after[0].items() if k != "active_sessions"
     }
+
+
+def test_issue_11_the_tls_role_locks_the_controller_out_of_dsm(site, dsm_lab):
+    """The role's default binds the Origin certificate to DSM Desktop Service, which DSM then presents."""
+    run = site(tls_dsm_services=["DSM Desktop Service"])
+    assert run.returncode != 0 and "TLS verification" in run.stdout, run.stdout[-3000:]
+
+
+def test_issue_11_two_factor_for_administrators_locks_the_next_run_out(site, dsm_lab):
+    first = site(hardening_two_factor="administrators")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert dsm_lab.state()["security"]["otp_enforce_option"] == "admin"
+    second = site(hardening_two_factor="administrators")
+    assert second.returncode != 0 and "406" in second.stdout, second.stdout[-3000:]

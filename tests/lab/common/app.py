@@ -30,6 +30,14 @@ class MockApp:
         """The answer to an injected API-level fault (`fail_next`)."""
         return Response(500, b"injected fault", "text/plain")
 
+    def tls_identity(self):
+        """(certificate chain PEM, key PEM) to present on the next TLS handshake; None = the listener's own."""
+        return None
+
+    def admits(self, port, peer):
+        """Whether a connection from `peer` (host, port) to the listener on `port` gets an answer."""
+        return True
+
     def http_error_response(self, fault):
         """The answer to an injected HTTP-level fault (`http_error_next`)."""
         return Response(int(fault.get("status", 502)), b"<html>Bad Gateway</html>", "text/html")

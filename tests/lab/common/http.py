@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import ssl
+import struct
 import threading
 import time
 import urllib.parse
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.lab.common.tls import ContextCache
 
 
 class Request:
@@ -158,6 +162,11 @@ def _handler_for(lab):
             body = self.rfile.read(length) if length else b""
             if split.path.startswith("/_lab/"):
                 response = lab.control(verb, split.path, body)
+            elif not lab.app.admits(self.server.server_address[1], self.client_address):
+                # Refused by the mock (its firewall): no answer, the connection is reset.
+                self.close_connection = True
+                reset(self.connection)
+                return
             else:
                 form, files = parse_body(self.headers.get("Content-Type", ""), body)
                 request = Request(
@@ -192,6 +201,50 @@ def _handler_for(lab):
     return Handler
 
 
+def reset(sock):
+    """Close a connection with an RST and no answer (SO_LINGER 0), as a rejecting firewall would."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    """Admission and the TLS handshake happen in the connection's own thread, not in accept()."""
+
+    daemon_threads = True
+
+    def __init__(self, address, handler, lab, tls_context):
+        self.lab = lab
+        self.tls_context = tls_context
+        super().__init__(address, handler)
+
+    def finish_request(self, request, client_address):
+        if self.tls_context is None:
+            super().finish_request(request, client_address)
+            return
+        if not self.lab.app.admits(self.server_address[1], client_address):
+            reset(request)
+            return
+        try:
+            request.settimeout(30)  # a client that never finishes the handshake does not hold a thread
+            tls = self.tls_context.wrap_socket(request, server_side=True)
+            tls.settimeout(None)
+        except (ssl.SSLError, OSError):
+            return  # the client gave up or does not trust us: nothing to answer
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+
 class Lab:
     """Serves one mock app on HTTP and/or HTTPS listeners, with the shared log and faults."""
 
@@ -201,6 +254,11 @@ class Lab:
         self.faults = Faults()
         self.log = RequestLog(os.path.join(directory, "requests.jsonl"))
         self.servers = []
+        self._on_shutdown = []
+
+    def on_shutdown(self, callback):
+        """Something else the mock runs (another listener) to stop with it."""
+        self._on_shutdown.append(callback)
 
     def dispatch(self, request):
         api, method, extra = self.app.describe_call(request)
@@ -254,19 +312,35 @@ class Lab:
         return Response(404, compact_json({"error": "unknown control endpoint"}))
 
     def listen(self, host, port, tls=None):
-        """Start a listener; tls=(cert_path, key_path) for HTTPS. Returns the bound port."""
-        server = ThreadingHTTPServer((host, port), _handler_for(self))
-        server.daemon_threads = True
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
+        """Start a listener; tls=(cert_path, key_path) for HTTPS. Returns the bound port.
+
+        With HTTPS, the app's `tls_identity()` may choose another certificate for each handshake, and
+        `admits()` is asked before the handshake: a refused connection is reset before TLS starts.
+        Every request that is not a /_lab/ control call is checked again (plain HTTP can only be
+        checked once the path is known, and a connection admitted earlier is cut too)."""
+        server = _Server((host, port), _handler_for(self), self, self._tls_context(tls) if tls else None)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         self.servers.append(server)
         return server.server_address[1]
 
+    def _tls_context(self, tls):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        cache = ContextCache(os.path.join(self.directory, "tls-identities"))
+
+        def choose(ssl_object, _server_name, _context):
+            # OpenSSL calls this for every ClientHello, with or without SNI.
+            identity = self.app.tls_identity()
+            if identity is not None:
+                ssl_object.context = cache.context_for(*identity)
+
+        context.sni_callback = choose
+        return context
+
     def shutdown(self):
         for server in self.servers:
             server.shutdown()
             server.server_close()
+        for callback in self._on_shutdown:
+            callback()

@@ -14,7 +14,16 @@ import sys
 from tests.lab import pki
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+# What a tree serves until a mock DSM regenerates it from its own reverse-proxy entries:
+# (description, hostname) pairs.
 ENTRIES = [("photos", "photos.example.test"), ("media", "media.example.test")]
+# Where DSM writes the reverse-proxy server blocks: DSM 7 (live DSM access-log project, several DSM 7
+# guides) and DSM 6 (Synology's own 2016 nginx-conf-generator.sh). See docs/lab-fidelity.md.
+SERVER_FILES = {
+    "dsm7": "etc/nginx/sites-enabled/server.ReverseProxy.conf",
+    "dsm6": "etc/nginx/app.d/server.ReverseProxy.conf",
+}
+DEFAULT_LAYOUT = "dsm7"
 
 
 def _write(path, data, mode=0o644):
@@ -30,9 +39,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def build(root, port=0, address="127.0.0.1"):
+def build(root, port=0, address="127.0.0.1", layout=DEFAULT_LAYOUT):
     """The tree, DSM's default certificate for *.example.test, the generated configuration, and (in
-    test-client/) an origin-pull CA with a client certificate, as Cloudflare would present it."""
+    test-client/) an origin-pull CA with a client certificate, as Cloudflare would present it.
+    `layout` is where the server blocks go: "dsm7" (sites-enabled/) or "dsm6" (app.d/)."""
+    if layout not in SERVER_FILES:
+        raise ValueError("layout must be one of %s" % ", ".join(sorted(SERVER_FILES)))
     root = os.path.abspath(root)
     port = port or free_port()
     for directory in ("run", "var/log/nginx", "var/lib/nginx", "usr/syno/share/nginx", "usr/local/etc/rc.d"):
@@ -45,7 +57,10 @@ def build(root, port=0, address="127.0.0.1"):
     _write(os.path.join(certs, "fullchain.pem"), pki.pem(cert) + pki.pem(test_pki.inter))
     _write(os.path.join(certs, "privkey.pem"), pki.pem(key), 0o600)
     _write(os.path.join(root, "server-ca.pem"), pki.pem(test_pki.root))
-    _write(os.path.join(root, "lab.json"), json.dumps({"port": port, "address": address}))
+    _write(
+        os.path.join(root, "lab.json"),
+        json.dumps({"port": port, "address": address, "layout": layout, "entries": [list(e) for e in ENTRIES]}),
+    )
     client_ca = pki.TestPki()
     client_key = pki.rsa_key()
     client = pki.issue("origin-pull.cloudflare.test", client_key, client_ca.root, client_ca.root_key)
@@ -93,11 +108,26 @@ def digest(root):
     return sha.hexdigest()
 
 
-def regenerate(root):
-    """Write /etc/nginx from the templates again, as DSM does on boot and on update."""
-    root = os.path.abspath(root)
+def _settings(root):
     with open(os.path.join(root, "lab.json"), encoding="utf-8") as handle:
-        lab = json.load(handle)
+        return json.load(handle)
+
+
+def regenerate(root, entries=None, layout=None):
+    """Write /etc/nginx from the templates again, as DSM does on boot, on update and (with `entries`,
+    (description, hostname) pairs) on every reverse-proxy edit. Without arguments it renders what it
+    rendered last; `layout` moves the server blocks to the other DSM generation's file."""
+    root = os.path.abspath(root)
+    lab = _settings(root)
+    if entries is not None:
+        lab["entries"] = [list(e) for e in entries]
+    if layout is not None:
+        if layout not in SERVER_FILES:
+            raise ValueError("layout must be one of %s" % ", ".join(sorted(SERVER_FILES)))
+        lab["layout"] = layout
+    lab.setdefault("layout", "dsm6")  # trees built before layouts existed had the DSM 6 one
+    lab.setdefault("entries", [list(e) for e in ENTRIES])
+    _write(os.path.join(root, "lab.json"), json.dumps(lab))
     share = os.path.join(root, "usr/syno/share/nginx")
     with open(os.path.join(share, "nginx.conf.tmpl"), encoding="utf-8") as handle:
         main = handle.read().format(root=root, templates=share)
@@ -105,10 +135,32 @@ def regenerate(root):
         server = handle.read()
     servers = "".join(
         server.format(address=lab["address"], port=lab["port"], hostname=host, description=name, uuid="%s-0000" % name)
-        for name, host in ENTRIES
+        for name, host in lab["entries"]
     )
     _write(os.path.join(root, "etc/nginx/nginx.conf"), main)
-    _write(os.path.join(root, "etc/nginx/app.d/server.ReverseProxy.conf"), servers)
+    for layout_name, relative in SERVER_FILES.items():
+        path = os.path.join(root, relative)
+        if layout_name == lab["layout"]:
+            _write(path, servers)
+        elif os.path.exists(path):
+            os.unlink(path)
+
+
+def running(root):
+    """Whether this tree's nginx is running (its pid file names a live process)."""
+    try:
+        with open(os.path.join(os.path.abspath(root), "run/nginx.pid"), encoding="utf-8") as handle:
+            os.kill(int(handle.read().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def reload_if_running(root):
+    """What DSM does after regenerating: reload nginx, when it runs. Returns nginx's result or None."""
+    if not running(root):
+        return None
+    return nginx(root, "-s", "reload")
 
 
 def nginx(root, *args):
@@ -125,7 +177,13 @@ def nginx(root, *args):
 def main(argv):
     command, root = argv[0], argv[1]
     if command == "build":
-        build(root, int(argv[2]) if len(argv) > 2 else 0)
+        # build ROOT [PORT] [--layout dsm6|dsm7]
+        rest = argv[2:]
+        layout = DEFAULT_LAYOUT
+        if "--layout" in rest:
+            layout = rest[rest.index("--layout") + 1]
+            del rest[rest.index("--layout") : rest.index("--layout") + 2]
+        build(root, int(rest[0]) if rest else 0, layout=layout)
         return 0
     if command == "probe":
         # probe ROOT HOST [client]: prints "<status> <body>"

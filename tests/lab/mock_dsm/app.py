@@ -6,7 +6,9 @@ file only routes a request to the method of the API it names.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
@@ -15,13 +17,16 @@ from tests.lab.mock_dsm import (
     auth,
     certificates,
     firewall,
+    listeners,
     login_ui,
+    nginx_sync,
     password_confirm,
     reverse_proxy,
     security,
     seed,
     system,
     tasks,
+    terminal,
     utilization,
 )
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
@@ -39,6 +44,7 @@ FAMILIES = (
     utilization,
     password_confirm,
     tasks,
+    terminal,
 )
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
@@ -47,15 +53,30 @@ CGIS = ("entry.cgi", "query.cgi", "auth.cgi")
 
 class MockDsm(MockApp):
     # task_root: the sandbox task scripts run in (LAB_ROOT); task_timeout: seconds before a script is killed.
-    default_config = {"task_root": None, "task_timeout": None}
+    # controller_address / controller_adapter: where the firewall sees the controller come from (every
+    # lab connection is loopback); nginx_root / nginx_layout: the DSM-shaped nginx tree (dsm_nginx) that
+    # reverse-proxy edits regenerate, with DSM 7's or DSM 6's file layout.
+    default_config = {
+        "task_root": None,
+        "task_timeout": None,
+        "controller_address": "127.0.0.1",
+        "controller_adapter": "eth0",
+        "nginx_root": None,
+        "nginx_layout": "dsm7",
+    }
     # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
     ACTIONS = ("boot", "shutdown", "tick")
 
-    def __init__(self, state_path=None):
-        super().__init__(JsonState(seed.initial_state, state_path))
+    def __init__(self, state_path=None, factory_certificate=None):
+        super().__init__(JsonState(lambda: seed.initial_state(factory_certificate), state_path))
         self.sessions = auth.Sessions(self.state)
         self.confirm_tokens = password_confirm.ConfirmTokens(self)
         self.scheduler = tasks.Scheduler(self)
+        self.listener_ports = set()  # the API listeners' ports (server.py), which the "dsm" service means
+        self.ssh = None  # the SSH stand-in (server.py), which follows SYNO.Core.Terminal
+        # What a successful write to an API changes beyond its state: DSM regenerates nginx after a
+        # reverse-proxy edit and starts or stops sshd after a Terminal change.
+        self.after_write = {nginx_sync.API: [nginx_sync.regenerate], terminal.API: [MockDsm.sync_ssh]}
         # DSM 7 lists SYNO.API.Info under entry.cgi and still answers it on query.cgi, where clients
         # bootstrap (go-synology's dump; acme.sh, py-synologydsm-api and synology-api use query.cgi).
         self.apis = {
@@ -80,6 +101,7 @@ class MockDsm(MockApp):
         self.sessions.reset()
         self.confirm_tokens.reset()
         self.scheduler.reset()
+        self.sync_ssh()
 
     def lab_configure(self, spec):
         """Settings, plus the actions `{"boot": true}`, `{"shutdown": true}` and `{"tick": true}` (or
@@ -87,13 +109,49 @@ class MockDsm(MockApp):
         before the control call answers."""
         spec = dict(spec)
         actions = {key: spec.pop(key) for key in self.ACTIONS if key in spec}
+        if spec.get("nginx_layout", "dsm7") not in ("dsm7", "dsm6"):
+            raise ValueError("nginx_layout must be dsm7 or dsm6")
+        for key in ("controller_address",):
+            if key in spec:
+                try:
+                    ipaddress.ip_address(spec[key])
+                except ValueError as exc:
+                    raise ValueError("%s must be an IP address" % key) from exc
+        root = spec.get("nginx_root")
+        if root and not os.path.exists(os.path.join(root, "lab.json")):
+            raise ValueError("nginx_root %s is not a DSM-shaped tree (python -m tests.lab.dsm_nginx build)" % root)
         super().lab_configure(spec)
+        if "nginx_root" in spec or "nginx_layout" in spec:
+            nginx_sync.regenerate(self)  # the tree now shows this DSM's entries
         if actions.get("shutdown"):
             self.scheduler.boot("shutdown")
         if actions.get("boot"):
             self.scheduler.boot("bootup")
         if actions.get("tick"):
             self.scheduler.tick(actions["tick"] if isinstance(actions["tick"], str) else None)
+
+    # -- what the listeners do ------------------------------------------------------
+    def tls_identity(self):
+        with self.state.lock:
+            return listeners.served_certificate(self.state.data)
+
+    def admits(self, port, peer):
+        return self.firewall_verdict(port)[0] == "allow"
+
+    def firewall_verdict(self, port):
+        services = {"dsm": self.listener_ports | {5000, 5001}, "ssh": {self.ssh_port()}}
+        with self.state.lock:
+            return listeners.firewall_verdict(self.state.data, self.config, port, services)
+
+    def ssh_port(self):
+        """The port DSM's sshd listens on, as the firewall sees it (the stand-in's own port is the lab's)."""
+        return terminal.settings(self.state.data)["ssh_port"]
+
+    def sync_ssh(self):
+        if self.ssh is not None:
+            with self.state.lock:
+                enabled = terminal.settings(self.state.data)["enable_ssh"]
+            self.ssh.set_enabled(enabled)
 
     def expire_sessions(self):
         self.sessions.expire_all()
@@ -138,7 +196,7 @@ class MockDsm(MockApp):
             raise ApiError(104)
         if method not in api.methods:
             raise ApiError(103)
-        handler, _writes = api.methods[method]
+        handler, writes = api.methods[method]
         if api.session:
             sid, session = self.sessions.lookup(request)
             self.sessions.check_request_hash(request, session)
@@ -148,6 +206,9 @@ class MockDsm(MockApp):
                 raise ApiError(105)
         with self.state.lock:
             result = handler(request)
+        if writes:
+            for effect in self.after_write.get(name, ()):
+                effect(self)
         if isinstance(result, Response):
             return result
         if isinstance(result, bytes):

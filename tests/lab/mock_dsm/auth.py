@@ -11,6 +11,7 @@ import pyotp
 
 from tests.lab.mock_dsm.api import Api, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
+from tests.lab.mock_dsm.listeners import two_factor_setup_required
 from tests.lab.mock_dsm.noise_login import NoiseLogin
 from tests.lab.mock_dsm.params import required
 
@@ -76,6 +77,8 @@ class Sessions:
                 raise ApiError(400)
             if user["disabled"]:
                 raise ApiError(401)
+            if two_factor_setup_required(self.state.data, user):
+                raise ApiError(406)  # SYNO.Core.OTP.EnforcePolicy covers this account, which has no 2FA
             data = {}
             if user.get("otp_secret"):
                 data.update(self._second_factor(request, account, user, version))

@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.lab.mock_dsm import tasks
 from tests.lab.mock_dsm.reverse_proxy import certificate_service
+from tests.lab.mock_dsm.terminal import DEFAULTS as TERMINAL_DEFAULTS
 
 LAB_PASSWORD = "lab-password"
 OTP_SECRET = "JBSWY3DPEHPK3PXPHOMELABNAS2FA234"
@@ -146,8 +147,11 @@ def _user(password, uid, admin=False, expired="normal"):
     }
 
 
-def initial_state():
-    cert_pem, key_pem, ca_pem = self_signed_default()
+def initial_state(factory_certificate=None):
+    """factory_certificate: (cert PEM, key PEM, issuing CA PEM) of DSM's built-in certificate. The lab's
+    server passes one its CA signed for 127.0.0.1, so that controllers can trust what the HTTPS listener
+    presents with dsm/ca.pem; without it, one made here the way DSM makes its own."""
+    cert_pem, key_pem, ca_pem = factory_certificate or self_signed_default()
     services = {s["service"]: s for s in SYSTEM_SERVICES}
     reverse_proxy = {}
     default_hosts = [("nas.example.test", 5000), ("photos.example.test", 8080)]
@@ -205,6 +209,7 @@ def initial_state():
             },
             "otp_enforce_option": "none",
         },
+        "terminal": dict(TERMINAL_DEFAULTS),
         # Keys of dsmctl's v2 fixture (policy_v2.json); N4S4 names autoupdate_type, schedule, smart_nano_enabled.
         "upgrade": {
             "autoupdate_enable": False,

@@ -54,17 +54,20 @@ def by_desc(dsm_lab, desc):
 
 
 def test_import_default_and_bind_then_idempotent(run, dsm_lab, certs):
-    args = lab_cert(certs, default=True, services=["DSM Desktop Service", "nas.example.test"])
+    # issue 11: bound to DSM Desktop Service, this certificate (not from the lab CA, not for 127.0.0.1)
+    # would be what the mock's HTTPS listener presents, and the second run could not verify DSM
+    # (tests/integration/test_lab_system.py shows it); FTPS exercises the same binding path.
+    args = lab_cert(certs, default=True, services=["FTPS", "nas.example.test"])
     first = run(**args)
     assert first["changed"] is True
     (stored,) = by_desc(dsm_lab, "lab-cert")
     assert stored["is_default"] is True
     state = dsm_lab.state()
     rp_uuid = next(k for k, s in state["services"].items() if s["display_name"] == "nas.example.test")
-    assert state["bindings"]["default"] == stored["id"] == state["bindings"][rp_uuid]
-    assert state["bindings"]["ftpd"] == "sYnDef"
+    assert state["bindings"]["ftpd"] == stored["id"] == state["bindings"][rp_uuid]
+    assert state["bindings"]["default"] == "sYnDef"
     assert first["certificate"]["id"] == stored["id"]
-    assert first["certificate"]["services"] == ["DSM Desktop Service", "nas.example.test"]
+    assert first["certificate"]["services"] == ["FTPS", "nas.example.test"]
 
     second = run(**args)
     assert second["changed"] is False

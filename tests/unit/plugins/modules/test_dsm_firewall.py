@@ -85,6 +85,10 @@ def test_lockout_uses_controller_address_and_can_be_overridden(run, dsm_lab):
     assert behind_nat["failed"] is True and "203.0.113.9" in behind_nat["msg"]
     forced = run(enabled=True, rules=[CLOUDFLARE], allow_lockout=True)
     assert forced["changed"] is True and forced["lockout_check"]["action"] == "deny"
+    # The mock enforces its firewall: once the profile is live DSM no longer answers this controller,
+    # so the module does not wait for the apply task and says so.
+    assert any("no longer answers this controller" in str(w) for w in forced.get("warnings", [])), forced
+    assert firewall(dsm_lab)["enable_firewall"] is True
 
 
 def test_disabled_firewall_skips_the_lockout_check(run, dsm_lab):

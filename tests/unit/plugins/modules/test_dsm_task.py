@@ -146,7 +146,8 @@ def test_boot_task_repatches_the_dsm_nginx_tree_at_a_lab_boot(dsm_lab, capsys, t
     after a simulated DSM update regenerated the file it patches."""
     from tests.lab.dsm_nginx import tree
 
-    root = tree.build(str(tmp_path / "nas"))
+    # issue 11: the patch targets DSM 6's app.d/ file, so the tree keeps DSM 6's layout.
+    root = tree.build(str(tmp_path / "nas"), layout="dsm6")
     dsm_lab.configure(task_root=root)
     conf = tmp_path / "nas" / "etc/nginx/app.d/server.ReverseProxy.conf"
     args = dict(
