@@ -33,6 +33,7 @@ SECRET_WORDS = ("password", "token", "secret", "key", "otp")
 # documented choices are never secrets and need no entry.
 NOT_SECRET = {
     ("cloudflare_origin_certificate", "private_key_path"): "the path of the key file, not the key",
+    ("tls_probe_info", "client_key"): "the path of the client key file, not the key",
 }
 ENV_DOC = re.compile(r"the value of the E\(([A-Z0-9_]+)\) environment variable")
 

@@ -66,6 +66,11 @@ CASES = {
     "dsm_task": ("dsm", _dsm, _task),
     "dsm_update_policy": ("dsm", _dsm, lambda t, lab: dict(mode="security_only")),
     "dsm_user": ("dsm", _dsm, lambda t, lab: dict(name=["guest"], enabled=False)),
+    "tls_probe_info": (
+        "dsm",
+        lambda lab, t, **a: dict(a, host=lab.host, port=lab.https_port, ca_path=lab.ca_path),
+        lambda t, lab: {},
+    ),
     "router_port_forward": (
         "router",
         lambda lab, t, **a: dict(a, igd_url=lab.igd_url),
