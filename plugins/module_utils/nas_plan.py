@@ -69,6 +69,20 @@ def port_forwards(services, internal_client=None):
     return forwards
 
 
+def dns_records(services, content):
+    """One proxied Cloudflare record per service: its hostname pointing at `content` (the public address)."""
+    return [
+        {
+            "name": _field(service, index, "hostname"),
+            "content": content,
+            "proxied": True,
+            "port": _external_port(service),
+            "comment": "homelab.nas: %s" % _field(service, index, "name"),
+        }
+        for index, service in enumerate(services or [])
+    ]
+
+
 def unproxied_services(services):
     """The services whose external port Cloudflare's proxy does not pass over HTTPS."""
     return [s for s in services or [] if _external_port(s) not in HTTPS_PORTS]

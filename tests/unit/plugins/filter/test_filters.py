@@ -94,3 +94,19 @@ def test_unproxied_services_and_the_shared_port_list():
     assert _filter(unproxied_services, "unproxied_services")(SERVICES + [odd]) == [odd]
     with pytest.raises(AnsibleFilterError, match="neither https nor http"):
         _filter(proxied_ports, "proxied_ports")("ftp")
+
+
+def test_one_proxied_record_per_service_pointing_at_the_public_address():
+    from ansible_collections.homelab.nas.plugins.filter import dns_records
+
+    records = _filter(dns_records, "dns_records")(SERVICES, content="100.128.77.2")
+    assert records[0] == {
+        "name": "photos.example.test",
+        "content": "100.128.77.2",
+        "proxied": True,
+        "port": 443,
+        "comment": "homelab.nas: photos",
+    }
+    assert [r["port"] for r in records] == [443, 8443, 443]
+    with pytest.raises(AnsibleFilterError, match=r"nas_services\[0\]\.hostname"):
+        _filter(dns_records, "dns_records")([{"name": "x"}], content="100.128.77.2")
