@@ -164,7 +164,7 @@ def direct(root, host):
 def require_client_certificate(root, ca_path, mode="on"):
     """The AOP part of the nginx patch, written straight into the generated server file (the role's own
     tests cover the role); reloaded and waited for."""
-    path = os.path.join(root, "etc/nginx/app.d/server.ReverseProxy.conf")
+    path = tree.server_file(root)
     with open(path, encoding="utf-8") as handle:
         text = re.sub(r"\n    ssl_(verify_client|client_certificate) [^\n]*;", "", handle.read())
     text = text.replace(

@@ -4,7 +4,6 @@ names the problem when not."""
 
 from __future__ import annotations
 
-import os
 import re
 
 from tests.lab.dsm_nginx import tree
@@ -13,7 +12,7 @@ from tests.lab.mock_cloudflare.seed import ZONE_ID
 
 def require_client_certificate(root, ca_path):
     """The AOP part of the nginx patch, written straight into the tree (the role's own tests cover the role)."""
-    path = os.path.join(root, "etc/nginx/app.d/server.ReverseProxy.conf")
+    path = tree.server_file(root)
     with open(path, encoding="utf-8") as handle:
         text = re.sub(
             r"(server_name [^;]+;)",

@@ -113,6 +113,11 @@ def _settings(root):
         return json.load(handle)
 
 
+def server_file(root):
+    """The generated file that holds the reverse-proxy server blocks, for the tree's DSM layout."""
+    return os.path.join(os.path.abspath(root), SERVER_FILES[_settings(root).get("layout", "dsm6")])
+
+
 def regenerate(root, entries=None, layout=None):
     """Write /etc/nginx from the templates again, as DSM does on boot, on update and (with `entries`,
     (description, hostname) pairs) on every reverse-proxy edit. Without arguments it renders what it
