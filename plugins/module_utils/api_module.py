@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """Base class of the API modules: the one control flow every module shares.
 
 required libraries -> validate(params) -> client (created lazily) -> body -> converge(before, after, apply).

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """Cloudflare DNS records of one zone (/zones/{zone_id}/dns_records): find, create, overwrite, delete."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """Cloudflare Origin CA (/certificates): list a zone's certificates, issue from a local CSR, revoke, and the
 public Origin CA root that completes the chain. The private key is made here and never leaves the controller."""
 

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """The ports Cloudflare's proxy passes to an origin: the one list the modules and the roles share.
 
 Source: Cloudflare, "Network ports" (developers.cloudflare.com/fundamentals/reference/network-ports/):

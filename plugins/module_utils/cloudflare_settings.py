@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """Zone settings: the names users know (the dashboard's, the seed articles') mapped to Cloudflare's ids,
 their values normalised, HSTS validated the way the HSTS preload list requires, and the settings API."""
 

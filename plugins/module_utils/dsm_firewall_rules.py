@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """DSM's firewall (SYNO.Core.Security.Firewall, .Profile, .Profile.Apply): rules in the user's form <-> DSM's
 profile form, first-match evaluation for lockout protection, and the read/save/apply calls."""
 

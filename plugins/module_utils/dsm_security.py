@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """DSM's security APIs (trusted proxies, DoS protection, auto block and its lists, account protection,
 2FA enforcement): the module's sections <-> DSM's fields, read in one compound request."""
 

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """Per-controller cache of DSM sessions and device tokens (see docs/architecture.md).
 
 Every module runs as its own process, so a play of N DSM tasks would log in N times.

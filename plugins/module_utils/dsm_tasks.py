@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """DSM Task Scheduler over the Web API: every SYNO name and wire shape of homelab.nas.dsm_task.
 
 Scheduled tasks are SYNO.Core.TaskScheduler (addressed by id + real_owner), boot-up and shutdown tasks

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """The two error bases of the collection: a failed API call, and input that cannot be used.
 
 Standard library only: the router module (stdlib-only, Python 3.8) imports it too.

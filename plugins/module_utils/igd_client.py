@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """UPnP Internet Gateway Device (IGD v1/v2) client: SSDP discovery and WAN connection SOAP calls.
 
 Standard library only (plus core's open_url), so the module can run on the NAS itself: routers in

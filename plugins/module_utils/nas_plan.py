@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """From the roles' declared state (nas_services, the hardening inputs) to what each module is given.
 
 Pure functions, no I/O: the filter plugins (plugins/filter/) expose them to the roles, so a role builds

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """The planning step: every mistake in the declared state of the site play, found before anything is written.
 
 Pure functions, no I/O. `plan_errors(declared, router=None)` returns one message per mistake, each naming the

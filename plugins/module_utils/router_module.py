@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """Router modules' base: ApiModule with a UPnP IGD client. Standard library only, Python 3.8 (the module may run
 on the NAS itself, where only DSM's Python is available)."""
 

@@ -1,5 +1,6 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
 """One HTTP(S) request as a visitor or an attacker makes it, and what it showed: the TLS version, the
 certificate, the status and the headers. Connection and TLS failures are results, not exceptions: the
 caller decides whether a refusal is what it wanted."""
