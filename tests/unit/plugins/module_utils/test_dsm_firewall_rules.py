@@ -137,7 +137,9 @@ def test_firewall_read_save_apply_disable(dsm_lab, dsm_client):
     api = fw.DsmFirewall(dsm_client)
     enabled, active, profile = api.read("default")
     assert (enabled, active) == (False, "default") and profile["global"] == {"policy": "allow", "rules": []}
-    rules = [fw.normalise_rule(0, {"name": "lan", "ports": ["dsm"], "source": "127.0.0.0/8"})]
+    # The lab enforces what it applies: the rule must admit the port this controller reaches DSM on.
+    lan = {"name": "lan", "ports": ["dsm", str(dsm_lab.https_port)], "source": "127.0.0.0/8"}
+    rules = [fw.normalise_rule(0, lan)]
     api.save(dict(profile, name="default", **{"global": {"policy": "deny", "rules": rules}}))
     assert dsm_lab.state()["firewall"]["enable_firewall"] is False, "saving a profile does not apply it"
     api.apply("default")
