@@ -41,7 +41,7 @@ def covers(pattern, name):
     (a wildcard stands for exactly one label, RFC 6125 6.4.3)."""
     pattern, name = normalise_hostname(pattern), normalise_hostname(name)
     if pattern.startswith("*."):
-        head, _, parent = name.partition(".")
+        head, _dot, parent = name.partition(".")
         return bool(head) and parent == pattern[2:]
     return pattern == name
 
