@@ -6,7 +6,7 @@ lab=$(realpath -m "$1")
 cd "$(dirname "$0")/.."
 
 python -m tests.lab down "$lab"
-[ -f "$lab/nginx/run/nginx.pid" ] && python -m tests.lab.dsm_nginx stop "$lab/nginx" || true
+if [ -f "$lab/nginx/run/nginx.pid" ]; then python -m tests.lab.dsm_nginx stop "$lab/nginx" || true; fi
 rm -rf "$lab"
 # Ports from the environment (0 = any free port); the inventory reads what was bound from lab.json.
 python -m tests.lab up "$lab" --port "dsm.http_port=${LAB_DSM_HTTP_PORT:-15000}" \
