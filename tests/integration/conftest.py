@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -21,10 +20,7 @@ COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 def lab_origin(tmp_path, cloudflare_lab):
     """The NAS's nginx for the edge: the DSM-shaped tree in LAB_DIR/nginx (where the lab inventory looks),
     serving an Origin CA certificate, the router's WAN address on 443 mapped to it (tests/lab/edge_origin.py)."""
-    if shutil.which("nginx") is None:
-        raise RuntimeError(
-            "nginx is missing: make test installs it (tests/system-deps.sh), or apt-get install nginx-light"
-        )
+    tree.require_nginx()
     root = tree.build(str(tmp_path / "nginx"))
     edge_origin.install_origin_certificate(cloudflare_lab.info, root)
     started = tree.nginx(root)

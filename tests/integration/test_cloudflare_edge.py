@@ -8,7 +8,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import socket
 import ssl
 import threading
@@ -24,12 +23,7 @@ from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID
 
 WAN = "100.128.77.2"
 
-if shutil.which("nginx") is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("nginx is missing: tests/system-deps.sh installs it")
-    pytest.skip(
-        "needs Debian's nginx (apt-get install nginx-light; make test installs it as root)", allow_module_level=True
-    )
+tree.require_nginx()
 
 
 def api(lab, verb, path, body=None):

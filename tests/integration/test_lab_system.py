@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import socket
 import ssl
 
@@ -166,8 +165,7 @@ def test_issue_11_binding_dsm_desktop_service_fails_the_controllers_next_connect
 # -- nginx regeneration ----------------------------------------------------------------------
 @pytest.fixture
 def nginx_tree(tmp_path):
-    if shutil.which("nginx") is None:
-        pytest.skip("needs Debian's nginx (tests/system-deps.sh installs it)")
+    tree.require_nginx()
     roots = []
 
     def _build(layout):

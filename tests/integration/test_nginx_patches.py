@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,12 +20,7 @@ from tests.lab.dsm_nginx import tree
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 
-if shutil.which("nginx") is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("nginx is missing: tests/system-deps.sh installs it")
-    pytest.skip(
-        "needs Debian's nginx (apt-get install nginx-light; make test installs it as root)", allow_module_level=True
-    )
+tree.require_nginx()
 
 
 class Nas:

@@ -33,6 +33,14 @@ def _write(path, data, mode=0o644):
     os.chmod(path, mode)
 
 
+def require_nginx():
+    """Debian's nginx, which `make test` installs (tests/system-deps.sh): its absence is an error, not a skip."""
+    if shutil.which("nginx") is None:
+        raise RuntimeError(
+            "nginx is missing: make test installs it (tests/system-deps.sh), or apt-get install nginx-light"
+        )
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
