@@ -11,17 +11,15 @@ stopping AnsibleModule's constructor, so no module code past building its spec r
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 from ansible.module_utils import basic
 
+from tests.utils.module_docs import module_docs
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 MODULES = sorted(
     name[:-3]
     for name in os.listdir(os.path.join(ROOT, "plugins", "modules"))
@@ -44,22 +42,7 @@ class _SpecCaught(Exception):
 
 @pytest.fixture(scope="module")
 def docs():
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-    run = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible-doc"),
-            "--json",
-            *("homelab.nas.%s" % name for name in MODULES),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    return {name.split(".")[-1]: entry["doc"] for name, entry in json.loads(run.stdout).items()}
+    return {name: entry["doc"] for name, entry in module_docs().items()}
 
 
 def module_kwargs(name, monkeypatch):

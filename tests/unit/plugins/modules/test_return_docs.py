@@ -5,18 +5,15 @@ on a present run) is there. validate-modules cannot see this: it reads the docs,
 from __future__ import annotations
 
 import importlib
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.lab import pki
 from tests.unit.plugins.modules.runner import run_module
+from tests.utils.module_docs import module_docs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
-COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py"))
 # Keys Ansible itself defines for every module result (not the module's to document).
 COMMON = {"changed", "diff", "failed", "msg", "invocation", "warnings", "deprecations", "skipped"}
@@ -86,22 +83,7 @@ def _certificate(tmp_path):
 
 @pytest.fixture(scope="module")
 def returns():
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
-    run = subprocess.run(
-        [
-            os.path.join(os.path.dirname(sys.executable), "ansible-doc"),
-            "--json",
-            *("homelab.nas.%s" % name for name in MODULES),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    return {name.split(".")[-1]: entry.get("return") or {} for name, entry in json.loads(run.stdout).items()}
+    return {name: entry.get("return") or {} for name, entry in module_docs().items()}
 
 
 def test_every_module_has_a_case():
