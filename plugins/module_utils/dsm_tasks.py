@@ -224,7 +224,7 @@ class TaskStore:
             self.client.write(TASK_API, "run", ACTION_V, tasks=[{"id": task["id"], "real_owner": task["_real_owner"]}])
         deadline = time.monotonic() + timeout
         while True:
-            fresh = [entry for entry in self._history(task) if entry not in before]
+            fresh = _new_entries(before, self._history(task))
             if fresh:
                 break
             if time.monotonic() > deadline:
@@ -246,3 +246,17 @@ class TaskStore:
         except DsmError as exc:  # the exit code is what counts; DSM keeps output only when asked to
             result["warning"] = "the task's output could not be read: %s" % exc
         return result
+
+
+def _new_entries(before, after):
+    """The history entries of `after` that `before` lacks, counted as a multiset: DSM stamps a scheduled
+    task's runs to the second, so two runs within one second with the same exit look alike, and only the
+    number of alike entries tells the new one apart."""
+    left = list(before)
+    fresh = []
+    for entry in after:
+        if entry in left:
+            left.remove(entry)
+        else:
+            fresh.append(entry)
+    return fresh

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from ansible_collections.homelab.nas.plugins.modules import dsm_task
+from tests.lab.mock_dsm import task_runner
 from tests.unit.plugins.modules.runner import run_module
 
 EVERY_5 = {"frequency": "daily", "time": "00:00", "every_minutes": 5}
@@ -106,6 +109,16 @@ def test_run_exit_1_fails_unless_told_not_to(run, trigger, extra):
         name="broken", trigger=trigger, script="echo nope >&2; exit 1", run=True, fail_on_error=False, **extra
     )
     assert not accepted.get("failed") and accepted["exit_code"] == 1
+
+
+def test_two_runs_within_one_second_are_told_apart(run, monkeypatch):
+    # DSM stamps a scheduled task's history to the second: a second run that ends like the first, within the
+    # same second, looks exactly like it, and only the number of alike entries shows it arrived.
+    monkeypatch.setattr(task_runner, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
+    args = dict(name="same", trigger="schedule", schedule=EVERY_5, script="echo same", run=True, run_timeout=5)
+    first, second = run(**args), run(**args)
+    assert first["exit_code"] == second["exit_code"] == 0 and second["output"] == "same\n"
+    assert not second.get("failed"), second.get("msg")
 
 
 @pytest.mark.parametrize(
