@@ -10,8 +10,10 @@ short_description: Cloudflare's current IPv4 and IPv6 ranges, validated and coll
 version_added: 0.1.0
 description:
   - Reads the ranges Cloudflare's proxies connect from (C(GET /ips)), checks every one is a valid network and
-    collapses overlapping or adjacent ones with netaddr, for DSM's trusted proxies, the firewall's allow list and
-    nginx's C(set_real_ip_from).
+    collapses overlapping or adjacent ones, for DSM's trusted proxies, the firewall's allow list and nginx's
+    C(set_real_ip_from).
+  - Since they widen trust, the ranges must look like Cloudflare's, or the whole list is refused - global unicast
+    networks no wider than /12 (IPv4) or /29 (IPv6); Cloudflare's widest published ranges are a /13 and a /29.
   - The ranges change over time; read them at the start of a play rather than hard-coding them.
 author:
   - homelab.nas maintainers (@homelab-nas)
@@ -20,8 +22,6 @@ extends_documentation_fragment:
   - homelab.nas.attributes
   - homelab.nas.attributes.info_module
 options: {}
-requirements:
-  - netaddr
 """
 
 EXAMPLES = r"""
@@ -59,39 +59,46 @@ etag:
   type: str
 """
 
-try:
-    import netaddr
-
-    HAS_NETADDR = True
-    NETADDR_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - exercised by ansible-test's import test
-    HAS_NETADDR = False
-    NETADDR_IMPORT_ERROR = exc
+import ipaddress
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 
+# The widest prefixes Cloudflare has published (www.cloudflare.com/ips: 104.16.0.0/13, 2a06:98c0::/29), with
+# room for a larger block: anything wider would widen trust far beyond Cloudflare (0.0.0.0/0 at worst).
+WIDEST_PREFIX = {4: 12, 6: 29}
+
 
 def collapse(cidrs, version, source):
-    """Validated, merged, sorted CIDRs of one IP version; anything else is an error naming the entry."""
+    """Validated, merged, sorted CIDRs of one IP version; anything else is an error naming the entry.
+
+    These ranges become the firewall's allow list, DSM's trusted proxies and nginx's set_real_ip_from,
+    so a list that is not plausibly Cloudflare's (private, reserved, or a huge block) is refused whole."""
     networks = []
     for cidr in cidrs or []:
         try:
-            network = netaddr.IPNetwork(cidr)
-        except (netaddr.AddrFormatError, ValueError, TypeError):
+            network = ipaddress.ip_network(cidr, strict=True)
+        except (ValueError, TypeError):
             raise CloudflareError("%s: '%s' is not a network in CIDR form; refusing to use the list" % (source, cidr))
         if network.version != version or "/" not in str(cidr):
             raise CloudflareError("%s: '%s' is not an IPv%d CIDR; refusing to use the list" % (source, cidr, version))
+        if network.prefixlen < WIDEST_PREFIX[version]:
+            raise CloudflareError(
+                "%s: '%s' is wider than /%d, wider than any range Cloudflare publishes; refusing to trust it"
+                % (source, cidr, WIDEST_PREFIX[version])
+            )
+        if not network.is_global or network.is_multicast:
+            raise CloudflareError(
+                "%s: '%s' is not a global unicast network, so not Cloudflare's; refusing to trust it" % (source, cidr)
+            )
         networks.append(network)
     if not networks:
         raise CloudflareError("%s is empty; refusing to trust an empty list of Cloudflare ranges" % source)
-    return [str(n) for n in netaddr.cidr_merge(networks)]
+    return [str(n) for n in ipaddress.collapse_addresses(networks)]
 
 
 def main():
-    module = CloudflareModule(
-        zone=False, supports_check_mode=True, required_libraries={"netaddr": (HAS_NETADDR, NETADDR_IMPORT_ERROR)}
-    )
+    module = CloudflareModule(zone=False, supports_check_mode=True)
 
     def body(mod, _wanted):
         data = mod.client.ip_ranges()

@@ -260,6 +260,29 @@ def test_ip_ranges_are_collapsed(run, cloudflare_lab):
     assert result["all"] == result["ipv4"] + result["ipv6"] and result["changed"] is False
 
 
+@pytest.mark.parametrize(
+    "family,bad,fragment",
+    [
+        ("ipv4_cidrs", "0.0.0.0/0", "wider than /12"),
+        ("ipv4_cidrs", "104.0.0.0/8", "wider than /12"),
+        ("ipv4_cidrs", "192.168.1.0/24", "not a global unicast"),
+        ("ipv4_cidrs", "100.64.0.0/16", "not a global unicast"),
+        ("ipv4_cidrs", "224.0.0.0/24", "not a global unicast"),
+        ("ipv6_cidrs", "::/0", "wider than /29"),
+        ("ipv6_cidrs", "fd00::/32", "not a global unicast"),
+        ("ipv6_cidrs", "2001:db8::/32", "not a global unicast"),
+    ],
+)
+def test_ranges_that_would_widen_trust_are_refused(run, cloudflare_lab, family, bad, fragment):
+    # They become the firewall's allow list, DSM's trusted proxies and nginx's set_real_ip_from.
+    ips = {"ipv4_cidrs": ["173.245.48.0/20"], "ipv6_cidrs": ["2400:cb00::/32"]}
+    ips[family] = ips[family] + [bad]
+    cloudflare_lab.configure(ips=ips)
+    result = run(cloudflare_ips_info, zone=None)
+    assert result["failed"] is True and ("'%s'" % bad) in result["msg"] and fragment in result["msg"]
+    assert "ipv4" not in result and "all" not in result
+
+
 def test_a_corrupt_range_list_is_refused(run, cloudflare_lab):
     cloudflare_lab.configure(ips={"ipv4_cidrs": ["173.245.48.0/20", "not-a-network"], "ipv6_cidrs": ["2400:cb00::/32"]})
     result = run(cloudflare_ips_info, zone=None)
