@@ -22,6 +22,12 @@ options:
       - If not set, the value of the E(CLOUDFLARE_API_BASE_URL) environment variable is used.
     type: str
     default: https://api.cloudflare.com/client/v4
+  allow_insecure_http:
+    description:
+      - Allow an C(http://) O(api_base_url), which sends the API token unencrypted. Without it such a URL is refused
+        before any request.
+    type: bool
+    default: false
   validate_certs:
     description: Verify the API's TLS certificate.
     type: bool
@@ -30,7 +36,7 @@ options:
     description: PEM file of the CA that signed the API's certificate, when it is not in the system trust store.
     type: path
   timeout:
-    description: Seconds to wait for each API response.
+    description: Seconds to wait for each API response (above 0).
     type: int
     default: 30
 attributes:

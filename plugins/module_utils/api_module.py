@@ -72,8 +72,15 @@ class ApiModule(AnsibleModule):
         """fail_json with what the task already did (`partial`)."""
         self.fail_json(msg=msg, **dict(self.partial, **kwargs))
 
+    def check_connection(self, params):
+        """The connection options, checked before the task's own: raise HomelabInputError naming the option."""
+        timeout = params.get("timeout")
+        if timeout is not None and timeout <= 0:
+            raise HomelabInputError("timeout: %s seconds cannot work; give a number of seconds above 0" % timeout)
+
     def run(self, body, validate=None):
         """Validate, then `body(module, wanted)` -> result dict; the client is closed however the task ends."""
+        self.validated(self.check_connection)
         wanted = self.validated(validate) if validate else None
         try:
             try:

@@ -15,6 +15,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client impo
     CloudflareClient,
     CloudflareError,
 )
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 
 def cloudflare_argument_spec(zone=True):
@@ -22,6 +23,7 @@ def cloudflare_argument_spec(zone=True):
     spec = dict(
         api_token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["CLOUDFLARE_API_TOKEN"])),
         api_base_url=dict(type="str", default=DEFAULT_BASE_URL, fallback=(env_fallback, ["CLOUDFLARE_API_BASE_URL"])),
+        allow_insecure_http=dict(type="bool", default=False),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         timeout=dict(type="int", default=30),
@@ -39,6 +41,18 @@ class CloudflareModule(ApiModule):
         spec = cloudflare_argument_spec(zone=zone)
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, **kwargs)
+
+    def check_connection(self, params):
+        super().check_connection(params)
+        url = params["api_base_url"] or ""
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in ("https", "http"):
+            raise HomelabInputError("api_base_url: '%s' is not an https:// URL" % url)
+        if scheme == "http" and not params["allow_insecure_http"]:
+            raise HomelabInputError(
+                "api_base_url: %s would send the API token unencrypted; use https://, or set "
+                "allow_insecure_http: true for a stand-in on a trusted network" % url
+            )
 
     def make_client(self):
         p = self.params

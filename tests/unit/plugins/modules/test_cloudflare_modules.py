@@ -287,3 +287,21 @@ def test_a_corrupt_range_list_is_refused(run, cloudflare_lab):
     cloudflare_lab.configure(ips={"ipv4_cidrs": ["173.245.48.0/20", "not-a-network"], "ipv6_cidrs": ["2400:cb00::/32"]})
     result = run(cloudflare_ips_info, zone=None)
     assert result["failed"] is True and "'not-a-network' is not a network" in result["msg"]
+
+
+# -- connection options ----------------------------------------------------------------
+
+
+def test_a_plain_http_api_url_is_refused_before_the_token_is_sent(run, cloudflare_lab):
+    plain = cloudflare_lab.api_base_url.replace("https://", "http://")
+    cloudflare_lab.clear_log()
+    result = run(cloudflare_ips_info, zone=None, api_base_url=plain)
+    assert result["failed"] is True and result["msg"].startswith("api_base_url: ")
+    assert "allow_insecure_http: true" in result["msg"] and "lab-cloudflare-token" not in result["msg"]
+    assert cloudflare_lab.calls() == []
+
+
+@pytest.mark.parametrize("timeout", [0, -3])
+def test_a_timeout_that_cannot_work_is_named(run, cloudflare_lab, timeout):
+    result = run(cloudflare_ips_info, zone=None, timeout=timeout)
+    assert result["failed"] is True and result["msg"].startswith("timeout: %s seconds" % timeout)
