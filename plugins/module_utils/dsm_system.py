@@ -15,7 +15,7 @@ USER_API = "SYNO.Core.User"
 UPGRADE_API = "SYNO.Core.Upgrade.Setting"
 # Update modes users know -> DSM's autoupdate_type.
 UPDATE_MODES = {"security_only": "hotfix-security", "important": "hotfix", "all": "smart", "notify_only": "notify"}
-DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+DAYS = list(v.DAYS)
 
 
 def is_enabled(expired, today=None):
@@ -34,9 +34,9 @@ def is_enabled(expired, today=None):
 
 def update_policy(mode, days, time_of_day):
     """The policy in the module's terms, validated: days (or daily) in week order, time as HH:MM."""
-    raw = [d.strip().lower() for d in days]
-    short = list(DAYS) if "daily" in raw else [d[:3] for d in raw]
-    bad = [original for d, original in zip(short, days) if d not in DAYS]
+    raw = [str(d).strip().lower() for d in days]
+    short = list(DAYS) if "daily" in raw else [v.weekday(d) for d in raw]
+    bad = [original for d, original in zip(short, days) if d is None]
     if bad or not short:
         raise v.InputError(
             "days: %s; use sun, mon, tue, wed, thu, fri, sat or daily"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 TASK_API = "SYNO.Core.TaskScheduler"
@@ -25,7 +26,7 @@ USER_API = "SYNO.Core.User"
 # The task API is versioned per method: list 3, get/create/set 4, delete/run/set_enable 2, history 1.
 LIST_V, CONFIG_V, ACTION_V, HISTORY_V = 3, 4, 2, 1
 EVENTS = {"boot": "bootup", "shutdown": "shutdown"}
-DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]  # DSM's week_day digits: 0 is Sunday
+DAYS = list(dsm_validate.DAYS)  # DSM's week_day digits: 0 is Sunday
 REPEAT_MINUTES = (1, 5, 10, 15, 20, 30)  # what DSM's UI offers for "repeat every N minutes"
 DAILY, WEEKLY = 1001, 1002
 

@@ -19,10 +19,21 @@ except ImportError as exc:  # pragma: no cover - exercised by ansible-test's imp
     NETADDR_IMPORT_ERROR = exc
 
 LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# DSM's week: its schedules number the days 0 (Sunday) to 6.
+DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_DAY_NAMES = dict(
+    [(short, short) for short in DAYS]
+    + [(full, full[:3]) for full in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")]
+)
 
 
 class InputError(HomelabInputError):
     """Bad input; the message names the field and says how to fix it."""
+
+
+def weekday(value):
+    """'mon' for mon, Monday, MON...; None for anything else (never a prefix match: 'monkey' is no day)."""
+    return _DAY_NAMES.get(str(value).strip().lower())
 
 
 def hostname(field, value, wildcard=False):

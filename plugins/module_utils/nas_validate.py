@@ -22,8 +22,6 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_firewall_rules imp
 # DSM's adapter names (SYNO.Core.Network.Ethernet / Interface list; ovs_* with Open vSwitch, pppoe for PPPoE).
 INTERFACE = re.compile(r"^(eth\d+|bond\d+|ovs_eth\d+|ovs_bond\d+|pppoe\d*)$")
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-DAY_NAMES = {name: name[:3] for name in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")}
 CGNAT = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 TUNNEL_FIX = (
     "the internet cannot reach it; use a tunnel (for example Cloudflare Tunnel) instead of port "
@@ -189,7 +187,7 @@ def hardening_errors(declared):
             "03:30" % time_of_day
         )
     days = declared.get("hardening_update_days", ["sun"])
-    bad = [d for d in days or [] if str(d).strip().lower() not in DAYS + ("daily",) + tuple(DAY_NAMES)]
+    bad = [d for d in days or [] if str(d).strip().lower() != "daily" and dsm_validate.weekday(d) is None]
     if bad or not days:
         errors.append(
             "hardening_update_days: %s; use sun, mon, tue, wed, thu, fri, sat or daily"

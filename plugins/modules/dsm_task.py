@@ -62,7 +62,7 @@ options:
         choices: [daily, weekly]
         default: daily
       days:
-        description: Days of a weekly schedule, V(sun) ... V(sat).
+        description: Days of a weekly schedule, V(sun) ... V(sat) or the full names such as V(Monday).
         type: list
         elements: str
       time:
@@ -164,7 +164,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_tasks import (
     schedule_from_dsm,
     schedule_to_dsm,
 )
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import InputError
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import InputError, weekday
 
 SCHEDULE_SPEC = dict(
     frequency=dict(type="str", choices=["daily", "weekly"], default="daily"),
@@ -182,9 +182,9 @@ def check_schedule(schedule):
     if not match:
         return None, "schedule.time: '%s' is not a time of day; use HH:MM, for example 03:00" % schedule.get("time")
     out = dict(schedule, time="%02d:%02d" % (int(match.group(1)), int(match.group(2))))
-    days = [d.strip().lower()[:3] for d in schedule.get("days") or []]
+    days = [weekday(d) for d in schedule.get("days") or []]
     if out["frequency"] == "weekly":
-        bad = [d for d, raw in zip(days, schedule.get("days") or []) if d not in DAYS]
+        bad = [raw for d, raw in zip(days, schedule.get("days") or []) if d is None]
         if bad or not days:
             return None, "schedule.days: a weekly schedule needs days from sun, mon, tue, wed, thu, fri, sat"
         out["days"] = [d for d in DAYS if d in days]

@@ -25,7 +25,7 @@ options:
     choices: [security_only, important, all, notify_only]
     required: true
   days:
-    description: Days of the week to install on (V(sun) ... V(sat), or V(daily)).
+    description: Days of the week to install on (V(sun) ... V(sat) or the full names such as V(Monday), or V(daily)).
     type: list
     elements: str
     default: [daily]

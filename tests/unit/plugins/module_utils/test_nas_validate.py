@@ -104,6 +104,7 @@ def test_certificate_coverage(pattern, name, expected):
         ({"hardening_update_time": "24:00"}, "hardening_update_time: '24:00'"),
         ({"hardening_update_time": "3.30"}, "hardening_update_time: '3.30'"),
         ({"hardening_update_days": []}, "hardening_update_days: no day given"),
+        ({"hardening_update_days": ["monkey"]}, "'monkey' is not a day"),
         ({"hardening_dos_interfaces": ["LAN 1"]}, "'LAN 1' is not an interface name"),
         ({"hardening_dos_interfaces": ["eth0", "eth0"]}, "listed twice"),
         ({"hardening_lan_networks": ["::/0"]}, "::/0 is every address"),

@@ -147,6 +147,9 @@ def test_update_policy(run, dsm_lab):
     "args,fragment",
     [
         ({"mode": "all", "days": ["someday"]}, "'someday' is not a day"),
+        # Never a prefix match: monkey is no Monday, nor "satur" a Saturday.
+        ({"mode": "all", "days": ["monkey", "sun"]}, "'monkey' is not a day"),
+        ({"mode": "all", "days": ["satur"]}, "'satur' is not a day"),
         ({"mode": "all", "time": "25:00"}, "time: '25:00' is not a time of day"),
     ],
 )

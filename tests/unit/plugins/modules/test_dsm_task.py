@@ -134,6 +134,10 @@ def test_two_runs_within_one_second_are_told_apart(run, monkeypatch):
             {"trigger": "schedule", "script": "true", "schedule": {"frequency": "weekly", "days": ["funday"]}},
             "needs days",
         ),
+        (
+            {"trigger": "schedule", "script": "true", "schedule": {"frequency": "weekly", "days": ["monkey"]}},
+            "needs days",
+        ),
         ({"trigger": "schedule", "script": "true", "schedule": {"days": ["mon"]}}, "runs every day"),
         ({"trigger": "schedule", "script": "true", "schedule": {"every_minutes": 5, "every_hours": 2}}, "exclude"),
         ({"trigger": "schedule", "script": "true", "schedule": {"every_hours": 30}}, "not 1-23"),
