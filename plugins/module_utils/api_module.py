@@ -12,11 +12,28 @@ Standard library and ansible-core only: the router module (stdlib-only, Python 3
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError, HomelabInputError
+
+# A private key wherever it was put (a certificate option, a chain): never shown in a result or a log.
+PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)", re.S
+)
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 class ApiModule(AnsibleModule):
@@ -33,6 +50,20 @@ class ApiModule(AnsibleModule):
         # What a failure reports besides the error: a module adds what it learnt or changed as it goes.
         self.partial = {}
         self.check_required_libraries(dict(self.required_libraries, **libraries))
+
+    def _mask_private_keys(self):
+        for text in _strings(getattr(self, "params", None) or {}):
+            self.no_log_values.update(PRIVATE_KEY_BLOCK.findall(text))
+
+    # AnsibleModule logs the parameters at the end of __init__ and returns them with every result
+    # (`invocation`): both go through these two, so a key block is masked wherever it was put.
+    def _log_invocation(self):
+        self._mask_private_keys()
+        super()._log_invocation()
+
+    def _return_formatted(self, kwargs):
+        self._mask_private_keys()
+        super()._return_formatted(kwargs)
 
     def check_required_libraries(self, libraries):
         for name, (present, error) in sorted(libraries.items()):

@@ -25,6 +25,9 @@ except ImportError as exc:  # pragma: no cover - exercised by ansible-test's imp
 MIN_RSA_BITS = 2048
 EXPIRY_WARNING_DAYS = 30
 PEM_MARKER = "-----BEGIN"
+PRIVATE_KEY_MARKER = b"PRIVATE KEY-----"
+# A certificate issued "now" by a CA whose clock runs ahead of the controller's is still accepted.
+CLOCK_SKEW = datetime.timedelta(minutes=10)
 
 
 class PemError(HomelabInputError):
@@ -45,6 +48,12 @@ def read_pem_option(name, value):
 
 
 def load_certificates(name, data):
+    if PRIVATE_KEY_MARKER in data:
+        # The key would travel (and be logged) as a certificate; ApiModule masks it in the output.
+        raise PemError(
+            "%s: holds a private key besides the certificate; give the key in private_key and only "
+            "'-----BEGIN CERTIFICATE-----' blocks here" % name
+        )
     try:
         certs = x509.load_pem_x509_certificates(data)
     except ValueError:
@@ -157,6 +166,12 @@ def validate_bundle(cert_data, key_data, chain_data=None, passphrase=None, now=N
         raise PemError(
             "certificate: expired on %s; renew it before importing"
             % leaf.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
+        )
+    if leaf.not_valid_before_utc > now + CLOCK_SKEW:
+        raise PemError(
+            "certificate: not valid before %s; DSM would serve a certificate that browsers and Cloudflare refuse "
+            "until then (check the controller's clock, or import it later)"
+            % leaf.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC")
         )
     if leaf.not_valid_before_utc > now:
         warnings.append("certificate: not valid before %s" % leaf.not_valid_before_utc.isoformat())

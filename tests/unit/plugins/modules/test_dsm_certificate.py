@@ -152,6 +152,31 @@ def test_expired_certificate_is_refused(run, dsm_lab, tmp_path):
     expect_refused(result, dsm_lab, before, "certificate: expired")
 
 
+def test_not_yet_valid_certificate_is_refused(run, dsm_lab):
+    test_pki = pki.TestPki()
+    start = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
+    cert, key = test_pki.leaf("later.test", not_before=start, days=90)
+    before = config_of(dsm_lab)
+    result = run(description="later", certificate=pki.pem(cert).decode(), private_key=pki.pem(key).decode())
+    expect_refused(result, dsm_lab, before, "certificate: not valid before")
+
+
+@pytest.mark.parametrize("option", ["certificate", "chain"])
+def test_a_private_key_given_as_a_certificate_is_refused_and_never_shown(run, dsm_lab, certs, option):
+    with open(certs["leaf.key"]) as handle:
+        key_text = handle.read()
+    args = lab_cert(certs)
+    with open(args[option]) as handle:
+        args[option] = handle.read() + key_text  # a combined PEM file, pasted into the wrong option
+    before = config_of(dsm_lab)
+    result = run(**args)
+    expect_refused(result, dsm_lab, before, "%s: holds a private key" % option)
+    key_body = "".join(key_text.splitlines()[1:-1])
+    shown = json.dumps(result)
+    assert key_body[:40] not in shown and key_text.splitlines()[1] not in shown
+    assert "invocation" in result  # the masked copy of the options is still there
+
+
 def test_garbage_pem_is_refused(run, dsm_lab, certs):
     before = config_of(dsm_lab)
     result = run(
