@@ -15,6 +15,8 @@ description:
     is sent. The key is written to O(private_key_path) with mode 0600 and is never returned.
   - An existing certificate is reused when it covers the hostnames, is not within O(renew_before_days) of expiry,
     and its key is the one at O(private_key_path); otherwise a new one is requested.
+  - A file at O(private_key_path) that is not a PEM private key is refused, never overwritten; a key that no Origin
+    certificate of the zone was issued for is moved aside (RV(key_backup)) before the new key is written.
   - Returns the certificate and Cloudflare's Origin CA root, which DSM needs as the intermediate certificate.
 author:
   - homelab.nas maintainers (@homelab-nas)
@@ -105,6 +107,12 @@ expires:
   description: End of validity, UTC.
   returned: when state=present and a certificate exists
   type: str
+key_backup:
+  description:
+    - Where the key that was at O(private_key_path) went, when it matched none of the zone's Origin certificates
+      (so it may belong to something else) and a new key took its place.
+  returned: when such a key was set aside
+  type: str
 revoked:
   description: Ids of revoked certificates.
   returned: when state=absent
@@ -123,6 +131,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca i
     ROOT_URLS,
     OriginCa,
     new_key_and_csr,
+    same_key,
     usable,
 )
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
@@ -140,6 +149,14 @@ def local_key(path):
             return serialization.load_pem_private_key(handle.read(), password=None)
     except (OSError, ValueError, TypeError):
         return None
+
+
+def _parsed(entries):
+    for entry in entries:
+        try:
+            yield x509.load_pem_x509_certificate(entry["certificate"].encode())
+        except (KeyError, ValueError, AttributeError):
+            continue
 
 
 def write_private(path, data, mode):
@@ -169,9 +186,11 @@ def present(mod, api, wanted):
     now = datetime.datetime.now(datetime.timezone.utc)
     request_type = REQUEST_TYPES[p["key_type"]]
     key = local_key(p["private_key_path"])
+    listed = api.certificates()
+    foreign = key is not None and not any(same_key(cert, key) for cert in _parsed(listed))
     reusable = [
         (cert, entry)
-        for entry in api.certificates()
+        for entry in listed
         for cert in [usable(entry, wanted, key, request_type, datetime.timedelta(days=p["renew_before_days"]), now)]
         if cert
     ]
@@ -195,6 +214,15 @@ def present(mod, api, wanted):
         if held["cert"] is None:
             key_pem, csr = new_key_and_csr(p["key_type"], wanted)
             issued = api.issue(wanted, csr, request_type, p["requested_validity"])
+            if foreign:
+                # A key no certificate of the zone was issued for may be someone else's: set it aside.
+                backup = "%s.replaced-%s" % (p["private_key_path"], now.strftime("%Y%m%dT%H%M%SZ"))
+                os.rename(p["private_key_path"], backup)
+                os.chmod(backup, 0o600)
+                updates["key_backup"] = backup
+                mod.warn(
+                    "private_key_path held a key no Origin certificate of the zone uses; it was moved to %s" % backup
+                )
             write_private(p["private_key_path"], key_pem, 0o600)
             held.update(
                 cert=x509.load_pem_x509_certificate(issued["certificate"].encode()),
@@ -247,9 +275,16 @@ def validate(p):
             "renew_before_days: %s must be at least 0 and less than requested_validity (%s)"
             % (p["renew_before_days"], p["requested_validity"])
         )
-    key_dir = os.path.dirname(os.path.abspath(p["private_key_path"]))
+    key_path = p["private_key_path"]
+    key_dir = os.path.dirname(os.path.abspath(key_path))
     if p["state"] == "present" and not os.path.isdir(key_dir):
         raise HomelabInputError("private_key_path: directory %s does not exist; create it (mode 0700) first" % key_dir)
+    if p["state"] == "present" and os.path.exists(key_path) and local_key(key_path) is None:
+        # Whatever that file is, it is not ours to overwrite.
+        raise HomelabInputError(
+            "private_key_path: %s exists but holds no unencrypted PEM private key; point private_key_path at a new "
+            "file (or at the Origin certificate's key)" % key_path
+        )
     return wanted
 
 

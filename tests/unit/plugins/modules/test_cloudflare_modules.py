@@ -14,6 +14,7 @@ from ansible_collections.homelab.nas.plugins.modules import (
     cloudflare_origin_certificate,
     cloudflare_zone_settings,
 )
+from tests.lab import pki
 from tests.lab.mock_cloudflare.seed import ZONE_ID
 from tests.unit.plugins.modules.runner import run_module
 
@@ -222,6 +223,30 @@ def test_origin_certificate_renewed_near_expiry_or_without_its_key(origin, cloud
     (tmp_path / "origin.key").unlink()
     lost_key = origin(requested_validity=365)
     assert lost_key["changed"] is True and lost_key["id"] != renewed["id"]
+
+
+def test_origin_certificate_never_overwrites_a_file_that_is_not_its_key(origin, cloudflare_lab, tmp_path):
+    notes = tmp_path / "origin.key"
+    notes.write_text("my notes, not a key\n")
+    refused = origin()
+    assert refused["failed"] is True and "holds no unencrypted PEM private key" in refused["msg"]
+    assert notes.read_text() == "my notes, not a key\n" and cloudflare_lab.calls() == []
+
+
+def test_origin_certificate_sets_aside_a_key_no_certificate_uses(origin, cloudflare_lab, tmp_path):
+    # Someone else's key at private_key_path: a new key replaces it, the old one is kept beside it.
+    other = pki.pem(pki.rsa_key()).decode()
+    (tmp_path / "origin.key").write_text(other)
+    result = origin()
+    assert result["changed"] is True and result["key_backup"].startswith(str(tmp_path / "origin.key.replaced-"))
+    assert open(result["key_backup"]).read() == other
+    assert stat.S_IMODE(os.stat(result["key_backup"]).st_mode) == 0o600
+    assert (tmp_path / "origin.key").read_text() != other
+    assert any("moved to" in str(w) for w in result["warnings"])
+    # Its own key is not set aside: not on the next run, nor when a new certificate replaces the old one.
+    assert "key_backup" not in origin()
+    wider = origin(hostnames=["example.test", "*.example.test", "nas.example.test"])
+    assert wider["changed"] is True and "key_backup" not in wider
 
 
 def test_origin_certificate_check_mode_writes_nothing(origin, cloudflare_lab, tmp_path):
