@@ -8,9 +8,9 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint collection clean role-docs
+.PHONY: demo test system-deps unit molecule sanity lint ee collection clean role-docs
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-test.txt
@@ -24,7 +24,7 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-test: system-deps unit molecule sanity lint
+test: system-deps unit molecule sanity lint ee
 
 system-deps:
 	bash tests/system-deps.sh
@@ -45,6 +45,17 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/ansible-lint --nocolor
+
+# The execution environment's build context in build/ee (building the image needs a container engine, which
+# this machine has not): ansible-builder accepts execution-environment.yml, and finds the collection's own
+# requirements through its meta/execution-environment.yml.
+ee: collection
+	cp $(BUILD)/dist/homelab-nas-*.tar.gz $(BUILD)/dist/homelab-nas.tar.gz
+	rm -rf $(BUILD)/ee
+	$(BIN)/ansible-builder create -f execution-environment.yml -c $(BUILD)/ee
+	$(BIN)/ansible-builder introspect $(COLLECTIONS) --sanitize > $(BUILD)/ee/introspect.txt
+	grep -q "cryptography>=42" $(BUILD)/ee/introspect.txt && grep -q "libffi-devel" $(BUILD)/ee/introspect.txt \
+	  || { cat $(BUILD)/ee/introspect.txt; echo "FAIL: the collection's EE requirements were not found" >&2; exit 1; }
 
 # roles/*/README.md from each role's meta/argument_specs.yml (tests/unit/test_role_docs.py checks they agree).
 role-docs: $(VENV)/.installed
