@@ -8,7 +8,7 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint ee collection clean role-docs
+.PHONY: demo test system-deps unit molecule sanity lint ee importer collection clean role-docs
 
 $(VENV)/.installed: requirements.txt requirements-test.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-test: system-deps unit molecule sanity lint ee
+test: system-deps unit molecule sanity lint ee importer
 
 system-deps:
 	bash tests/system-deps.sh
@@ -56,6 +56,13 @@ ee: collection
 	$(BIN)/ansible-builder introspect $(COLLECTIONS) --sanitize > $(BUILD)/ee/introspect.txt
 	grep -q "cryptography>=42" $(BUILD)/ee/introspect.txt && grep -q "libffi-devel" $(BUILD)/ee/introspect.txt \
 	  || { cat $(BUILD)/ee/introspect.txt; echo "FAIL: the collection's EE requirements were not found" >&2; exit 1; }
+
+# Galaxy's import of the built tarball (the collection, its docs, ansible-lint on its content) must pass
+# without a single warning.
+importer: collection
+	cd $(BUILD) && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main dist/homelab-nas-*.tar.gz > importer.log 2>&1 \
+	  || { cat importer.log; exit 1; }
+	! grep -E "^(WARNING|ERROR)" $(BUILD)/importer.log
 
 # roles/*/README.md from each role's meta/argument_specs.yml (tests/unit/test_role_docs.py checks they agree).
 role-docs: $(VENV)/.installed
