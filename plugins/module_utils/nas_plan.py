@@ -45,7 +45,7 @@ def _present(services):
 
 def present_services(services):
     """The services to publish: every one not declared with `state: absent`."""
-    return [service for index, service in _present(services)]
+    return [service for service in services or [] if not is_absent(service)]
 
 
 def reverse_proxy_rules(services):
