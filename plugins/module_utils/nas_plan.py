@@ -14,9 +14,6 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports impor
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 DEFAULT_EXTERNAL_PORT = 443
-# What this collection marks as its own: the prefix of router mapping descriptions, reverse-proxy rule
-# descriptions and DNS record comments (`<OWNER>: <what>`). Only what carries it is ever removed.
-OWNER = "homelab.nas"
 
 
 class PlanError(HomelabInputError):
