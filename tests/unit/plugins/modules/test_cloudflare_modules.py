@@ -178,6 +178,20 @@ def test_dns_records_remove_only_our_undeclared_records_after_the_writes(run, cl
     assert run(cloudflare_dns_records, records=[], exclusive=False)["changed"] is False
 
 
+def test_dns_records_failing_delete_leaves_the_declared_records_and_the_rerun_converges(run, cloudflare_lab):
+    photos, media = dict(name="photos", content="100.128.77.2"), dict(name="media", content="100.128.77.2")
+    run(cloudflare_dns_records, records=[photos, media], exclusive=True)
+    cloudflare_lab.fault(http_error_next={"count": 1, "status": 500, "api": "DELETE"})
+    docs = dict(name="docs", content="100.128.77.2")
+    failed = run(cloudflare_dns_records, records=[photos, docs], exclusive=True)
+    assert failed["failed"]
+    # The new record was written before the delete failed: the published set only ever grew.
+    names = [r[1] for r in records(cloudflare_lab)]
+    assert names == ["docs.example.test", "media.example.test", "photos.example.test"]
+    assert run(cloudflare_dns_records, records=[photos, docs], exclusive=True)["deleted"] == ["A media.example.test"]
+    assert run(cloudflare_dns_records, records=[photos, docs], exclusive=True)["changed"] is False
+
+
 def test_dns_records_refuse_a_record_declared_twice_before_any_request(run, cloudflare_lab):
     cloudflare_lab.clear_log()
     result = run(

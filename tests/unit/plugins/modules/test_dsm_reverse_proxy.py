@@ -94,6 +94,20 @@ def test_with_a_prefix_exclusive_deletes_only_our_rules_after_creating(run, dsm_
     )
 
 
+def test_a_failing_delete_leaves_the_new_rule_in_place_and_the_rerun_converges(run, dsm_lab):
+    media = {"description": "media", "frontend": {"hostname": "media.example.test"}, "backend": {"port": 8096}}
+    run(rules=[dict(PHOTOS, description="photos")], description_prefix="homelab.nas")
+    dsm_lab.fault(fail_next={"api": API, "method": "delete", "code": 117})
+    failed = run(rules=[media], description_prefix="homelab.nas", exclusive=True)
+    assert failed["failed"] and sorted(entries(dsm_lab)) == [
+        "media.example.test",
+        "nas.example.test",
+        "photos.example.test",
+    ]
+    assert run(rules=[media], description_prefix="homelab.nas", exclusive=True)["deleted"] == ["homelab.nas: photos"]
+    assert sorted(entries(dsm_lab)) == ["media.example.test", "nas.example.test"]
+
+
 def test_absent_rule_is_deleted(run, dsm_lab):
     result = run(rules=[{"frontend": {"hostname": "nas.example.test"}, "backend": {"port": 5000}, "state": "absent"}])
     assert result["changed"] is True and "nas.example.test" not in entries(dsm_lab)
