@@ -9,8 +9,10 @@ short_description: Proxied Cloudflare DNS records for a list of published servic
 version_added: 0.1.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the records
-    M(homelab.nas.cloudflare_dns_record) is given, one proxied record per service, its hostname pointing at the
-    public address, with the service's external port (443 unless given) for the module's port check.
+    M(homelab.nas.cloudflare_dns_records) is given, one proxied record per service to publish (C(state=absent)
+    ones are left out), its hostname pointing at the public address, with the service's external port (443
+    unless given) for the module's port check and the service's name as comment (the module stores it behind
+    its owner mark, as C(homelab.nas:) and the name).
 author:
   - homelab.nas maintainers (@homelab-nas)
 options:
@@ -26,15 +28,11 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Proxied DNS records
-  homelab.nas.cloudflare_dns_record:
+- name: Proxied DNS records, and those of removed services gone
+  homelab.nas.cloudflare_dns_records:
     zone: example.com
-    name: "{{ item.name }}"
-    content: "{{ item.content }}"
-    proxied: "{{ item.proxied }}"
-    port: "{{ item.port }}"
-    comment: "{{ item.comment }}"
-  loop: "{{ nas_services | homelab.nas.dns_records(content='203.0.113.7') }}"
+    records: "{{ nas_services | homelab.nas.dns_records(content='203.0.113.7') }}"
+    exclusive: true
 """
 
 RETURN = r"""

@@ -20,7 +20,9 @@ options:
     elements: str
     required: true
   services:
-    description: The published services (C(nas_services)); their external ports (443 unless given) are published.
+    description:
+      - The published services (C(nas_services)); their external ports (443 unless given) are published.
+      - Services with C(state=absent) publish nothing.
     type: list
     elements: dict
     default: []

@@ -10,7 +10,8 @@ version_added: 0.1.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
     O(homelab.nas.router_port_forward#module:mappings) of M(homelab.nas.router_port_forward), one forward per
-    distinct external port (443 unless given), to the same port on the NAS.
+    distinct external port (443 unless given) of the services to publish (C(state=absent) ones are left out), to
+    the same port on the NAS.
 author:
   - homelab.nas maintainers (@homelab-nas)
 options:

@@ -10,8 +10,8 @@ version_added: 0.1.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
     O(homelab.nas.dsm_reverse_proxy#module:rules)
-    of M(homelab.nas.dsm_reverse_proxy), one rule per service, with its hostname on its external port (443 unless
-    given) forwarded to its backend.
+    of M(homelab.nas.dsm_reverse_proxy), one rule per service to publish (C(state=absent) ones are left out), with
+    its hostname on its external port (443 unless given) forwarded to its backend.
 author:
   - homelab.nas maintainers (@homelab-nas)
 options:

@@ -5,6 +5,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import PROXIED_PORTS, describe_https_ports
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
+
+# The types the modules manage.
+TYPES = ("A", "AAAA", "CNAME")
 # The fields the module manages and compares.
 FIELDS = ("type", "name", "content", "proxied", "ttl", "comment")
 
@@ -16,6 +23,62 @@ def fqdn(name, zone):
     if name in ("@", "", zone):
         return zone
     return name if name.endswith("." + zone) else "%s.%s" % (name, zone)
+
+
+def check_port(p, warn, where=""):
+    """The visitors' port (option `port`): a port, and one Cloudflare's proxy passes if proxied (a warning)."""
+    if p.get("port") is None:
+        return
+    if not 1 <= p["port"] <= 65535:
+        raise HomelabInputError("%sport: %s is not a port; use 1-65535" % (where, p["port"]))
+    if p["proxied"] and p["port"] not in PROXIED_PORTS:
+        warn(
+            "%sport %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "
+            "proxied record; use %s, or set proxied: false and accept that the record reveals the "
+            "origin's address" % (where, p["port"], describe_https_ports())
+        )
+
+
+def wanted_record(p, zone, warn, where=""):
+    """The record `p` declares (module options: type, name, content, proxied, ttl, comment, port), checked
+    before any request; `where` prefixes every field name in a message (`records[0].` for a list)."""
+    check_port(p, warn, where)
+    if not p.get("content"):
+        raise HomelabInputError(
+            "%scontent is required with state: present (the address or target of the record)" % where
+        )
+    try:
+        address = None
+        if p["type"] == "A":
+            address = ipaddress.IPv4Address(p["content"])
+        elif p["type"] == "AAAA":
+            address = ipaddress.IPv6Address(p["content"])
+    except ValueError:
+        raise HomelabInputError(
+            "%scontent: '%s' is not an IPv%s address, as a %s record needs"
+            % (where, p["content"], 4 if p["type"] == "A" else 6, p["type"])
+        )
+    # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
+    if address is not None and p["proxied"] and not address.is_global:
+        raise HomelabInputError(
+            "%scontent: %s is not a public address, and Cloudflare's proxy only reaches public "
+            "origins; use the router's public address or set proxied: false" % (where, p["content"])
+        )
+    if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
+        raise HomelabInputError("%sttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % (where, p["ttl"]))
+    return dict(
+        type=p["type"],
+        name=fqdn(p["name"], zone),
+        content=p["content"],
+        proxied=p["proxied"],
+        ttl=1 if p["proxied"] else p["ttl"],
+        comment=p.get("comment"),
+    )
+
+
+def record_key(record):
+    """How the modules identify a record: its type and full name."""
+    return "%s %s" % (record["type"], (record.get("name") or "").lower())
 
 
 def view(record):
@@ -31,6 +94,10 @@ class CloudflareDns:
         """Every record of that type and exact name, as view() shows them."""
         # name.exact is the documented filter (RecordListParams.name); the bare name= is the older form.
         return [view(r) for r in self.client.paginate(self.path, **{"type": record_type, "name.exact": name})]
+
+    def records(self, types=TYPES):
+        """Every record of the zone of one of `types`, as view() shows them (one paginated list)."""
+        return [view(r) for r in self.client.paginate(self.path) if r.get("type") in types]
 
     def create(self, record):
         return view(self.client.request("POST", self.path, body=record)["result"])

@@ -97,10 +97,12 @@ class DsmReverseProxy:
         return {p["name"]: p["UUID"] for p in self.client.read(ACCESS_CONTROL_API, "list", 1).get("entries") or []}
 
     def apply(self, deletes, updates, creates):
-        """Deletes first (they free frontends), then updates (the whole entry: DSM replaces it), then creates."""
-        if deletes:
-            self.client.write(API, "delete", 1, uuids=sorted(e["UUID"] for e in deletes))
-        for existing, entry in updates:
-            self.client.write(API, "update", 1, entry=dict(existing, **entry))
+        """Creates, then updates (the whole entry: DSM replaces it), then deletes: a failure part-way leaves a
+        rule too many, never a declared one missing. No create or update needs a frontend a delete frees: a
+        declared frontend already on DSM is matched to that rule, which is then updated, not deleted."""
         for entry in creates:
             self.client.write(API, "create", 1, entry=entry)
+        for existing, entry in updates:
+            self.client.write(API, "update", 1, entry=dict(existing, **entry))
+        if deletes:
+            self.client.write(API, "delete", 1, uuids=sorted(e["UUID"] for e in deletes))

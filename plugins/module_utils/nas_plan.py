@@ -30,10 +30,25 @@ def _field(service, index, name):
     return service[name]
 
 
+def is_absent(service):
+    """A service declared with `state: absent`: to be removed, not published."""
+    return isinstance(service, dict) and str(service.get("state") or "present").lower() == "absent"
+
+
+def _present(services):
+    """(index in nas_services, service) of the services to publish; indexes keep error messages exact."""
+    return [(index, service) for index, service in enumerate(services or []) if not is_absent(service)]
+
+
+def present_services(services):
+    """The services to publish: every one not declared with `state: absent`."""
+    return [service for service in services or [] if not is_absent(service)]
+
+
 def reverse_proxy_rules(services):
     """One DSM reverse-proxy rule per service: its hostname on its external port to its backend."""
     rules = []
-    for index, service in enumerate(services or []):
+    for index, service in _present(services):
         rules.append(
             {
                 "description": _field(service, index, "name"),
@@ -52,7 +67,7 @@ def reverse_proxy_rules(services):
 def external_ports(services):
     """The distinct external ports of the services, in the order they are first declared."""
     ports = []
-    for service in services or []:
+    for service in present_services(services):
         port = _external_port(service)
         if port not in ports:
             ports.append(port)
@@ -71,22 +86,23 @@ def port_forwards(services, internal_client=None):
 
 
 def dns_records(services, content):
-    """One proxied Cloudflare record per service: its hostname pointing at `content` (the public address)."""
+    """One proxied Cloudflare record per service: its hostname pointing at `content` (the public address).
+    The comment is the service's name; cloudflare_dns_records stores it behind its owner mark."""
     return [
         {
             "name": _field(service, index, "hostname"),
             "content": content,
             "proxied": True,
             "port": _external_port(service),
-            "comment": "homelab.nas: %s" % _field(service, index, "name"),
+            "comment": _field(service, index, "name"),
         }
-        for index, service in enumerate(services or [])
+        for index, service in _present(services)
     ]
 
 
 def unproxied_services(services):
     """The services whose external port Cloudflare's proxy does not pass over HTTPS."""
-    return [s for s in services or [] if _external_port(s) not in HTTPS_PORTS]
+    return [s for s in present_services(services) if _external_port(s) not in HTTPS_PORTS]
 
 
 def firewall_rules(lan_networks, services=(), dsm_port=None, lan_ports=(), cloudflare_ranges=()):

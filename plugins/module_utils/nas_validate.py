@@ -99,6 +99,12 @@ def service_errors(declared):
             )
         else:
             seen_names[name.lower()] = index
+        state = str(service.get("state") or "present")
+        if state not in ("present", "absent"):
+            errors.append("%s.state: '%s' is neither present nor absent" % (where, service.get("state")))
+        if state == "absent":
+            # Nothing of it is published: what carries our mark and is not declared goes. Only the name counts.
+            continue
         host = None
         if not service.get("hostname"):
             errors.append("%s.hostname: not set; give the public hostname, for example photos.%s" % (where, zone))

@@ -74,56 +74,21 @@ record:
            proxied: true, ttl: 1, comment: managed by homelab.nas}
 """
 
-import ipaddress
-
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import CloudflareDns, fqdn
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import (
+    CloudflareDns,
+    check_port,
+    fqdn,
+    wanted_record,
+)
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import PROXIED_PORTS, describe_https_ports
-from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 
 def validate(module, p):
     """The record wanted (None for state=absent); no request before the input is known to be usable."""
-    if p["port"] is not None:
-        if not 1 <= p["port"] <= 65535:
-            raise HomelabInputError("port: %s is not a port; use 1-65535" % p["port"])
-        if p["proxied"] and p["port"] not in PROXIED_PORTS:
-            module.warn(
-                "port %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "
-                "proxied record; use %s, or set proxied: false and accept that the record reveals the "
-                "origin's address" % (p["port"], describe_https_ports())
-            )
     if p["state"] == "absent":
+        check_port(p, module.warn)
         return None
-    if not p["content"]:
-        raise HomelabInputError("content is required with state: present (the address or target of the record)")
-    try:
-        address = None
-        if p["type"] == "A":
-            address = ipaddress.IPv4Address(p["content"])
-        elif p["type"] == "AAAA":
-            address = ipaddress.IPv6Address(p["content"])
-    except ValueError:
-        raise HomelabInputError(
-            "content: '%s' is not an IPv%s address, as a %s record needs"
-            % (p["content"], 4 if p["type"] == "A" else 6, p["type"])
-        )
-    # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
-    if address is not None and p["proxied"] and not address.is_global:
-        raise HomelabInputError(
-            "content: %s is not a public address, and Cloudflare's proxy only reaches public "
-            "origins; use the router's public address or set proxied: false" % p["content"]
-        )
-    if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
-        raise HomelabInputError("ttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % p["ttl"])
-    return dict(
-        type=p["type"],
-        name=fqdn(p["name"], p["zone"]),
-        content=p["content"],
-        proxied=p["proxied"],
-        ttl=1 if p["proxied"] else p["ttl"],
-        comment=p["comment"],
-    )
+    return wanted_record(p, p["zone"], module.warn)
 
 
 def run(mod, wanted):

@@ -11,7 +11,9 @@ version_added: 0.1.0
 description:
   - Creates, updates and deletes reverse proxy rules, one per O(rules) item, each identified by its frontend
     (protocol, hostname, port) or else its description.
-  - With O(exclusive=true), rules on DSM that are not declared are deleted (the diff shows which).
+  - With O(exclusive=true), rules on DSM that are not declared are deleted (the diff shows which); with
+    O(description_prefix) set, only those whose description carries it, so rules made by hand stay.
+  - Creates and updates are written before deletes.
   - Reads every rule with one list call, whatever their number.
 author:
   - homelab.nas maintainers (@homelab-nas)
@@ -117,9 +119,17 @@ options:
         choices: [present, absent]
         default: present
   exclusive:
-    description: Delete rules on DSM that are not declared in O(rules).
+    description:
+      - Delete rules on DSM that are not declared in O(rules) (with O(description_prefix), only those carrying it).
     type: bool
     default: false
+  description_prefix:
+    description:
+      - "Marks the rules this task owns. Each declared rule's description is stored as
+        C(<description_prefix>: <description>), and O(exclusive) deletes only undeclared rules whose description
+        starts with C(<description_prefix>:)."
+      - Unset, descriptions are stored as given and O(exclusive) deletes every undeclared rule.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -132,6 +142,15 @@ EXAMPLES = r"""
         frontend: {hostname: nas.example.com}
         backend: {protocol: https, port: 5001}
         websocket: true
+    exclusive: true
+
+- name: Publish Synology Photos; remove other rules this collection made, keep those made by hand
+  homelab.nas.dsm_reverse_proxy:
+    rules:
+      - description: photos
+        frontend: {hostname: photos.example.com}
+        backend: {port: 5080}
+    description_prefix: homelab.nas
     exclusive: true
 """
 
@@ -168,6 +187,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_reverse_proxy impo
     desired_entry,
     frontend_key,
 )
+from ansible_collections.homelab.nas.plugins.module_utils.ownership import is_ours, mark
 
 
 def plan(params):
@@ -175,6 +195,7 @@ def plan(params):
     declared, seen = [], {}
     for index, rule in enumerate(params["rules"]):
         entry = desired_entry(index, rule)
+        entry["description"] = mark(params["description_prefix"], entry["description"])
         key = frontend_key(entry)
         if key in seen:
             raise v.InputError(
@@ -215,7 +236,10 @@ def run(mod, declared):
         elif comparable(existing) != comparable(entry):
             updates.append((existing, entry))
     if mod.params["exclusive"]:
-        deletes += [e for e in current if e["UUID"] not in matched]
+        prefix = mod.params["description_prefix"]
+        deletes += [
+            e for e in current if e["UUID"] not in matched and (not prefix or is_ours(e.get("description"), prefix))
+        ]
     deleted_ids = {e["UUID"] for e in deletes}
     result = dict(
         deleted=sorted(e.get("description") or e["UUID"] for e in deletes), rules=[comparable(e) for e in after]
@@ -271,6 +295,7 @@ def main():
                 ),
             ),
             exclusive=dict(type="bool", default=False),
+            description_prefix=dict(type="str"),
         ),
         supports_check_mode=True,
     )

@@ -64,6 +64,7 @@ options:
   exclusive:
     description:
       - With O(state=present), also remove mappings carrying O(description_prefix) that are not declared.
+      - Declared mappings are added before undeclared ones are removed.
     type: bool
     default: false
   description_prefix:
@@ -166,6 +167,7 @@ from ansible_collections.homelab.nas.plugins.module_utils import igd_client
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import MAX_LEASE
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
+from ansible_collections.homelab.nas.plugins.module_utils.ownership import is_ours, undeclared_ours
 from ansible_collections.homelab.nas.plugins.module_utils.router_module import RouterModule
 
 COMPARED = ("internal_port", "internal_client", "enabled", "description")
@@ -264,24 +266,22 @@ def plan(mod, client, declared):
             if differs(held, mapping):
                 to_add.append(mapping)
         elif held:
-            if held["internal_client"] == mapping["internal_client"] or held["description"].startswith(
-                p["description_prefix"] + ":"
+            if held["internal_client"] == mapping["internal_client"] or is_ours(
+                held["description"], p["description_prefix"]
             ):
                 to_delete.append(held)
             else:
                 mod.warn("%s is forwarded to %s by someone else; left in place" % (key(held), held["internal_client"]))
     if p["state"] == "present" and p["exclusive"]:
         declared_keys = {key(m) for m in declared}
-        to_delete += [
-            m
-            for m in client.list_mappings()
-            if key(m) not in declared_keys and m["description"].startswith(p["description_prefix"] + ":")
-        ]
+        to_delete += undeclared_ours(
+            client.list_mappings(), declared_keys, key, lambda m: m["description"], p["description_prefix"]
+        )
     return current, to_add, to_delete
 
 
 def write(mod, client, declared, to_add, to_delete):
-    """Delete, add, then read back: routers silently adjust leases (and worse), so report what they hold."""
+    """Add, delete, then read back: routers silently adjust leases (and worse), so report what they hold."""
     applied = mod.partial.setdefault("applied", [])
 
     def done(what, mapping):
@@ -290,12 +290,13 @@ def write(mod, client, declared, to_add, to_delete):
         if what == "delete":
             mod.partial["removed"].append(key(mapping))
 
-    for mapping in to_delete:
-        client.delete_mapping(mapping["external_port"], mapping["protocol"])
-        done("delete", mapping)
+    # Adds first: a failure in between leaves an extra mapping of ours, never a declared one missing.
     for mapping in to_add:
         client.add_mapping_any_lease(mapping)
         done("add", mapping)
+    for mapping in to_delete:
+        client.delete_mapping(mapping["external_port"], mapping["protocol"])
+        done("delete", mapping)
     # A delete's answer proves nothing either (miniupnpd answers success for a mapping it does not have).
     after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
     for mapping in to_delete:

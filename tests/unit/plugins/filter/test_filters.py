@@ -105,8 +105,40 @@ def test_one_proxied_record_per_service_pointing_at_the_public_address():
         "content": "100.128.77.2",
         "proxied": True,
         "port": 443,
-        "comment": "homelab.nas: photos",
+        "comment": "photos",
     }
     assert [r["port"] for r in records] == [443, 8443, 443]
     with pytest.raises(AnsibleFilterError, match=r"nas_services\[0\]\.hostname"):
         _filter(dns_records, "dns_records")([{"name": "x"}], content="100.128.77.2")
+
+
+def test_absent_services_publish_nothing_and_a_shared_port_stays_forwarded():
+    from ansible_collections.homelab.nas.plugins.filter import dns_records, present_services
+
+    services = SERVICES + [
+        {"name": "old", "state": "absent"},
+        {"name": "gone", "state": "absent", "external_port": 2053},
+    ]
+    assert _filter(present_services, "present_services")(services) == SERVICES
+    assert [r["description"] for r in _filter(reverse_proxy_rules, "reverse_proxy_rules")(services)] == [
+        "photos",
+        "media",
+        "docs",
+    ]
+    assert [r["name"] for r in _filter(dns_records, "dns_records")(services, content="100.128.77.2")] == [
+        "photos.example.test",
+        "media.example.test",
+        "docs.example.test",
+    ]
+    assert [m["external_port"] for m in _filter(port_forwards, "port_forwards")(services)] == [443, 8443]
+    # Docs leaves: 443 is still photos' port, so only media's 8443 is no longer forwarded (and opened).
+    left = [SERVICES[0], dict(SERVICES[1], state="absent"), dict(SERVICES[2], state="absent")]
+    assert [m["external_port"] for m in _filter(port_forwards, "port_forwards")(left)] == [443]
+    rules = _filter(firewall_rules, "firewall_rules")(
+        ["192.168.1.0/24"], services=left, cloudflare_ranges=["10.0.0.0/8"]
+    )
+    assert rules[-1]["ports"] == ["443"]
+    assert (
+        _filter(unproxied_services, "unproxied_services")([{"name": "ssh", "external_port": 22, "state": "absent"}])
+        == []
+    )

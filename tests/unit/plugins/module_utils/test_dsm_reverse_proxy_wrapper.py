@@ -36,14 +36,15 @@ def test_entries_and_profiles_are_read(dsm_client):
     assert api.access_profiles() == {"LAN only": "6f1c2b8e-5d2a-4c55-9a1e-1c0ffee00001"}
 
 
-def test_apply_deletes_then_updates_then_creates(dsm_client, dsm_lab, dsm_writes):
+def test_apply_creates_then_updates_then_deletes(dsm_client, dsm_lab, dsm_writes):
+    """A failure part-way leaves a rule too many, never a declared one missing (issue 12's window)."""
     api = DsmReverseProxy(dsm_client)
     current = {e["frontend"]["fqdn"]: e for e in api.entries()}
     photos = desired_entry(0, rule("photos.example.test", 9090))
     new = desired_entry(1, rule("Music.Example.Test", 4000, websocket=True))
     dsm_lab.clear_log()
     api.apply([current["nas.example.test"]], [(current["photos.example.test"], photos)], [new])
-    assert dsm_writes() == [("SYNO.Core.AppPortal.ReverseProxy", m) for m in ("delete", "update", "create")]
+    assert dsm_writes() == [("SYNO.Core.AppPortal.ReverseProxy", m) for m in ("create", "update", "delete")]
     after = {frontend_key(e): comparable(e) for e in api.entries()}
     assert after == {frontend_key(photos): comparable(photos), frontend_key(new): comparable(new)}
     assert {h["name"] for h in new["customize_headers"]} == {"Upgrade", "Connection"}

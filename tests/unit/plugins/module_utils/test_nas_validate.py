@@ -180,3 +180,18 @@ def test_the_filter_returns_the_same_list_and_refuses_a_non_mapping():
     assert func(with_(hardening_update_time="25:00")) == plan_errors(with_(hardening_update_time="25:00"))
     with pytest.raises(AnsibleFilterError):
         func(["nas_zone"])
+
+
+def test_an_absent_service_needs_only_its_name():
+    services = GOOD["nas_services"] + [
+        {"name": "old", "state": "absent"},
+        # Its other fields are not checked: what it published is found by the mark, not by them.
+        {"name": "older", "state": "absent", "hostname": "x.other.test", "external_port": 22},
+    ]
+    assert plan_errors(dict(GOOD, nas_services=services)) == []
+    errors = plan_errors(dict(GOOD, nas_services=[{"state": "absent"}, {"name": "photos", "state": "gone"}]))
+    assert any(e.startswith("nas_services[0].name: not set") for e in errors)
+    assert any(e.startswith("nas_services[1].state: 'gone' is neither present nor absent") for e in errors)
+    # Names stay unique across present and absent services: the mark names the service.
+    twice = plan_errors(dict(GOOD, nas_services=GOOD["nas_services"] + [{"name": "Photos", "state": "absent"}]))
+    assert any(e.startswith("nas_services[2].name: 'Photos' is already the name") for e in twice)

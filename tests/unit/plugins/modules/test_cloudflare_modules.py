@@ -10,6 +10,7 @@ from cryptography import x509
 
 from ansible_collections.homelab.nas.plugins.modules import (
     cloudflare_dns_record,
+    cloudflare_dns_records,
     cloudflare_ips_info,
     cloudflare_origin_certificate,
     cloudflare_zone_settings,
@@ -142,6 +143,66 @@ def test_dns_record_lifecycle(run, cloudflare_lab):
     assert moved["record"]["id"] == first["record"]["id"]
     assert run(cloudflare_dns_record, name="nas", state="absent")["changed"] is True
     assert records(cloudflare_lab) == []
+
+
+def test_dns_records_remove_only_our_undeclared_records_after_the_writes(run, cloudflare_lab):
+    # Made by hand (no comment, or a comment not carrying the mark) and by another tool: never removed.
+    run(cloudflare_dns_record, name="mail", content="100.128.77.9")
+    run(cloudflare_dns_record, name="blog", content="100.128.77.9", comment="my homelab.nas: blog")
+    photos, media = dict(name="photos", content="100.128.77.2", port=443), dict(name="media", content="100.128.77.2")
+    first = run(cloudflare_dns_records, records=[photos, media], exclusive=True)
+    assert first["changed"] is True and first["deleted"] == []
+    assert [r["comment"] for r in first["records"]] == ["homelab.nas: photos", "homelab.nas: media"]
+    cloudflare_lab.clear_log()
+    assert run(cloudflare_dns_records, records=[photos, media], exclusive=True)["changed"] is False
+    assert writes(cloudflare_lab) == []  # and one list call for the whole zone
+    assert len(cloudflare_lab.calls("GET", "/zones/:id/dns_records")) == 1
+
+    before = cloudflare_lab.state()
+    moved = dict(photos, content="100.128.77.3")
+    planned = run(cloudflare_dns_records, check_mode=True, records=[moved], exclusive=True)
+    assert planned["changed"] is True and planned["deleted"] == ["A media.example.test"]
+    assert (
+        "A media.example.test" in planned["diff"]["before"] and "A media.example.test" not in planned["diff"]["after"]
+    )
+    assert cloudflare_lab.state() == before
+    cloudflare_lab.clear_log()
+    done = run(cloudflare_dns_records, records=[moved], exclusive=True)
+    assert done["changed"] is True and done["records"][0]["content"] == "100.128.77.3"
+    assert [c["api"] for c in writes(cloudflare_lab)] == ["PUT", "DELETE"]  # the update before the delete
+    assert records(cloudflare_lab) == [
+        ("A", "blog.example.test", "100.128.77.9", True),
+        ("A", "mail.example.test", "100.128.77.9", True),
+        ("A", "photos.example.test", "100.128.77.3", True),
+    ]
+    # Without exclusive nothing undeclared goes, ours included.
+    assert run(cloudflare_dns_records, records=[], exclusive=False)["changed"] is False
+
+
+def test_dns_records_failing_delete_leaves_the_declared_records_and_the_rerun_converges(run, cloudflare_lab):
+    photos, media = dict(name="photos", content="100.128.77.2"), dict(name="media", content="100.128.77.2")
+    run(cloudflare_dns_records, records=[photos, media], exclusive=True)
+    cloudflare_lab.fault(http_error_next={"count": 1, "status": 500, "api": "DELETE"})
+    docs = dict(name="docs", content="100.128.77.2")
+    failed = run(cloudflare_dns_records, records=[photos, docs], exclusive=True)
+    assert failed["failed"]
+    # The new record was written before the delete failed: the published set only ever grew.
+    names = [r[1] for r in records(cloudflare_lab)]
+    assert names == ["docs.example.test", "media.example.test", "photos.example.test"]
+    assert run(cloudflare_dns_records, records=[photos, docs], exclusive=True)["deleted"] == ["A media.example.test"]
+    assert run(cloudflare_dns_records, records=[photos, docs], exclusive=True)["changed"] is False
+
+
+def test_dns_records_refuse_a_record_declared_twice_before_any_request(run, cloudflare_lab):
+    cloudflare_lab.clear_log()
+    result = run(
+        cloudflare_dns_records,
+        records=[dict(name="nas", content="100.128.77.2"), dict(name="NAS.example.test.", content="100.128.77.3")],
+    )
+    assert result["failed"] and result["msg"].startswith("records[1]: A nas.example.test is already declared")
+    bad = run(cloudflare_dns_records, records=[dict(name="nas", content="192.168.1.10")])
+    assert bad["failed"] and bad["msg"].startswith("records[0].content: 192.168.1.10 is not a public address")
+    assert cloudflare_lab.calls() == []
 
 
 def test_dns_record_is_looked_up_with_the_documented_exact_name_filter(run, cloudflare_lab):

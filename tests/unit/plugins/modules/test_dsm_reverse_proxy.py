@@ -73,6 +73,41 @@ def test_exclusive_deletes_undeclared_rules_and_check_mode_only_reports(run, dsm
     assert list(entries(dsm_lab)) == ["photos.example.test"]
 
 
+def test_with_a_prefix_exclusive_deletes_only_our_rules_after_creating(run, dsm_lab):
+    media = {"description": "media", "frontend": {"hostname": "media.example.test"}, "backend": {"port": 8096}}
+    first = run(rules=[dict(PHOTOS, description="photos"), media], description_prefix="homelab.nas", exclusive=True)
+    # The seeded rules: photos is declared (matched by frontend, and now ours), nas was made by hand and stays.
+    assert first["changed"] is True and first["deleted"] == []
+    assert entries(dsm_lab)["photos.example.test"]["description"] == "homelab.nas: photos"
+    assert entries(dsm_lab)["nas.example.test"]["description"] == "nas"
+    before = dsm_lab.state()["reverse_proxy"]
+    planned = run(check_mode=True, rules=[media], description_prefix="homelab.nas", exclusive=True)
+    assert planned["deleted"] == ["homelab.nas: photos"] and dsm_lab.state()["reverse_proxy"] == before
+    assert "homelab.nas: photos" in planned["diff"]["before"] and "homelab.nas: photos" not in planned["diff"]["after"]
+    dsm_lab.clear_log()
+    run(rules=[dict(media, backend={"port": 8097})], description_prefix="homelab.nas", exclusive=True)
+    assert [c["method"] for c in writes(dsm_lab)] == ["update", "delete"]
+    assert sorted(entries(dsm_lab)) == ["media.example.test", "nas.example.test"]
+    assert (
+        run(rules=[dict(media, backend={"port": 8097})], description_prefix="homelab.nas", exclusive=True)["changed"]
+        is False
+    )
+
+
+def test_a_failing_delete_leaves_the_new_rule_in_place_and_the_rerun_converges(run, dsm_lab):
+    media = {"description": "media", "frontend": {"hostname": "media.example.test"}, "backend": {"port": 8096}}
+    run(rules=[dict(PHOTOS, description="photos")], description_prefix="homelab.nas")
+    dsm_lab.fault(fail_next={"api": API, "method": "delete", "code": 117})
+    failed = run(rules=[media], description_prefix="homelab.nas", exclusive=True)
+    assert failed["failed"] and sorted(entries(dsm_lab)) == [
+        "media.example.test",
+        "nas.example.test",
+        "photos.example.test",
+    ]
+    assert run(rules=[media], description_prefix="homelab.nas", exclusive=True)["deleted"] == ["homelab.nas: photos"]
+    assert sorted(entries(dsm_lab)) == ["media.example.test", "nas.example.test"]
+
+
 def test_absent_rule_is_deleted(run, dsm_lab):
     result = run(rules=[{"frontend": {"hostname": "nas.example.test"}, "backend": {"port": 5000}, "state": "absent"}])
     assert result["changed"] is True and "nas.example.test" not in entries(dsm_lab)

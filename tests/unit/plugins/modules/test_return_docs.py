@@ -35,6 +35,11 @@ def _task(tmp_path, lab):
 # Per module: which lab it talks to and the smallest arguments of a successful run that changes something.
 CASES = {
     "cloudflare_dns_record": ("cloudflare", _cloudflare, lambda t, lab: dict(name="nas", content="100.128.77.2")),
+    "cloudflare_dns_records": (
+        "cloudflare",
+        _cloudflare,
+        lambda t, lab: dict(records=[dict(name="nas", content="100.128.77.2")], exclusive=True),
+    ),
     "cloudflare_ips_info": ("cloudflare", _cloudflare, lambda t, lab: dict(zone=None)),
     "cloudflare_origin_certificate": (
         "cloudflare",

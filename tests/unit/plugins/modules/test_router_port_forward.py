@@ -142,9 +142,12 @@ def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
         )
     )
     run(mappings=[HTTPS, {"external_port": 80}])
-    result = run(mappings=[HTTPS], exclusive=True)
+    router_lab.clear_log()
+    result = run(mappings=[HTTPS, {"external_port": 8443}], exclusive=True)
     assert result["changed"] is True and result["removed"] == ["tcp/80"]
-    assert set(held(router_lab)) == {("TCP", 443), ("UDP", 3074)}
+    assert set(held(router_lab)) == {("TCP", 443), ("TCP", 8443), ("UDP", 3074)}
+    # The declared mapping is added before the undeclared one is removed.
+    assert [c["method"] for c in writes(router_lab)] == ["AddPortMapping", "DeletePortMapping"]
 
 
 def test_absent_deletes_ours_and_leaves_others(run, router_lab):
