@@ -158,6 +158,11 @@ def test_patch_through_two_root_tasks_then_unchanged_then_a_host_taken_off(nas):
     # Self-contained: the snippet and the CA travel inside the script.
     script = boot["operation"]
     assert "ssl_verify_client on;" in script and "-----BEGIN CERTIFICATE-----" in script
+    # The rendered script passes shellcheck (tests/system-deps.sh installs it).
+    linted = subprocess.run(
+        ["shellcheck", "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
+    )
+    assert linted.returncode == 0, linted.stdout
     last = tasks["results"]["scheduled:%d" % scheduled["id"]][0]
     assert last["exit_code"] == 0 and last["output"].startswith("changed: hosts patched: photos.example.test")
 
