@@ -177,6 +177,10 @@ def test_patch_through_two_root_tasks_then_unchanged_then_a_host_taken_off(nas):
     assert refuses(nas, "media.example.test")
     assert answers(nas, "photos.example.test")
     assert open(nas.server_file).read().count("# homelab.nas") == 1
+    # No hostname at all: the patch comes off every server block.
+    off = nas.role(nginx_patches_hostnames=[])
+    assert off.returncode == 0 and "changed=0" not in off.stdout, recap(off)
+    assert answers(nas, "media.example.test") and "# homelab.nas" not in open(nas.server_file).read()
 
 
 def test_broken_directive_leaves_the_previous_files_and_nginx_serving(nas):
@@ -233,3 +237,18 @@ def test_check_mode_writes_nothing_and_a_bad_variable_stops_before_any_write(nas
     bad = nas.role(nginx_patches_extra_directives=["add_header X-A 1;\nreturn 200;"])
     assert bad.returncode != 0 and "nginx_patches_extra_directives[0]" in bad.stdout, recap(bad)
     assert nas.digest() == before and nas.tasks() == tasks
+
+
+def test_dsm6_layout_patches_app_d(tmp_path, dsm_lab):
+    root = tree.build(str(tmp_path / "nas6"), layout="dsm6")
+    assert tree.nginx(root).returncode == 0
+    try:
+        dsm_lab.configure(task_root=root, nginx_root=root, nginx_layout="dsm6")
+        nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
+        run = nas.role(nginx_patches_dsm_layout="dsm6")
+        assert run.returncode == 0, recap(run)
+        assert refuses(nas, "photos.example.test")
+        assert "# homelab.nas" in open(os.path.join(root, tree.SERVER_FILES["dsm6"])).read()
+        assert not os.path.exists(os.path.join(root, tree.SERVER_FILES["dsm7"]))
+    finally:
+        tree.nginx(root, "-s", "quit")
