@@ -113,12 +113,14 @@ def nas(tmp_path, dsm_lab):
     started = tree.nginx(root)
     assert started.returncode == 0, started.stderr
     nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
-    with nas.api() as api:  # a second published service (the mock's seed has photos.example.test)
-        api.write(RP, "create", 1, entry=rp_entry("media", "media.example.test"))
-    dsm_lab.configure(task_root=root, nginx_root=root)  # the mock rewrites the tree from its entries now
-    assert wait_for(lambda: nas.get("photos.example.test", False) == (200, "photos client=127.0.0.1"))
-    yield nas
-    tree.nginx(root, "-s", "quit")
+    try:
+        with nas.api() as api:  # a second published service (the mock's seed has photos.example.test)
+            api.write(RP, "create", 1, entry=rp_entry("media", "media.example.test"))
+        dsm_lab.configure(task_root=root, nginx_root=root)  # the mock rewrites the tree from its entries now
+        assert wait_for(lambda: nas.get("photos.example.test", False) == (200, "photos client=127.0.0.1"))
+        yield nas
+    finally:
+        tree.nginx(root, "-s", "quit")
 
 
 def wait_for(check, attempts=50):
