@@ -20,6 +20,8 @@ trap 'python -m tests.lab.dsm_nginx stop "$lab/nginx" || true; python -m tests.l
 python -m tests.lab.dsm_nginx build "$lab/nginx"
 python -m tests.lab.edge_origin "$lab" "$lab/nginx" >/dev/null
 python -m tests.lab.dsm_nginx start "$lab/nginx"
+# The mock DSM's Task Scheduler runs its scripts in that tree, and a reverse-proxy edit rewrites it, as on a NAS.
+python -m tests.lab config "$lab" "{\"task_root\": \"$lab/nginx\", \"nginx_root\": \"$lab/nginx\"}" >/dev/null
 export HOMELAB_NAS_LAB_DIR="$lab"
 
 run() {

@@ -18,6 +18,7 @@ from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import HTTPS_PORTS, describe_https_ports
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_settings import SettingError, desired_settings
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_firewall_rules import _ports as firewall_ports
+from ansible_collections.homelab.nas.plugins.module_utils.nginx_patch import nginx_patch_errors
 
 # DSM's adapter names (SYNO.Core.Network.Ethernet / Interface list; ovs_* with Open vSwitch, pppoe for PPPoE).
 INTERFACE = re.compile(r"^(eth\d+|bond\d+|ovs_eth\d+|ovs_bond\d+|pppoe\d*)$")
@@ -300,6 +301,8 @@ def plan_errors(declared, router=None):
     errors += tls_errors(declared)
     errors += hardening_errors(declared)
     errors += exposure_errors(declared, router)
+    if any(k.startswith("nginx_patches_") for k in declared):  # the nginx patch's own rules (nginx_patch.py)
+        errors += nginx_patch_errors(declared)
     return errors
 
 

@@ -33,7 +33,10 @@ def lab_origin(tmp_path, cloudflare_lab):
 @pytest.fixture
 def site(dsm_lab, router_lab, cloudflare_lab, lab_origin, tmp_path):
     """Run site.yml with the lab inventory, pointed at this test session's mocks through a lab.json
-    like the one `python -m tests.lab up` writes, with the nginx tree behind the edge for the verify role."""
+    like the one `python -m tests.lab up` writes, with the nginx tree behind the edge for the verify role.
+    The mock DSM runs its Task Scheduler's scripts in that tree and rewrites it on reverse-proxy edits, as
+    tests/demo.sh has it do."""
+    dsm_lab.configure(task_root=lab_origin, nginx_root=lab_origin)
     with open(tmp_path / "lab.json", "w", encoding="utf-8") as out:
         json.dump({"dsm": dsm_lab.info, "router": router_lab.info, "cloudflare": cloudflare_lab.info}, out)
 

@@ -215,11 +215,10 @@ def test_a_reverse_proxy_edit_regenerates_the_dsm7_tree(dsm_lab, nginx_tree):
     assert not os.path.exists(os.path.join(root, tree.SERVER_FILES["dsm6"]))
 
 
-def test_a_reverse_proxy_edit_wipes_the_nginx_patch(dsm_lab, nginx_tree):
-    # issue 11: nginx_patches patches DSM 6's app.d/ only, so this tree uses DSM 6's layout.
-    root = nginx_tree("dsm6")
-    dsm_lab.configure(nginx_root=root, nginx_layout="dsm6")
-    nas = Nas(root, None, {"ca": open(os.path.join(root, "test-client/origin-pull-ca.pem")).read()})
+def test_a_reverse_proxy_edit_wipes_the_nginx_patch(dsm_lab, nginx_tree, tmp_path):
+    root = nginx_tree("dsm7")
+    dsm_lab.configure(nginx_root=root, task_root=root)
+    nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
     assert nas.role().returncode == 0
     assert wait_for(lambda: nas.get("photos.example.test", False)[0] == 400), "the patch did not apply"
     with client(dsm_lab) as api:

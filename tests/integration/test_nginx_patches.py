@@ -1,31 +1,56 @@
-"""nginx_patches against Debian's real nginx serving a DSM-shaped tree (tests/lab/dsm_nginx).
+"""nginx_patches through the mock DSM's Task Scheduler, against Debian's real nginx serving a DSM-shaped tree.
 
-A real TLS client checks the result: without Cloudflare's origin-pull certificate the patched hosts refuse
-(HTTP 400 from ssl_verify_client), with it they answer and report the visitor's address from CF-Connecting-IP.
-The origin-pull CA and client certificate are made in the test.
+The role talks to the mock DSM only (no SSH): it installs the patch script as a boot-up and a scheduled root
+task, which the mock really runs in the tree (task_root), and the mock rewrites the tree on every reverse-proxy
+edit (nginx_root), as DSM does. A real TLS client checks the result: without Cloudflare's origin-pull
+certificate the patched hosts refuse (HTTP 400 from ssl_verify_client), with it they answer and report the
+visitor's address from CF-Connecting-IP. The origin-pull CA and client certificate are made by the tree.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from tests.lab.dsm_nginx import tree
+from tests.lab.mock_dsm.seed import LAB_PASSWORD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
+RP = "SYNO.Core.AppPortal.ReverseProxy"
 
 tree.require_nginx()
 
 
+def rp_entry(description, hostname, port=8080):
+    return {
+        "description": description,
+        "proxy_connect_timeout": 60,
+        "proxy_read_timeout": 60,
+        "proxy_send_timeout": 60,
+        "proxy_http_version": 1,
+        "proxy_intercept_errors": False,
+        "frontend": {"fqdn": hostname, "port": 443, "protocol": 1, "acl": None, "https": {"hsts": False}},
+        "backend": {"fqdn": "localhost", "port": port, "protocol": 0},
+        "customize_headers": [],
+    }
+
+
 class Nas:
-    def __init__(self, root, port, client):
-        self.root, self.port, self.client = root, port, client
+    """The tree, its nginx, and the mock DSM that runs the role's tasks in it."""
+
+    def __init__(self, root, dsm_lab, cache_dir):
+        self.root, self.dsm_lab, self.cache_dir = root, dsm_lab, cache_dir
+        self.server_file = os.path.join(root, tree.SERVER_FILES["dsm7"])
 
     def get(self, host, with_client_cert, headers=None):
         return tree.probe(self.root, host, with_client_cert, headers)
@@ -33,12 +58,28 @@ class Nas:
     def digest(self):
         return tree.digest(self.root)
 
+    def api(self):
+        return DsmClient(
+            host=self.dsm_lab.host,
+            port=self.dsm_lab.https_port,
+            username="ansible",
+            password=LAB_PASSWORD,
+            ca_path=self.dsm_lab.ca_path,
+            session_cache=False,
+            read_retries=0,
+            timeout=10,
+        )
+
+    def tasks(self):
+        return self.dsm_lab.state()["tasks"]
+
     def role(self, *args, **overrides):
         nginx_cmd = "nginx -p %s/ -c %s/etc/nginx/nginx.conf" % (self.root, self.root)
         variables = {
+            "dsm": self.dsm_lab.client_args(session_cache_dir=self.cache_dir),
             "nginx_patches_root": self.root + "/",
             "nginx_patches_hostnames": ["photos.example.test"],
-            "nginx_patches_client_ca": self.client["ca"],
+            "nginx_patches_client_ca": os.path.join(self.root, "test-client/origin-pull-ca.pem"),
             "nginx_patches_real_ip_from": ["127.0.0.0/8"],
             "nginx_patches_test_command": nginx_cmd + " -t",
             "nginx_patches_reload_command": nginx_cmd + " -s reload",
@@ -67,14 +108,19 @@ class Nas:
 
 
 @pytest.fixture
-def nas(tmp_path):
-    # issue 11: the role patches DSM 6's app.d/ file only; DSM 7 (the tree's default) uses sites-enabled/.
-    root = tree.build(str(tmp_path / "nas"), layout="dsm6")
-    client = {"ca": open(os.path.join(root, "test-client/origin-pull-ca.pem")).read()}
+def nas(tmp_path, dsm_lab):
+    root = tree.build(str(tmp_path / "nas"))  # DSM 7's layout
     started = tree.nginx(root)
     assert started.returncode == 0, started.stderr
-    yield Nas(root, None, client)
-    tree.nginx(root, "-s", "quit")
+    nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
+    try:
+        with nas.api() as api:  # a second published service (the mock's seed has photos.example.test)
+            api.write(RP, "create", 1, entry=rp_entry("media", "media.example.test"))
+        dsm_lab.configure(task_root=root, nginx_root=root)  # the mock rewrites the tree from its entries now
+        assert wait_for(lambda: nas.get("photos.example.test", False) == (200, "photos client=127.0.0.1"))
+        yield nas
+    finally:
+        tree.nginx(root, "-s", "quit")
 
 
 def wait_for(check, attempts=50):
@@ -86,48 +132,125 @@ def wait_for(check, attempts=50):
     return False
 
 
-def test_patch_requires_the_origin_pull_certificate_and_restores_the_client_address(nas):
-    assert nas.get("photos.example.test", False)[0] == 200
+def refuses(nas, host):
+    return wait_for(lambda: nas.get(host, False)[0] == 400)
+
+
+def answers(nas, host):
+    return wait_for(lambda: nas.get(host, False)[0] == 200)
+
+
+def recap(run):
+    return run.stdout[-3000:] + run.stderr[-2000:]
+
+
+def test_patch_through_two_root_tasks_then_unchanged_then_a_host_taken_off(nas):
     run = nas.role()
-    assert run.returncode == 0 and "changed=" in run.stdout and "changed=0" not in run.stdout, run.stdout[-2500:]
-    assert wait_for(lambda: nas.get("photos.example.test", False)[0] == 400)
+    assert run.returncode == 0 and "changed=0" not in run.stdout, recap(run)
+    assert refuses(nas, "photos.example.test")
     status, body = nas.get("photos.example.test", True, {"CF-Connecting-IP": "198.51.100.23"})
     assert status == 200 and body == "photos client=198.51.100.23"
-    # Hosts not listed are left alone.
-    assert nas.get("media.example.test", False) == (200, "media client=127.0.0.1")
+    assert nas.get("media.example.test", False) == (200, "media client=127.0.0.1")  # not listed: left alone
+    tasks = nas.tasks()
+    boot = tasks["event"]["homelab.nas nginx patch (boot)"]
+    (scheduled,) = tasks["scheduled"].values()
+    assert boot["event"] == "bootup" and boot["enable"] and "0" in boot["owner"]
+    assert scheduled["owner"] == "root" and scheduled["schedule"]["repeat_min"] == 5
+    assert scheduled["extra"]["script"] == boot["operation"]
+    # Self-contained: the snippet and the CA travel inside the script.
+    script = boot["operation"]
+    assert "ssl_verify_client on;" in script and "-----BEGIN CERTIFICATE-----" in script
+    # The rendered script passes shellcheck (tests/system-deps.sh installs it).
+    linted = subprocess.run(
+        ["shellcheck", "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
+    )
+    assert linted.returncode == 0, linted.stdout
+    last = tasks["results"]["scheduled:%d" % scheduled["id"]][0]
+    assert last["exit_code"] == 0 and last["output"].startswith("changed: hosts patched: photos.example.test")
 
     again = nas.role()
-    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout[-2500:]
+    assert again.returncode == 0 and "changed=0" in again.stdout, recap(again)
+    last = nas.tasks()["results"]["scheduled:%d" % scheduled["id"]][0]
+    assert last["output"].strip() == "unchanged: hosts patched: photos.example.test"
+
+    # Another list: photos loses its include, media gets one (names compared case-insensitively, no trailing dot).
+    moved = nas.role(nginx_patches_hostnames=["Media.Example.Test."])
+    assert moved.returncode == 0 and "changed=0" not in moved.stdout, recap(moved)
+    assert refuses(nas, "media.example.test")
+    assert answers(nas, "photos.example.test")
+    assert open(nas.server_file).read().count("# homelab.nas") == 1
+    # No hostname at all: the patch comes off every server block.
+    off = nas.role(nginx_patches_hostnames=[])
+    assert off.returncode == 0 and "changed=0" not in off.stdout, recap(off)
+    assert answers(nas, "media.example.test") and "# homelab.nas" not in open(nas.server_file).read()
 
 
-def test_dsm_update_wipes_the_patch_and_the_boot_hook_restores_it(nas):
-    assert nas.role().returncode == 0
-    tree.regenerate(nas.root)  # what a DSM update does
-    nas.reload()
-    assert wait_for(lambda: nas.get("photos.example.test", False)[0] == 200), "the update removed the patch"
-    hook = os.path.join(nas.root, "usr/local/etc/rc.d/homelab-nas-nginx.sh")
-    booted = subprocess.run(["sh", hook, "start"], capture_output=True, text=True, timeout=60, check=False)
-    assert booted.returncode == 0 and booted.stdout.strip() == "changed", booted.stderr
-    assert wait_for(lambda: nas.get("photos.example.test", False)[0] == 400)
-    assert nas.get("photos.example.test", True)[0] == 200
-
-
-def test_check_mode_leaves_the_tree_byte_identical(nas):
-    before = nas.digest()
-    run = nas.role("--check", "--diff")
-    assert run.returncode == 0, run.stdout[-2500:]
-    assert nas.digest() == before
-    assert not os.path.exists(os.path.join(nas.root, "usr/local/etc/homelab-nas"))
-
-
-def test_broken_snippet_is_rolled_back_and_nginx_keeps_serving(nas):
+def test_broken_directive_leaves_the_previous_files_and_nginx_serving(nas):
     assert nas.role().returncode == 0
     before = nas.digest()
     broken = nas.role(nginx_patches_extra_directives=["ssl_verify_depth not-a-number;"])
     assert broken.returncode != 0
-    assert "invalid value" in broken.stdout or "ssl_verify_depth" in broken.stdout, broken.stdout[-2500:]
+    # nginx's own message, through the task's result.
+    assert "[emerg]" in broken.stdout and "ssl_verify_depth" in broken.stdout, recap(broken)
     assert "the previous files are back" in broken.stdout
     assert nas.digest() == before
-    # nginx still answers, with the previous (patched) configuration.
     assert nas.get("photos.example.test", False)[0] == 400
     assert nas.get("photos.example.test", True)[0] == 200
+
+
+def test_a_reverse_proxy_edit_then_a_tick_and_an_update_then_a_boot_put_the_patch_back(nas):
+    assert nas.role().returncode == 0
+    assert refuses(nas, "photos.example.test")
+    with nas.api() as api:  # an edit in DSM's UI: DSM rewrites the file and reloads nginx
+        entry = next(e for e in api.read(RP, "list", 1)["entries"] if e["frontend"]["fqdn"] == "photos.example.test")
+        entry["backend"]["port"] = 8081
+        api.write(RP, "update", 1, entry=entry)
+    assert answers(nas, "photos.example.test"), "the edit kept the patch"
+    # The scheduled task's next run; meanwhile another run holds the lock, so this one waits for it.
+    lock = os.path.join(nas.root, "etc/nginx/homelab-nas.lock")
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        tick = threading.Thread(target=nas.dsm_lab.configure, kwargs={"tick": True})
+        tick.start()
+        time.sleep(1.5)
+        assert tick.is_alive() and "# homelab.nas" not in open(nas.server_file).read()
+    tick.join(60)
+    assert refuses(nas, "photos.example.test"), "the tick did not put the patch back"
+
+    # A DSM update: the configuration regenerated, /usr/local wiped; the boot-up task repatches.
+    tree.regenerate(nas.root)
+    shutil.rmtree(os.path.join(nas.root, "usr/local"), ignore_errors=True)
+    nas.reload()
+    assert answers(nas, "photos.example.test")
+    nas.dsm_lab.configure(boot=True)
+    assert refuses(nas, "photos.example.test"), "the boot-up task did not put the patch back"
+    assert nas.get("photos.example.test", True)[0] == 200
+    boot_runs = nas.tasks()["results"]["event:homelab.nas nginx patch (boot)"]
+    assert boot_runs[0]["trigger"] == "bootup" and boot_runs[0]["output"].startswith("changed:")
+
+
+def test_check_mode_writes_nothing_and_a_bad_variable_stops_before_any_write(nas):
+    before, tasks = nas.digest(), nas.tasks()
+    run = nas.role("--check", "--diff")
+    assert run.returncode == 0 and "ssl_verify_client on;" in run.stdout, recap(run)  # the diff shows the script
+    assert nas.digest() == before and nas.tasks() == tasks
+    assert not os.path.exists(os.path.join(nas.root, "etc/nginx/homelab-nas"))
+
+    bad = nas.role(nginx_patches_extra_directives=["add_header X-A 1;\nreturn 200;"])
+    assert bad.returncode != 0 and "nginx_patches_extra_directives[0]" in bad.stdout, recap(bad)
+    assert nas.digest() == before and nas.tasks() == tasks
+
+
+def test_dsm6_layout_patches_app_d(tmp_path, dsm_lab):
+    root = tree.build(str(tmp_path / "nas6"), layout="dsm6")
+    assert tree.nginx(root).returncode == 0
+    try:
+        dsm_lab.configure(task_root=root, nginx_root=root, nginx_layout="dsm6")
+        nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
+        run = nas.role(nginx_patches_dsm_layout="dsm6")
+        assert run.returncode == 0, recap(run)
+        assert refuses(nas, "photos.example.test")
+        assert "# homelab.nas" in open(os.path.join(root, tree.SERVER_FILES["dsm6"])).read()
+        assert not os.path.exists(os.path.join(root, tree.SERVER_FILES["dsm7"]))
+    finally:
+        tree.nginx(root, "-s", "quit")

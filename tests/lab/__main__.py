@@ -4,6 +4,8 @@
   python -m tests.lab up DIR [--port MOCK.NAME=N ...]      start in the background, wait, print lab.json
   python -m tests.lab down DIR                             stop it
   python -m tests.lab log DIR [--mock NAME] [--clear] [--count API.METHOD]   read or clear a request log
+  python -m tests.lab config DIR JSON [--mock NAME]      POST JSON to a mock's /_lab/config (e.g. the mock
+                                                         DSM's {"task_root": ..., "nginx_root": ...} or {"tick": true})
 
 Ports are chosen by the system unless given, e.g. `--port dsm.https_port=15001 --port router.port=15002`
 (the port names of each mock are in tests/lab/registry.py). DIR holds one directory per mock (its
@@ -111,6 +113,18 @@ def log(args):
         print(json.dumps(entries, indent=1))
 
 
+def config(args):
+    spec = BY_NAME[args.mock]
+    info = _info(args.dir)[spec.name]
+    body = json.dumps(json.loads(args.json)).encode()
+    request = urllib.request.Request(
+        spec.control_url(info, "config"), data=body, headers={"Content-Type": "application/json"}
+    )
+    tls = ssl.create_default_context(cafile=info["ca_path"]) if spec.control_tls else None
+    with urllib.request.urlopen(request, context=tls) as reply:
+        print(reply.read().decode())
+
+
 def _info(directory):
     with open(os.path.join(directory, "lab.json"), encoding="utf-8") as handle:
         return json.load(handle)
@@ -118,8 +132,9 @@ def _info(directory):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.lab")
-    parser.add_argument("command", choices=["serve", "up", "down", "log"])
+    parser.add_argument("command", choices=["serve", "up", "down", "log", "config"])
     parser.add_argument("dir")
+    parser.add_argument("json", nargs="?", default="{}", help="config: the JSON body")
     parser.add_argument(
         "--port",
         action="append",
@@ -128,10 +143,10 @@ def main(argv=None):
     )
     parser.add_argument("--clear", action="store_true")
     parser.add_argument("--count", help="API.METHOD, e.g. SYNO.API.Auth.login")
-    parser.add_argument("--mock", choices=sorted(BY_NAME), default="dsm", help="whose log (log command)")
+    parser.add_argument("--mock", choices=sorted(BY_NAME), default="dsm", help="whose log or config")
     args = parser.parse_args(argv)
     args.dir = os.path.abspath(args.dir)
-    {"serve": serve, "up": up, "down": down, "log": log}[args.command](args)
+    {"serve": serve, "up": up, "down": down, "log": log, "config": config}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ def test_bad_input_refused_before_any_request(run, dsm_lab, args, fragment):
     assert dsm_lab.calls() == []
 
 
-PATCH = """conf="$LAB_ROOT/etc/nginx/app.d/server.ReverseProxy.conf"
+PATCH = """conf="$LAB_ROOT/etc/nginx/sites-enabled/server.ReverseProxy.conf"
 grep -q '# homelab patch' "$conf" && exit 0
 echo '# homelab patch' >> "$conf" && echo patched"""
 
@@ -163,10 +163,9 @@ def test_boot_task_repatches_the_dsm_nginx_tree_at_a_lab_boot(dsm_lab, capsys, t
     after a simulated DSM update regenerated the file it patches."""
     from tests.lab.dsm_nginx import tree
 
-    # issue 11: the patch targets DSM 6's app.d/ file, so the tree keeps DSM 6's layout.
-    root = tree.build(str(tmp_path / "nas"), layout="dsm6")
+    root = tree.build(str(tmp_path / "nas"))  # DSM 7's layout
     dsm_lab.configure(task_root=root)
-    conf = tmp_path / "nas" / "etc/nginx/app.d/server.ReverseProxy.conf"
+    conf = tmp_path / "nas" / tree.SERVER_FILES["dsm7"]
     args = dict(
         dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache")),
         name="nginx patch",
