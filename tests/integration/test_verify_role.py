@@ -4,13 +4,28 @@ names the problem when not."""
 
 from __future__ import annotations
 
+import json
 import re
+import ssl
+import urllib.request
 
-from tests.lab.mock_cloudflare.seed import ZONE_ID
+from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID
 
 
 def verify_tasks(stdout):
-    return stdout.split("PLAY [Check what a visitor and an attacker see]", 1)[1]
+    return stdout.split("TASK [homelab.nas.verify", 1)[1]
+
+
+def cloudflare_setting(cloudflare_lab, setting, value):
+    """A change made in Cloudflare's dashboard, outside the run."""
+    request = urllib.request.Request(
+        "%s/zones/%s/settings/%s" % (cloudflare_lab.api_base_url, ZONE_ID, setting),
+        data=json.dumps({"value": value}).encode(),
+        method="PATCH",
+        headers={"Authorization": "Bearer " + LAB_TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=cloudflare_lab.ca_path)) as reply:
+        return json.load(reply)
 
 
 def test_site_ends_with_verify_passing(site, cloudflare_lab):
@@ -40,11 +55,11 @@ def test_verify_fails_when_origin_pulls_are_expected_but_not_enforced(site):
     ), verify_tasks(run.stdout)[-3000:]
 
 
-def test_origin_requiring_the_certificate_while_cloudflare_sends_none_is_named(site):
+def test_origin_requiring_the_certificate_while_cloudflare_sends_none_is_named(site, cloudflare_lab):
     assert site().returncode == 0  # the origin requires Cloudflare's certificate
-    # Then Cloudflare stops sending it while the patch stays (the planning step refuses this combination
-    # when the nginx patch runs too, so it is skipped here).
-    run = site("--skip-tags", "nginx_patches", tls_authenticated_origin_pulls=False, nginx_patches_verify_client="off")
+    # Then Cloudflare stops sending it (someone in the dashboard) while the patch stays.
+    cloudflare_setting(cloudflare_lab, "tls_client_auth", "off")
+    run = site("--tags", "verify")
     assert run.returncode != 0
     assert "photos.example.test through Cloudflare: HTTP 400: the origin refused Cloudflare's request" in run.stdout
 

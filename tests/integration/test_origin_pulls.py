@@ -1,0 +1,126 @@
+"""Authenticated Origin Pulls switched in one run, in Cloudflare's documented order, with no outage: while
+site.yml moves them on or off, a client polling through the lab's Cloudflare edge never gets an error, and
+once they are on a client straight to the origin without Cloudflare's certificate never gets an answer."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+
+import pytest
+
+from tests.lab.dsm_nginx import tree
+from tests.lab.mock_cloudflare.seed import ZONE_ID
+
+HOSTS = ("photos.example.test", "media.example.test")
+STEP_TASKS = ("SYNO.Core.TaskScheduler.Root", "SYNO.Core.EventScheduler.Root")
+
+
+def through_edge(info, host):
+    """The status a visitor gets from the lab's Cloudflare edge for `host`."""
+    context = ssl.create_default_context(cafile=info["edge_ca_path"])
+    with socket.create_connection((info["host"], info["edge_https_port"]), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            tls.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host).encode())
+            head = tls.recv(64).decode("latin-1")
+    return int(head.split()[1])
+
+
+class Poller(threading.Thread):
+    """A visitor through Cloudflare and an attacker straight to the origin, every 50 ms, for each host."""
+
+    def __init__(self, info, origin_root):
+        super().__init__(daemon=True)
+        self.info, self.origin_root = info, origin_root
+        self.visitor, self.attacker = [], []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            for host in HOSTS:
+                self.visitor.append((time.monotonic(), host, through_edge(self.info, host)))
+                try:
+                    status = tree.probe(self.origin_root, host)[0]
+                except (OSError, ssl.SSLError) as exc:
+                    status = type(exc).__name__
+                self.attacker.append((time.monotonic(), host, status))
+            time.sleep(0.05)
+
+    def stop(self):
+        self.done.set()
+        self.join(10)
+
+
+def cloudflare_aop(cloudflare_lab):
+    return cloudflare_lab.state()["settings"][ZONE_ID]["tls_client_auth"]["value"]
+
+
+def verify_client(lab_origin):
+    with open(tree.server_file(lab_origin), encoding="utf-8") as handle:
+        patched = "include" in handle.read()
+    with open("%s/etc/nginx/homelab-nas/server.conf" % lab_origin, encoding="utf-8") as handle:
+        return patched and next(line.split()[1].rstrip(";") for line in handle if "ssl_verify_client" in line)
+
+
+@pytest.fixture
+def poll(cloudflare_lab, lab_origin):
+    pollers = []
+
+    def _start():
+        poller = Poller(cloudflare_lab.info, lab_origin)
+        poller.start()
+        pollers.append(poller)
+        return poller
+
+    yield _start
+    for poller in pollers:
+        poller.stop()
+
+
+def test_on_then_off_each_in_one_run_without_an_error_then_a_wrong_ca_caught(
+    site, cloudflare_lab, lab_origin, poll, tmp_path
+):
+    first = site(tls_authenticated_origin_pulls=False)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert cloudflare_aop(cloudflare_lab) == "off" and verify_client(lab_origin) == "off"
+
+    poller = poll()
+    on = site()
+    assert on.returncode == 0, on.stdout[-3000:]
+    turned_on = time.monotonic()
+    time.sleep(0.5)
+    assert cloudflare_aop(cloudflare_lab) == "on" and verify_client(lab_origin) == "on"
+    # The steps ran in order, each checked. (A rerun runs only the last one: test_site's second run is
+    # changed=0 with them on, so nginx's tasks are not rewritten to "optional" and back.)
+    steps = (
+        "TASK [homelab.nas.nginx_patches : Step 1 - nginx",
+        "Step 1 checked",
+        "Step 2 - Cloudflare",
+        "Step 2 checked",
+    )
+    order = [on.stdout.index(step) for step in steps + ("Step 3 - nginx on",)]
+    assert order == sorted(order)
+
+    before_off = time.monotonic()
+    off = site(tls_authenticated_origin_pulls=False)
+    assert off.returncode == 0, off.stdout[-3000:]
+    poller.stop()
+    assert cloudflare_aop(cloudflare_lab) == "off" and verify_client(lab_origin) == "off"
+    order = [off.stdout.index(step) for step in steps + ("Step 3 - nginx off",)]
+    assert order == sorted(order)
+    assert poller.visitor and not [seen for seen in poller.visitor if seen[2] >= 400]
+    while_on = [seen for seen in poller.attacker if turned_on < seen[0] < before_off]
+    assert while_on and not [seen for seen in while_on if seen[2] == 200]
+
+    # A CA that did not issue Cloudflare's client certificate: nginx refuses Cloudflare once it presents it,
+    # which the check after step 2 sees; Cloudflare's side goes back and nginx only asks, so visitors get through.
+    wrong = tmp_path / "wrong-ca.pem"
+    with open("%s/server-ca.pem" % lab_origin, encoding="utf-8") as handle:
+        wrong.write_text(handle.read())
+    run = site(nginx_patches_client_ca=str(wrong), nginx_patches_probe_retries=1, nginx_patches_probe_delay=1)
+    assert run.returncode != 0
+    assert "Cloudflare's setting was put back" in run.stdout and "HTTP 400" in run.stdout, run.stdout[-3000:]
+    assert cloudflare_aop(cloudflare_lab) == "off" and verify_client(lab_origin) == "optional"
+    assert {through_edge(cloudflare_lab.info, host) for host in HOSTS} == {200}
