@@ -30,6 +30,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
 )
 
 AUTH_API = "SYNO.API.Auth"
+PROBE_SESSION = "homelab.nas.check"  # a session name of its own: logging the probe out leaves the main one alone
 # Status codes worth retrying for a read: DSM's nginx answers 502/503/504 while
 # synoscgi restarts (for example right after a certificate import).
 RETRY_STATUS = (500, 502, 503, 504)
@@ -245,6 +246,44 @@ class DsmClient:
         self._otp_code = None
         if self.cache:
             self.cache.save_session(self.sid, self.synotoken, self._apis)
+
+    def device_token(self):
+        """The device token a login would send: the one given, else the one saved in the session cache."""
+        return self._device_id or (self.cache.load_device_id() if self.cache else None)
+
+    def device_login_works(self):
+        """Whether a login with the password and the device token, and no one-time code, succeeds now (a separate
+        session, logged out at once). Proves the token is one DSM remembers; says nothing for an account
+        without 2FA, which DSM lets in on its password alone until 2FA is enforced for it."""
+        token = self.device_token()
+        if not token:
+            return False
+        version = self.pick_version(AUTH_API, 7)
+        path = self.api_info(AUTH_API)["path"]
+        params = {
+            "api": AUTH_API,
+            "version": str(version),
+            "method": "login",
+            "account": self.username,
+            "passwd": self._password,
+            "format": "sid",
+            "session": PROBE_SESSION,
+            "device_id": token,
+            "device_name": self._device_name,
+        }
+        try:
+            data = self._send("POST", path, params, api=AUTH_API, method="login")
+        except DsmError as exc:
+            if exc.code in (403, 404, 406):
+                return False
+            raise
+        self.logins += 1
+        logout = {"api": AUTH_API, "version": str(version), "method": "logout", "session": PROBE_SESSION}
+        try:
+            self._send("GET", path, dict(logout, _sid=data.get("sid")), api=AUTH_API, method="logout")
+        except DsmError:
+            pass  # the probe's session expires on its own; the answer stands
+        return True
 
     def logout(self):
         """End the DSM session and forget it locally."""

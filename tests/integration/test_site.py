@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 
 from tests.lab.mock_cloudflare.seed import ZONE_ID
+from tests.lab.mock_dsm.seed import OTP_SECRET
 
 
 def untouched(dsm_lab, router_lab, cloudflare_lab):
@@ -83,9 +85,26 @@ def test_check_mode_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
     }
 
 
-def test_issue_11_two_factor_for_administrators_locks_the_next_run_out(site, dsm_lab):
-    first = site(hardening_two_factor="administrators")
+def test_two_factor_for_an_account_without_it_is_refused_before_anything_changes(
+    site, dsm_lab, router_lab, cloudflare_lab
+):
+    run = site(hardening_two_factor="administrators")
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "two_factor_enforcement: administrators would enforce" in run.stdout and "406" in run.stdout
+    assert "dsm_device_token.yml" in run.stdout
+    assert untouched(dsm_lab, router_lab, cloudflare_lab)
+    assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
+
+
+def test_two_factor_for_administrators_with_a_device_token_keeps_the_next_run_in(site, dsm_lab):
+    """otp-admin has 2FA: one login with a code saves a device token, then site.yml enforces 2FA for
+    administrators and the next run logs in with the token alone (no code anywhere)."""
+    account = {"dsm_username": "otp-admin"}
+    once = site(playbook="playbooks/dsm_device_token.yml", dsm_otp_code=pyotp.TOTP(OTP_SECRET).now(), **account)
+    assert once.returncode == 0, once.stdout[-3000:]
+    assert [t["name"] for t in dsm_lab.state()["users"]["otp-admin"]["device_tokens"]] == ["homelab.nas"]
+    first = site(hardening_two_factor="administrators", **account)
     assert first.returncode == 0, first.stdout[-3000:]
     assert dsm_lab.state()["security"]["otp_enforce_option"] == "admin"
-    second = site(hardening_two_factor="administrators")
-    assert second.returncode != 0 and "406" in second.stdout, second.stdout[-3000:]
+    second = site(hardening_two_factor="administrators", **account)
+    assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]
