@@ -370,11 +370,16 @@ def test_enforced_2fa_answers_406_to_password_only_logins_of_the_accounts_it_cov
     assert login_code(dsm_lab, "alice") == 406
 
 
-def test_issue_11_hardening_two_factor_locks_the_automation_account_out(dsm_lab, capsys, tmp_path):
-    """hardening_two_factor: administrators, then the next run's login (the account has no 2FA)."""
+def test_hardening_two_factor_does_not_lock_the_automation_account_out(dsm_lab, capsys, tmp_path):
+    """hardening_two_factor: administrators for an account without 2FA is refused, so the next run's login works;
+    forced past the module (the API itself), DSM answers that login 406."""
     args = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
     result = run_module(dsm_security, dict(args, two_factor_enforcement="administrators"), capsys)
-    assert result["changed"] is True, result
+    assert result.get("failed") is True and "406" in result["msg"], result
+    assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
+    assert login_code(dsm_lab, "ansible") == 0
+    with client(dsm_lab) as api:
+        api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="admin")
     assert login_code(dsm_lab, "ansible") == 406
 
 
