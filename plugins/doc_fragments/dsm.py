@@ -63,13 +63,31 @@ options:
     default: false
   validate_certs:
     description:
-      - Verify DSM's TLS certificate. Only turn this off on a network you trust.
+      - Verify DSM's TLS certificate (against O(ca_path) or the system's CAs and the host name, or against the
+        pins in O(tls_fingerprints)). V(false) turns every check off and the task warns; pin the certificate
+        instead.
     type: bool
     default: true
   ca_path:
     description:
       - PEM file of the CA that signed DSM's certificate, when it is not in the system trust store.
+      - Not used once DSM's certificate is pinned (O(tls_fingerprints), or a pin recorded by
+        M(homelab.nas.dsm_certificate)).
     type: path
+  tls_fingerprints:
+    description:
+      - SHA-256 fingerprints (V(AB:CD:...) or plain hex) of the certificates DSM may present. When set, DSM's
+        certificate must be one of them, instead of being checked against a CA and the host name.
+      - The first contact with a fresh DSM, whose certificate is self-signed, is this pin, read on the LAN with
+        C(openssl s_client -connect NAS:5001 </dev/null | openssl x509 -noout -fingerprint -sha256); a failed
+        verification reports the fingerprint DSM presented.
+      - When M(homelab.nas.dsm_certificate) binds a certificate to DSM Desktop Service, it records that
+        certificate's fingerprint next to the session cache (O(session_cache_dir)) and every later task and run
+        of this controller pins it too, so verification survives the switch to a certificate no public CA
+        signed (a Cloudflare Origin CA certificate).
+      - If not set, the value of the E(DSM_TLS_FINGERPRINTS) environment variable (comma-separated) is used.
+    type: list
+    elements: str
   timeout:
     description:
       - Seconds to wait for each DSM response.
@@ -85,7 +103,7 @@ options:
     default: true
   session_cache_dir:
     description:
-      - Directory of the session cache.
+      - Directory of the session cache and of the certificate pins M(homelab.nas.dsm_certificate) records.
       - If not set, the value of the E(HOMELAB_NAS_SESSION_CACHE_DIR) environment variable is used,
         then C(~/.cache/homelab.nas/dsm).
     type: path

@@ -9,8 +9,9 @@ short_description: The hardening firewall's allow rules for the LAN and Cloudfla
 version_added: 0.1.0
 description:
   - Builds the O(homelab.nas.dsm_firewall#module:rules) of M(homelab.nas.dsm_firewall) for a default-deny
-    firewall. Each LAN network reaches DSM (its default ports and O(dsm_port)), the extra O(lan_ports) and the
-    published ports; each of Cloudflare's ranges reaches the published ports only.
+    firewall. Each LAN network reaches DSM (its default ports, O(dsm_port) and O(nas_port)), the extra
+    O(lan_ports) and the published ports; each of Cloudflare's ranges reaches the published ports only; the
+    controller (O(controller_address)) reaches DSM's ports even from outside the LAN networks.
 author:
   - homelab.nas maintainers (@homelab-nas)
 options:
@@ -30,6 +31,16 @@ options:
     description: The port the controller reaches DSM on.
     type: int
     default: 5001
+  nas_port:
+    description:
+      - The port DSM receives the controller's connections on, when a port translation sits between them (a
+        router forwarding O(dsm_port) to another port); DSM's firewall sees this one.
+    type: int
+  controller_address:
+    description:
+      - The address DSM sees the controller come from (IPv4 or IPv6). When no LAN network holds it, a first rule
+        lets it reach DSM's ports (O(dsm_port), O(nas_port) and DSM's defaults).
+    type: str
   lan_ports:
     description: Further ports or service names (V(smb), V(ssh)...) the LAN may reach.
     type: list

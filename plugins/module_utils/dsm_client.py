@@ -11,21 +11,66 @@ retries for reads only, and an optional per-controller session cache.
 from __future__ import annotations
 
 import json
+import re
+import socket
+import ssl
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import SESSION_ERRORS, DsmError
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache, TrustedCertificates
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    PinMismatch,
     Retry,
+    colon_hex,
     requests,
     session_with_retries,
+    sha256_fingerprint,
 )
 
 AUTH_API = "SYNO.API.Auth"
+PROBE_SESSION = "homelab.nas.check"  # a session name of its own: logging the probe out leaves the main one alone
 # Status codes worth retrying for a read: DSM's nginx answers 502/503/504 while
 # synoscgi restarts (for example right after a certificate import).
 RETRY_STATUS = (500, 502, 503, 504)
+HEX64 = re.compile(r"^[0-9A-F]{64}$")
+READ_FINGERPRINT = "openssl s_client -connect NAS:5001 </dev/null | openssl x509 -noout -fingerprint -sha256"
+
+
+def normalise_fingerprint(field, value):
+    """A SHA-256 certificate fingerprint, `AB:CD:...` or plain hex -> 64 upper-case hex digits."""
+    digest = re.sub(r"[\s:]", "", str(value or "")).upper()
+    if not HEX64.match(digest):
+        raise HomelabInputError(
+            "%s: '%s' is not a SHA-256 certificate fingerprint (64 hex digits, colons allowed); read DSM's with "
+            "`%s` on the LAN" % (field, value, READ_FINGERPRINT)
+        )
+    return digest
+
+
+def verified_fingerprint(host, port, ca_path=None, timeout=10):
+    """SHA-256 (hex) of the certificate a TLS server presents, if it passes the CA and host name check."""
+    context = ssl.create_default_context(cafile=ca_path)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                return sha256_fingerprint(tls.getpeercert(binary_form=True) or b"")
+    except (OSError, ValueError):
+        return None
+
+
+def presented_fingerprint(host, port, timeout=10):
+    """SHA-256 of the certificate a TLS server presents, read without trusting it (for error messages only)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                return colon_hex(sha256_fingerprint(tls.getpeercert(binary_form=True) or b""))
+    except (OSError, ValueError):
+        return None
 
 
 class DsmClient:
@@ -40,6 +85,7 @@ class DsmClient:
         use_https=True,
         validate_certs=True,
         ca_path=None,
+        tls_fingerprints=None,
         timeout=30,
         otp_code=None,
         device_id=None,
@@ -72,8 +118,17 @@ class DsmClient:
         self.device_token_saved = False
         self._apis = None
         self._apis_cached = False
-        # Passed on every request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
-        self.verify = (ca_path or True) if validate_certs else False
+        self.validate_certs = validate_certs
+        self._ca_path = ca_path
+        # Pinned certificates: the ones given, and the ones this collection made DSM present (dsm_certificate
+        # records them here when it binds a certificate to DSM Desktop Service). Any pin replaces the CA and
+        # hostname checks: DSM's certificate must then be one of them.
+        self.trusted = TrustedCertificates(session_cache_dir, self.base_url) if use_https else None
+        given = [normalise_fingerprint("tls_fingerprints[%d]" % i, f) for i, f in enumerate(tls_fingerprints or [])]
+        self.pins = set()
+        if use_https and validate_certs:
+            self.pins.update(given)
+            self.pins.update(self.trusted.load())
         # Reads: retried on connection errors and 5xx with backoff. Writes (POST) are
         # never retried once sent; urllib3 only retries them when the connection
         # could not be made at all, when nothing reached DSM.
@@ -87,7 +142,31 @@ class DsmClient:
             allowed_methods=frozenset(["GET"]),
             raise_on_status=False,
         )
-        self.http = session_with_retries(retry)
+        self.http = session_with_retries(retry, pins=self.pins if use_https and validate_certs else None)
+
+    @property
+    def verify(self):
+        """requests' verify, passed on every request (a Session-level verify loses to REQUESTS_CA_BUNDLE): the
+        CA check, unless the certificate is pinned (the pool checks the pin) or verification is off."""
+        if not self.validate_certs or self.pins:
+            return False
+        return self._ca_path or True
+
+    def expect_certificate(self, fingerprint):
+        """DSM is about to present the certificate with this SHA-256 (a binding this connection is making):
+        trust it from now on, in this process and, recorded next to the session cache, in later tasks and runs.
+        Does nothing when verification is off: nothing verified is worth pinning then."""
+        if not (self.validate_certs and self.trusted):
+            return
+        digest = normalise_fingerprint("fingerprint", fingerprint)
+        if not self.pins:
+            # Switching from the CA check to pins: until DSM's web server restarts with the new certificate, it
+            # presents the one the CA check accepts; pin that one too, for this process only, once it passes.
+            current = verified_fingerprint(self.host, self.port, self._ca_path, self.timeout)
+            if current:
+                self.pins.add(current)
+        self.trusted.add(digest)
+        self.pins.add(digest)
 
     # -- discovery ---------------------------------------------------------
     def api_info(self, name):
@@ -167,6 +246,44 @@ class DsmClient:
         self._otp_code = None
         if self.cache:
             self.cache.save_session(self.sid, self.synotoken, self._apis)
+
+    def device_token(self):
+        """The device token a login would send: the one given, else the one saved in the session cache."""
+        return self._device_id or (self.cache.load_device_id() if self.cache else None)
+
+    def device_login_works(self):
+        """Whether a login with the password and the device token, and no one-time code, succeeds now (a separate
+        session, logged out at once). Proves the token is one DSM remembers; says nothing for an account
+        without 2FA, which DSM lets in on its password alone until 2FA is enforced for it."""
+        token = self.device_token()
+        if not token:
+            return False
+        version = self.pick_version(AUTH_API, 7)
+        path = self.api_info(AUTH_API)["path"]
+        params = {
+            "api": AUTH_API,
+            "version": str(version),
+            "method": "login",
+            "account": self.username,
+            "passwd": self._password,
+            "format": "sid",
+            "session": PROBE_SESSION,
+            "device_id": token,
+            "device_name": self._device_name,
+        }
+        try:
+            data = self._send("POST", path, params, api=AUTH_API, method="login")
+        except DsmError as exc:
+            if exc.code in (403, 404, 406):
+                return False
+            raise
+        self.logins += 1
+        logout = {"api": AUTH_API, "version": str(version), "method": "logout", "session": PROBE_SESSION}
+        try:
+            self._send("GET", path, dict(logout, _sid=data.get("sid")), api=AUTH_API, method="logout")
+        except DsmError:
+            pass  # the probe's session expires on its own; the answer stands
+        return True
 
     def logout(self):
         """End the DSM session and forget it locally."""
@@ -290,10 +407,23 @@ class DsmClient:
                 response = self.http.post(
                     url, params=query, data=body, files=files, headers=headers, timeout=self.timeout, verify=self.verify
                 )
-        except requests.exceptions.SSLError as exc:
+        except PinMismatch as exc:
             raise DsmError(
-                "TLS verification of %s failed (%s). Set ca_path to the CA that signed DSM's "
-                "certificate, or validate_certs: false on a trusted network" % (self.base_url, exc),
+                "TLS verification of %s failed: DSM presented a certificate with SHA-256 %s, which is not one "
+                "this controller trusts (tls_fingerprints, and those recorded in %s when this collection made DSM "
+                "present a certificate). If that is your NAS's certificate (check it on the LAN: `%s`), add its "
+                "fingerprint to tls_fingerprints (dsm_tls_fingerprints in the playbooks)"
+                % (self.base_url, exc.fingerprint, self.trusted.path, READ_FINGERPRINT),
+                api=api,
+                method=method,
+            )
+        except requests.exceptions.SSLError as exc:
+            seen = presented_fingerprint(self.host, self.port)
+            raise DsmError(
+                "TLS verification of %s failed (%s). DSM presented a certificate with SHA-256 %s. If that is your "
+                "NAS's certificate (a fresh DSM's is self-signed; check it on the LAN: `%s`), pin it with "
+                "tls_fingerprints (dsm_tls_fingerprints in the playbooks), or set ca_path to the CA that signed it"
+                % (self.base_url, exc, seen or "(unreadable)", READ_FINGERPRINT),
                 api=api,
                 method=method,
             )

@@ -120,6 +120,36 @@ def first_match(dsm_rules, default_action, address, port, protocol="tcp"):
     return default_action, None
 
 
+def verdict(profile, address, port, interface=None):
+    """(action, rule name or None, table) DSM applies to a TCP connection from `address` to `port` under a whole
+    profile, in DSM's order: the rules of All interfaces (`global`) first, then those of the interface the
+    connection arrives on, first match; nothing matching, that interface's default action, else global's.
+
+    `interface` None (unknown): the connection must get through on every interface the profile has rules for
+    and on one it has none for; the first that does not let it through is the answer."""
+    tables = {k: t for k, t in profile.items() if k != "name" and isinstance(t, dict)}
+    everywhere = tables.get("global") or {}
+    action, rule = first_match(everywhere.get("rules") or [], None, address, port)
+    if action is not None:
+        return action, rule, "global"
+    candidates = [interface] if interface else sorted(k for k in tables if k != "global") + [None]
+    answer = None
+    for adapter in candidates:
+        table = tables.get(adapter) or {}
+        action, rule = first_match(table.get("rules") or [], None, address, port)
+        if action is None:
+            action = table.get("policy") or everywhere.get("policy") or "deny"
+        answer = (action, rule, adapter if adapter in tables else "global")
+        if action == "deny":
+            return answer
+    return answer
+
+
+def family(address):
+    """4 or 6."""
+    return 6 if ":" in str(address) else 4
+
+
 def _profile_body(raw, name):
     """The profile from Profile.get: bare as dsmctl saw it live on DSM 7.3, or nested under `profile`."""
     profile = raw.get("profile") if isinstance(raw.get("profile"), dict) else raw

@@ -12,8 +12,10 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     DsmClient,
+    normalise_fingerprint,
 )
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 
 def dsm_argument_spec():
@@ -30,6 +32,7 @@ def dsm_argument_spec():
         enable_device_token=dict(type="bool", default=False),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
+        tls_fingerprints=dict(type="list", elements="str", fallback=(env_fallback, ["DSM_TLS_FINGERPRINTS"])),
         timeout=dict(type="int", default=30),
         session_cache=dict(type="bool", default=True),
         session_cache_dir=dict(type="path", fallback=(env_fallback, ["HOMELAB_NAS_SESSION_CACHE_DIR"])),
@@ -51,6 +54,21 @@ class DsmModule(ApiModule):
             self.fail_json(
                 msg="port: %s is not a TCP port; use 1-65535 (DSM's defaults are 5001 for HTTPS, 5000 for HTTP)" % port
             )
+        for index, value in enumerate(self.params["tls_fingerprints"] or []):
+            try:
+                normalise_fingerprint("tls_fingerprints[%d]" % index, value)
+            except HomelabInputError as exc:
+                self.fail_json(msg=str(exc))
+        if self.params["tls_fingerprints"] and not self.params["validate_certs"]:
+            self.fail_json(
+                msg="tls_fingerprints: pins are a way of verifying DSM's certificate and validate_certs is false; "
+                "set validate_certs: true (the default) to use them"
+            )
+        if not self.params["validate_certs"] and self.params["use_https"]:
+            self.warn(
+                "validate_certs is false: DSM's certificate is not verified, so anyone on the path could read the "
+                "password. Pin DSM's certificate instead (tls_fingerprints; docs/real-nas.md, first contact)"
+            )
 
     def make_client(self):
         p = self.params
@@ -62,6 +80,7 @@ class DsmModule(ApiModule):
             use_https=p["use_https"],
             validate_certs=p["validate_certs"],
             ca_path=p["ca_path"],
+            tls_fingerprints=p["tls_fingerprints"],
             timeout=p["timeout"],
             otp_code=p["otp_code"],
             device_id=p["device_id"],

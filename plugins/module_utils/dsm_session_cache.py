@@ -72,3 +72,25 @@ class SessionCache:
             os.unlink(path)
         except FileNotFoundError:
             pass
+
+
+class TrustedCertificates(SessionCache):
+    """The SHA-256 pins of the certificates this collection made DSM present (dsm_certificate binding one to DSM
+    Desktop Service over a verified connection), per base URL, so later tasks and runs keep verifying DSM's TLS.
+    Kept next to the session cache, whether or not sessions are cached."""
+
+    KEEP = 4  # the newest few: a renewal's old and new certificate, whichever DSM presents while it restarts
+
+    def __init__(self, directory, base_url):  # pylint: disable=super-init-not-called
+        self.directory = os.path.expanduser(directory or DEFAULT_CACHE_DIR)
+        key = hashlib.sha256(("tls|%s" % base_url).encode("utf-8")).hexdigest()[:32]
+        self.path = os.path.join(self.directory, key + ".tls.json")
+
+    def load(self):
+        data = self._read(self.path) or {}
+        pins = data.get("sha256")
+        return [str(pin) for pin in pins] if isinstance(pins, list) else []
+
+    def add(self, digest):
+        pins = [pin for pin in self.load() if pin != digest] + [digest]
+        self._write(self.path, {"sha256": pins[-self.KEEP :]})

@@ -88,6 +88,20 @@ class DsmSystem:
         users = self.client.read(USER_API, "list", 1, offset=0, limit=-1, additional=["expired"]).get("users", [])
         return {u["name"]: {"enabled": is_enabled(u.get("expired"))} for u in users}
 
+    def account(self, name):
+        """{"administrator": bool, "two_factor": bool} of one local account (None if DSM does not list it):
+        administrators by the `administrators` group, 2FA by `2fa_status` (SYNO.Core.User list `additional`)."""
+        users = self.client.read(USER_API, "list", 1, offset=0, limit=-1, additional=["groups", "2fa_status"]).get(
+            "users", []
+        )
+        for user in users:
+            if user.get("name") == name:
+                return {
+                    "administrator": "administrators" in (user.get("groups") or []),
+                    "two_factor": bool(user.get("2fa_status")),
+                }
+        return None
+
     def set_user_enabled(self, name, enabled):
         self.client.write(USER_API, "set", 1, name=name, expired="normal" if enabled else "now")
 

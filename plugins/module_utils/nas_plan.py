@@ -10,6 +10,7 @@ host gives the same lists.
 
 from __future__ import annotations
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import HTTPS_PORTS
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
@@ -105,15 +106,25 @@ def unproxied_services(services):
     return [s for s in present_services(services) if _external_port(s) not in HTTPS_PORTS]
 
 
-def firewall_rules(lan_networks, services=(), dsm_port=None, lan_ports=(), cloudflare_ranges=()):
-    """The hardening firewall's allow rules: the LAN reaches DSM (its default ports and `dsm_port`), the
-    extra LAN ports and the published ports; Cloudflare's ranges reach the published ports only."""
+def firewall_rules(
+    lan_networks, services=(), dsm_port=None, lan_ports=(), cloudflare_ranges=(), nas_port=None, controller_address=None
+):
+    """The hardening firewall's allow rules: the LAN reaches DSM (its default ports, `dsm_port` the controller
+    connects to and `nas_port` DSM receives it on behind a port translation), the extra LAN ports and the
+    published ports; Cloudflare's ranges reach the published ports only. `controller_address` (the address DSM
+    sees the controller come from, either family) reaches DSM's ports when no LAN network holds it."""
     published = [str(p) for p in external_ports(services)]
-    lan = ["dsm", str(dsm_port or 5001)] + [str(p) for p in lan_ports or []] + published
+    api = ["dsm", str(dsm_port or 5001)] + ([str(nas_port)] if nas_port not in (None, "") else [])
+    lan = api + [str(p) for p in lan_ports or []] + published
     rules = [
         {"name": "lan %s" % network, "ports": lan, "protocol": "tcp_udp", "source": network}
         for network in lan_networks or []
     ]
+    if controller_address not in (None, "") and not any(
+        dsm_validate.source_contains(*dsm_validate.source("lan_networks", network), str(controller_address))
+        for network in lan_networks or []
+    ):
+        rules.insert(0, {"name": "controller", "ports": api, "protocol": "tcp", "source": str(controller_address)})
     if published:
         rules += [{"name": "cloudflare", "ports": published, "source": network} for network in cloudflare_ranges or []]
     return rules

@@ -130,7 +130,10 @@ def _by_hand(declared, services, visitors):
     if not declared.get("origin_pulls"):
         todo.append("turn on Authenticated Origin Pulls: tls_authenticated_origin_pulls: true")
     if declared.get("two_factor") == "none":
-        todo.append("2-step verification is not enforced for DSM accounts (hardening_two_factor)")
+        todo.append(
+            "2-step verification is not enforced for DSM accounts (hardening_two_factor; the automation account "
+            "first needs 2FA and a device token: playbooks/dsm_device_token.yml)"
+        )
     if declared.get("firewall") is False:
         todo.append("DSM's firewall is not limited to the LAN and Cloudflare (hardening_firewall)")
     failing = [s["hostname"] for s in services if _failed(_probe(visitors, s["hostname"]))]

@@ -185,8 +185,21 @@ def hardening_errors(declared):
             "dsm_username: admin is the account hardening_disable_builtin_accounts disables; create another "
             "administrator and log in with it, or set hardening_disable_builtin_accounts: false"
         )
-    if declared.get("dsm_port") not in (None, ""):
-        _check(errors, dsm_validate.port, "dsm_port", declared["dsm_port"])
+    for name in ("dsm_port", "dsm_nas_port"):
+        if declared.get(name) not in (None, ""):
+            _check(errors, dsm_validate.port, name, declared[name])
+    controller = declared.get("hardening_controller_address")
+    if controller not in (None, ""):
+        try:
+            group = dsm_validate.source("hardening_controller_address", controller)[0]
+        except dsm_validate.InputError as exc:
+            errors.append(str(exc))
+        else:
+            if group != "ip":
+                errors.append(
+                    "hardening_controller_address: '%s' is not one address; give the address DSM sees this "
+                    "controller come from, for example 192.168.1.5 or fd00::5" % controller
+                )
     time_of_day = str(declared.get("hardening_update_time", "03:30")).strip()
     if not TIME_OF_DAY.match(time_of_day):
         errors.append(

@@ -71,6 +71,9 @@ options:
       - DSM services (as DSM displays them, for example V(DSM Desktop Service), or their service id such as
         V(default)) and reverse-proxy hostnames that must use this certificate.
       - Services not listed keep the certificate they have.
+      - Binding V(DSM Desktop Service) makes DSM's own HTTPS port present this certificate. The task then pins
+        it for this controller (see O(tls_fingerprints)) before the write, so this and every later task and run
+        keep verifying DSM's TLS although no public CA signed it or it does not name the address used.
     type: list
     elements: str
 notes:
@@ -172,6 +175,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates impor
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 
 IDENTITY_ONLY = ("id", "description", "default", "services")
+DESKTOP_SERVICE = "default"  # DSM Desktop Service's key: the certificate DSM's own HTTPS port presents
 
 
 def desired_bundle(module, params):
@@ -235,6 +239,10 @@ def present(module, api, certificates, current, bundle):
             before[k] != after[k] for k in ("fingerprint_sha256", "chain_fingerprints_sha256")
         )
         cert_id = after["id"]
+        if any(services[name][0].get("service") == DESKTOP_SERVICE for name in after["services"] if name in services):
+            # DSM's own web server presents this certificate from the next handshake on: trust it (pinned, in
+            # this task and, recorded, in later ones) before the write that makes it so.
+            module.client.expect_certificate(after["fingerprint_sha256"])
         if needs_import:
             reply = api.import_bundle(bundle, p["description"], cert_id=cert_id, as_default=after["default"])
             cert_id = reply.get("id") or cert_id

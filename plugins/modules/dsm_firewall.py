@@ -13,8 +13,10 @@ description:
     list, with the action for traffic no rule matches.
   - Sources are validated and normalised with netaddr; a CIDR with host bits set (V(192.168.1.7/24)) is reported
     as an error rather than silently changed.
-  - Lockout protection. Before applying, the new rules are evaluated first-match for the address the controller
-    reaches DSM from and DSM's port; if that connection would be denied the task refuses, unless
+  - Lockout protection. Before any write, the whole profile as it will be (the rules of All interfaces, then the
+    interface's, first match, then the default action) is evaluated for the address the controller reaches DSM
+    from and the port DSM receives it on (O(controller_address), O(controller_port), O(controller_interface));
+    if that connection would be denied the task refuses, naming the rule and the fix, unless
     O(allow_lockout=true).
   - Reads the firewall state and the profile with one request.
 author:
@@ -75,7 +77,22 @@ options:
   controller_address:
     description:
       - Address DSM sees the controller's connections come from, for lockout protection. Defaults to the
-        controller's own address on the route to DSM; set it when a NAT or proxy sits in between.
+        source address of a TCP connection to O(host) and O(port) made as the DSM client makes them (so of
+        the address family, IPv4 or IPv6, the client actually uses); set it when a NAT or proxy sits in between.
+    type: str
+  controller_port:
+    description:
+      - Port DSM receives the controller's connections on, for lockout protection (DSM's own HTTPS or HTTP
+        port). Defaults to O(port); set it when a port translation (a router's forward from another port, a
+        proxy) sits between the controller and DSM.
+    type: int
+  controller_interface:
+    description:
+      - DSM interface the controller's connections arrive on (V(eth0), V(bond0), V(ovs_eth0)...), for lockout
+        protection. Unset, the rules must let the controller through on every interface, since DSM applies the
+        rules of
+        All interfaces (V(global)) first, then those of the interface the connection arrives on, then that
+        interface's default action.
     type: str
   allow_lockout:
     description:
@@ -118,12 +135,12 @@ lockout_check:
   description: How the new rules treat the controller's connection to DSM.
   returned: when the firewall is (or stays) enabled
   type: dict
-  sample: {address: 192.168.1.5, port: 5001, action: allow, rule: lan}
+  sample: {address: 192.168.1.5, port: 5001, action: allow, rule: lan, interface: global}
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw, dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
-from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
+from ansible_collections.homelab.nas.plugins.module_utils.net import connection_source
 
 
 def view(enabled, profile, body):
@@ -138,7 +155,14 @@ def view(enabled, profile, body):
 def validate(params):
     rules = [fw.normalise_rule(i, r) for i, r in enumerate(params["rules"])]
     if params["controller_address"]:
-        v.source("controller_address", params["controller_address"])
+        group, _source = v.source("controller_address", params["controller_address"])
+        if group != "ip":
+            raise v.InputError(
+                "controller_address: '%s' is not one address; give the address DSM sees the controller come from"
+                % params["controller_address"]
+            )
+    if params["controller_port"] is not None:
+        v.port("controller_port", params["controller_port"])
     return rules
 
 
@@ -155,16 +179,23 @@ def run(mod, rules):
     result = dict(firewall=after)
 
     if enabled and active == p["profile"]:
-        address = p["controller_address"] or local_address_towards(mod.client.host)
-        port = mod.client.port
-        action, rule = fw.first_match(rules, p["default_action"], address, port)
-        result["lockout_check"] = dict(address=address, port=port, action=action, rule=rule)
+        address = p["controller_address"] or connection_source(mod.client.host, mod.client.port, mod.client.timeout)
+        port = p["controller_port"] or mod.client.port
+        whole = dict(profile)
+        whole[p["interface"]] = wanted
+        action, rule, table = fw.verdict(whole, address, port, p["controller_interface"])
+        result["lockout_check"] = dict(address=address, port=port, action=action, rule=rule, interface=table)
         if action == "deny" and not p["allow_lockout"]:
+            where = "rule '%s'" % rule if rule else "default_action: deny"
+            if table != "global" or p["interface"] != "global":
+                where += " of %s" % ("All interfaces" if table == "global" else "interface " + table)
             mod.fail_json(
-                msg="refusing to apply: these rules would block this controller (%s) from DSM's port %d "
-                "(%s). Add a rule allowing it before the deny, set controller_address if DSM sees "
-                "another address, or set allow_lockout: true"
-                % (address, port, "rule '%s'" % rule if rule else "default_action: deny"),
+                msg="refusing to apply: these rules would block this controller (%s, IPv%d) from DSM's port %d "
+                "(%s). Add a rule allowing it before the deny (an IPv%d source; with the hardening role, its "
+                "network in hardening_lan_networks or hardening_controller_address), set controller_address, "
+                "controller_port (dsm_nas_port) or controller_interface if DSM sees another address, port or "
+                "interface (NAT, port translation), or set allow_lockout: true"
+                % (address, fw.family(address), port, where, fw.family(address)),
                 **dict(result, changed=False),
             )
 
@@ -209,6 +240,8 @@ def main():
                 ),
             ),
             controller_address=dict(type="str"),
+            controller_port=dict(type="int"),
+            controller_interface=dict(type="str"),
             allow_lockout=dict(type="bool", default=False),
         ),
         required_libraries={"netaddr": (v.HAS_NETADDR, v.NETADDR_IMPORT_ERROR)},

@@ -90,7 +90,13 @@ options:
         type: int
         default: 30
   two_factor_enforcement:
-    description: Who must use 2-step verification.
+    description:
+      - Who must use 2-step verification.
+      - Refused before any write when it covers the account this task logs in with (O(username)), unless that
+        account can still log in unattended afterwards, that is it has 2-step verification and this controller
+        has a device token DSM accepts (O(device_id), or one saved by a login with O(enable_device_token));
+        a login with the token and no code is tried to prove it. DSM would otherwise answer 406 (no 2FA) or ask
+        for a code on every later run.
     type: str
     choices: [none, administrators, all]
 """
@@ -115,10 +121,45 @@ security:
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_security as security, dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmSystem
+
+DEVICE_TOKEN_HOWTO = (
+    "turn on 2-step verification for it in DSM, then log in once with a code so this controller keeps a device "
+    "token (ansible-playbook -i INVENTORY playbooks/dsm_device_token.yml; docs/real-nas.md) and run again"
+)
+
+
+def refuse_lockout(mod, want, have):
+    """2FA enforcement that covers the account this task logs in with is refused, before any write, unless that
+    account can still log in unattended afterwards: it has 2FA and a device token DSM accepts."""
+    wanted = want.get("two_factor_enforcement")
+    if wanted in (None, "none") or wanted == have.get("two_factor_enforcement"):
+        return
+    client = mod.client
+    account = DsmSystem(client).account(client.username)
+    if account is None or (wanted == "administrators" and not account["administrator"]):
+        return
+    who = "everyone" if wanted == "all" else "administrators"
+    if not account["two_factor"]:
+        why = "it has no 2-step verification, so DSM would answer 406 to its next login"
+    elif not client.device_token():
+        why = "this controller has no device token for it, so every later login would need a fresh code"
+    elif not client.device_login_works():
+        why = "DSM does not accept this controller's device token for it (forgotten or revoked)"
+    else:
+        return
+    mod.fail_json(
+        msg="two_factor_enforcement: %s would enforce 2-step verification for %s, which includes '%s', the account "
+        "this task logs in with, and %s. Either %s; or log in with an account it does not cover; or keep "
+        "two_factor_enforcement: %s (hardening_two_factor)"
+        % (wanted, who, client.username, why, DEVICE_TOKEN_HOWTO, have.get("two_factor_enforcement") or "none"),
+        changed=False,
+    )
 
 
 def run(mod, want):
     have = security.read(mod.client, want)
+    refuse_lockout(mod, want, have)
     if "dos_protection" in want:
         unknown = sorted(set(want["dos_protection"]) - set(have["dos_protection"]))
         if unknown:

@@ -141,8 +141,10 @@ def test_a_new_default_leaves_an_explicit_binding_until_the_binding_moves(dsm_la
     assert handshake(dsm_lab, cafile=dsm_lab.ca_path) == factory
 
 
-def test_issue_11_binding_dsm_desktop_service_fails_the_controllers_next_connection(dsm_lab, certs, capsys, tmp_path):
-    """What the tls role does (tls_dsm_services: [DSM Desktop Service]): the next module fails TLS."""
+def test_binding_dsm_desktop_service_keeps_the_controller_verifying_dsm(dsm_lab, certs, capsys, tmp_path):
+    """What the tls role does (tls_dsm_services: [DSM Desktop Service]): DSM presents a certificate the lab CA
+    did not sign; the binding task pinned it, so the next module still verifies DSM, and a controller that
+    never saw the binding is refused with the fingerprint to pin."""
     args = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
     bound = run_module(
         dsm_certificate,
@@ -158,8 +160,13 @@ def test_issue_11_binding_dsm_desktop_service_fails_the_controllers_next_connect
         capsys,
     )
     assert bound["changed"] is True, bound
+    fingerprint = bound["certificate"]["fingerprint_sha256"]
+    assert handshake(dsm_lab) == fingerprint.replace(":", "").lower()
     after = run_module(dsm_info, args, capsys)
-    assert after.get("failed") is True and "TLS verification" in after["msg"], after
+    assert after.get("failed") is not True, after
+    stranger = run_module(dsm_info, dsm_lab.client_args(session_cache_dir=str(tmp_path / "other")), capsys)
+    assert stranger.get("failed") is True and "TLS verification" in stranger["msg"], stranger
+    assert fingerprint in stranger["msg"]
 
 
 # -- nginx regeneration ----------------------------------------------------------------------
@@ -363,11 +370,16 @@ def test_enforced_2fa_answers_406_to_password_only_logins_of_the_accounts_it_cov
     assert login_code(dsm_lab, "alice") == 406
 
 
-def test_issue_11_hardening_two_factor_locks_the_automation_account_out(dsm_lab, capsys, tmp_path):
-    """hardening_two_factor: administrators, then the next run's login (the account has no 2FA)."""
+def test_hardening_two_factor_does_not_lock_the_automation_account_out(dsm_lab, capsys, tmp_path):
+    """hardening_two_factor: administrators for an account without 2FA is refused, so the next run's login works;
+    forced past the module (the API itself), DSM answers that login 406."""
     args = dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache"))
     result = run_module(dsm_security, dict(args, two_factor_enforcement="administrators"), capsys)
-    assert result["changed"] is True, result
+    assert result.get("failed") is True and "406" in result["msg"], result
+    assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
+    assert login_code(dsm_lab, "ansible") == 0
+    with client(dsm_lab) as api:
+        api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="admin")
     assert login_code(dsm_lab, "ansible") == 406
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 
 from tests.lab.mock_cloudflare.seed import ZONE_ID
+from tests.lab.mock_dsm.seed import OTP_SECRET
 
 
 def untouched(dsm_lab, router_lab, cloudflare_lab):
@@ -17,9 +19,14 @@ def untouched(dsm_lab, router_lab, cloudflare_lab):
 
 
 def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
+    """Also issue 11's lockout by TLS: the tls role's default binds the Origin certificate to DSM Desktop Service,
+    which DSM then presents; the later DSM tasks of the run and the next run verify it by its pin."""
     first = site()
     assert first.returncode == 0, first.stdout[-3000:]
     assert "failed=0" in first.stdout
+    state = dsm_lab.state()
+    origin = next(c for c in state["certificates"].values() if c["desc"] == "homelab.nas")
+    assert state["bindings"]["default"] == origin["id"]
     assert {m["NewExternalPort"] for m in router_lab.state()["mappings"]} == {443}
     assert len(cloudflare_lab.state()["dns_records"][ZONE_ID]) == 2
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
@@ -78,15 +85,26 @@ def test_check_mode_changes_nothing(site, dsm_lab, router_lab, cloudflare_lab):
     }
 
 
-def test_issue_11_the_tls_role_locks_the_controller_out_of_dsm(site, dsm_lab):
-    """The role's default binds the Origin certificate to DSM Desktop Service, which DSM then presents."""
-    run = site(tls_dsm_services=["DSM Desktop Service"])
-    assert run.returncode != 0 and "TLS verification" in run.stdout, run.stdout[-3000:]
+def test_two_factor_for_an_account_without_it_is_refused_before_anything_changes(
+    site, dsm_lab, router_lab, cloudflare_lab
+):
+    run = site(hardening_two_factor="administrators")
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "two_factor_enforcement: administrators would enforce" in run.stdout and "406" in run.stdout
+    assert "dsm_device_token.yml" in run.stdout
+    assert untouched(dsm_lab, router_lab, cloudflare_lab)
+    assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
 
 
-def test_issue_11_two_factor_for_administrators_locks_the_next_run_out(site, dsm_lab):
-    first = site(hardening_two_factor="administrators")
+def test_two_factor_for_administrators_with_a_device_token_keeps_the_next_run_in(site, dsm_lab):
+    """otp-admin has 2FA: one login with a code saves a device token, then site.yml enforces 2FA for
+    administrators and the next run logs in with the token alone (no code anywhere)."""
+    account = {"dsm_username": "otp-admin"}
+    once = site(playbook="playbooks/dsm_device_token.yml", dsm_otp_code=pyotp.TOTP(OTP_SECRET).now(), **account)
+    assert once.returncode == 0, once.stdout[-3000:]
+    assert [t["name"] for t in dsm_lab.state()["users"]["otp-admin"]["device_tokens"]] == ["homelab.nas"]
+    first = site(hardening_two_factor="administrators", **account)
     assert first.returncode == 0, first.stdout[-3000:]
     assert dsm_lab.state()["security"]["otp_enforce_option"] == "admin"
-    second = site(hardening_two_factor="administrators")
-    assert second.returncode != 0 and "406" in second.stdout, second.stdout[-3000:]
+    second = site(hardening_two_factor="administrators", **account)
+    assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]

@@ -299,3 +299,43 @@ def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path
 def test_certificate_codes_carry_dsms_own_meanings(code, fragment):
     # DSM's message table (N4S4 error_codes.py, batonogov errors.go): the old table was one code off.
     assert fragment in describe(code, "SYNO.Core.Certificate")
+
+
+# -- certificate pins (issue 11: DSM presenting a certificate no CA the controller has signed) ----------------
+def test_a_pinned_certificate_is_trusted_without_a_ca_and_a_wrong_pin_fails_at_once(dsm_lab, tmp_path):
+    from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import presented_fingerprint
+
+    factory = presented_fingerprint(dsm_lab.host, dsm_lab.https_port)
+    pinned = make_client(dsm_lab, tmp_path, ca_path=None, tls_fingerprints=[factory])
+    assert pinned.read("SYNO.DSM.Info", "getinfo", 2)["model"]
+    wrong = make_client(dsm_lab, tmp_path / "other", ca_path=None, tls_fingerprints=["00" * 32])
+    dsm_lab.clear_log()
+    started = time.monotonic()
+    with pytest.raises(DsmError) as err:
+        wrong.login()
+    # Not retried: a certificate that is not the pinned one does not become it by asking again.
+    assert time.monotonic() - started < 2
+    assert factory in str(err.value) and "tls_fingerprints" in str(err.value)
+    assert dsm_lab.calls("SYNO.API.Auth", "login") == []
+
+
+def test_a_ca_failure_names_the_fingerprint_dsm_presented(dsm_lab, tmp_path):
+    from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import presented_fingerprint
+
+    client = make_client(dsm_lab, tmp_path, ca_path=None, read_retries=0)
+    with pytest.raises(DsmError) as err:
+        client.login()
+    assert presented_fingerprint(dsm_lab.host, dsm_lab.https_port) in str(err.value)
+
+
+def test_an_expected_certificate_is_recorded_for_later_clients_and_needs_verification(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    client.expect_certificate("ab" * 32)
+    # The certificate DSM presents now (checked by the CA before) stays trusted in this process only.
+    assert client.read("SYNO.DSM.Info", "getinfo", 2)["model"]
+    later = make_client(dsm_lab, tmp_path)
+    assert later.pins == {"AB" * 32}
+    unverified = make_client(dsm_lab, tmp_path / "off", validate_certs=False)
+    unverified.expect_certificate("cd" * 32)
+    assert unverified.pins == set() and make_client(dsm_lab, tmp_path / "off").pins == set()

@@ -101,6 +101,12 @@ def test_certificate_coverage(pattern, name, expected):
         ({"tls_zone_settings": {"min_tls_version": "1.5"}}, "tls_zone_settings.min_tls_version"),
         ({"tls_certificate_source": "pem", "tls_certificate": True, "tls_private_key": False}, "needs tls_certificate"),
         ({"dsm_port": 0}, "dsm_port: 0 is not a port"),
+        ({"dsm_nas_port": 70000}, "dsm_nas_port: 70000 is not a port"),
+        (
+            {"hardening_controller_address": "192.168.1.0/24"},
+            "hardening_controller_address: '192.168.1.0/24' is not one",
+        ),
+        ({"hardening_controller_address": "nas.lan"}, "hardening_controller_address: 'nas.lan'"),
         ({"hardening_update_time": "24:00"}, "hardening_update_time: '24:00'"),
         ({"hardening_update_time": "3.30"}, "hardening_update_time: '3.30'"),
         ({"hardening_update_days": []}, "hardening_update_days: no day given"),

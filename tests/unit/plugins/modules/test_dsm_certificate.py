@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_client
 from ansible_collections.homelab.nas.plugins.modules import dsm_certificate
 from tests.lab import pki
 from tests.unit.plugins.modules.runner import run_module
@@ -54,25 +55,64 @@ def by_desc(dsm_lab, desc):
 
 
 def test_import_default_and_bind_then_idempotent(run, dsm_lab, certs):
-    # issue 11: bound to DSM Desktop Service, this certificate (not from the lab CA, not for 127.0.0.1)
-    # would be what the mock's HTTPS listener presents, and the second run could not verify DSM
-    # (tests/integration/test_lab_system.py shows it); FTPS exercises the same binding path.
-    args = lab_cert(certs, default=True, services=["FTPS", "nas.example.test"])
+    # DSM Desktop Service: the mock's HTTPS listener now presents this certificate (not from the lab CA, not
+    # for 127.0.0.1); the task pinned it first, so this task, the next one and the next run still verify DSM.
+    args = lab_cert(certs, default=True, services=["DSM Desktop Service", "FTPS", "nas.example.test"])
     first = run(**args)
-    assert first["changed"] is True
+    assert first.get("changed") is True, first["msg"] if "msg" in first else first
     (stored,) = by_desc(dsm_lab, "lab-cert")
     assert stored["is_default"] is True
     state = dsm_lab.state()
     rp_uuid = next(k for k, s in state["services"].items() if s["display_name"] == "nas.example.test")
-    assert state["bindings"]["ftpd"] == stored["id"] == state["bindings"][rp_uuid]
-    assert state["bindings"]["default"] == "sYnDef"
+    assert state["bindings"]["ftpd"] == stored["id"] == state["bindings"][rp_uuid] == state["bindings"]["default"]
     assert first["certificate"]["id"] == stored["id"]
-    assert first["certificate"]["services"] == ["FTPS", "nas.example.test"]
+    assert first["certificate"]["services"] == ["DSM Desktop Service", "FTPS", "nas.example.test"]
+    assert presented(dsm_lab) == first["certificate"]["fingerprint_sha256"]
 
+    logins = len(dsm_lab.calls("SYNO.API.Auth", "login"))
     second = run(**args)
-    assert second["changed"] is False
+    assert second["changed"] is False, second
     assert second["diff"]["before"] == second["diff"]["after"]
     assert len(dsm_lab.calls("SYNO.Core.Certificate", "import")) == 1
+    # The cached session outlives the certificate change: no new login.
+    assert len(dsm_lab.calls("SYNO.API.Auth", "login")) == logins
+
+
+def presented(dsm_lab):
+    return dsm_client.presented_fingerprint(dsm_lab.host, dsm_lab.https_port)
+
+
+def test_a_renewal_of_dsms_own_certificate_keeps_the_controller_trusting_it(run, dsm_lab, certs):
+    run(**lab_cert(certs, default=True, services=["DSM Desktop Service"]))
+    renewed = run(**lab_cert(certs, leaf="leaf2"))
+    assert renewed["changed"] is True, renewed
+    assert presented(dsm_lab) == renewed["certificate"]["fingerprint_sha256"]
+    assert run(**lab_cert(certs, leaf="leaf2"))["changed"] is False
+
+
+def test_another_controller_is_told_the_fingerprint_and_can_pin_it(run, dsm_lab, certs, tmp_path):
+    first = run(**lab_cert(certs, default=True, services=["DSM Desktop Service"]))
+    fingerprint = first["certificate"]["fingerprint_sha256"]
+    elsewhere = str(tmp_path / "other-controller")
+    refused = run(session_cache_dir=elsewhere, **lab_cert(certs))
+    assert refused.get("failed") and "TLS verification" in refused["msg"] and fingerprint in refused["msg"], refused
+    assert "tls_fingerprints" in refused["msg"]
+    plain = fingerprint.replace(":", "").lower()
+    pinned = run(session_cache_dir=elsewhere, tls_fingerprints=[plain], **lab_cert(certs))
+    assert pinned["changed"] is False, pinned
+
+
+def test_a_wrong_pin_is_refused_with_what_dsm_presented(run, dsm_lab, certs):
+    result = run(tls_fingerprints=["AB" * 32], **lab_cert(certs))
+    assert result.get("failed") and presented(dsm_lab) in result["msg"], result
+    assert dsm_lab.state()["certificates"] == config_of(dsm_lab)["certificates"]
+    assert by_desc(dsm_lab, "lab-cert") == []
+
+
+def test_a_malformed_pin_is_refused_naming_the_field(run, dsm_lab, certs):
+    result = run(tls_fingerprints=["not-a-digest"], **lab_cert(certs))
+    assert result.get("failed") and result["msg"].startswith("tls_fingerprints[0]: "), result
+    assert dsm_lab.calls() == []
 
 
 def test_check_mode_reports_and_changes_nothing(run, dsm_lab, certs):

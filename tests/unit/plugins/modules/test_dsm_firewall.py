@@ -46,6 +46,7 @@ def test_rules_enable_and_idempotence(run, dsm_lab):
         "port": dsm_lab.https_port,
         "action": "allow",
         "rule": "lan",
+        "interface": "global",
     }
     dsm_lab.clear_log()
     second = run(enabled=True, rules=[LAN, CLOUDFLARE])
@@ -71,7 +72,7 @@ def test_lockout_is_refused_and_nothing_changes(run, dsm_lab):
     before = firewall(dsm_lab)
     result = run(enabled=True, rules=[CLOUDFLARE])
     assert result["failed"] is True and result["changed"] is False
-    assert "would block this controller (127.0.0.1)" in result["msg"] and "default_action: deny" in result["msg"]
+    assert "would block this controller (127.0.0.1, IPv4)" in result["msg"] and "default_action: deny" in result["msg"]
     assert firewall(dsm_lab) == before
     deny_first = run(
         enabled=True, rules=[{"name": "no-dsm", "action": "deny", "ports": [str(dsm_lab.https_port)]}, LAN]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 
-from ansible_collections.homelab.nas.plugins.modules import dsm_security, dsm_update_policy, dsm_user
+from ansible_collections.homelab.nas.plugins.modules import dsm_security, dsm_session, dsm_update_policy, dsm_user
+from tests.lab.mock_dsm.seed import OTP_SECRET
 from tests.unit.plugins.modules.runner import run_module
 
 CLOUDFLARE = ["173.245.48.0/20", "2400:cb00::/32", "103.21.244.0/22"]
@@ -33,8 +35,17 @@ SEED = dict(
 )
 
 
-def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab):
-    first = run(dsm_security, **SEED)
+@pytest.fixture
+def remembered(run):
+    """otp-admin (an administrator with 2FA) after the one-time login with a code that saves a device token,
+    as playbooks/dsm_device_token.yml does it."""
+    once = run(dsm_session, username="otp-admin", otp_code=pyotp.TOTP(OTP_SECRET).now(), enable_device_token=True)
+    assert once["device_token_saved"] is True, once
+    return dict(username="otp-admin")
+
+
+def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab, remembered):
+    first = run(dsm_security, **SEED, **remembered)
     assert first["changed"] is True
     state = security(dsm_lab)
     assert sorted(state["trusted_proxies"]) == sorted(CLOUDFLARE)
@@ -43,22 +54,62 @@ def test_security_settings_applied_then_noop_is_one_request(run, dsm_lab):
     assert sorted(e["ip"] for e in state["autoblock_lists"]["allow"]) == ["127.0.0.1/32", "192.168.1.0/24"]
     assert state["smartblock"]["enabled"] is True and state["otp_enforce_option"] == "admin"
     dsm_lab.clear_log()
-    again = run(dsm_security, **SEED)
+    again = run(dsm_security, **SEED, **remembered)
     assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"]
     assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Entry.Request", "request")]
 
 
-def test_trusted_proxies_compare_as_sets_and_lists_are_exact(run, dsm_lab):
-    run(dsm_security, **SEED)
-    assert run(dsm_security, trusted_proxies=list(reversed(CLOUDFLARE)))["changed"] is False
-    result = run(dsm_security, auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["10.0.0.0/8"]})
+@pytest.mark.parametrize("enforce", ["administrators", "all"])
+def test_two_factor_enforcement_covering_an_account_without_2fa_is_refused_before_any_write(run, dsm_lab, enforce):
+    before = dsm_lab.state()
+    result = run(dsm_security, **dict(SEED, two_factor_enforcement=enforce))
+    assert result.get("failed") is True and result["changed"] is False, result
+    assert result["msg"].startswith("two_factor_enforcement: %s would enforce" % enforce)
+    assert "'ansible'" in result["msg"] and "406" in result["msg"] and "dsm_device_token.yml" in result["msg"]
+    assert dsm_lab.state()["security"] == before["security"]
+    assert [c for c in dsm_lab.calls() if c["method"] == "set"] == []
+
+
+def test_two_factor_for_everyone_is_refused_for_an_account_with_2fa_but_no_device_token(run, dsm_lab):
+    code = pyotp.TOTP(OTP_SECRET).now()
+    result = run(dsm_security, username="otp-admin", otp_code=code, two_factor_enforcement="all")
+    assert result.get("failed") is True and "no device token" in result["msg"], result
+    assert security(dsm_lab)["otp_enforce_option"] == "none"
+
+
+def test_a_device_token_dsm_does_not_accept_is_refused(run, dsm_lab):
+    # This run logs in with a code; the token it would rely on later is one DSM forgot (or never issued).
+    code = pyotp.TOTP(OTP_SECRET).now()
+    args = dict(username="otp-admin", otp_code=code, device_id="stale-token-0000")
+    result = run(dsm_security, two_factor_enforcement="administrators", **args)
+    assert result.get("failed") is True and "(forgotten or revoked)" in result["msg"], result
+    assert security(dsm_lab)["otp_enforce_option"] == "none"
+
+
+def test_enforcement_that_does_not_cover_the_account_or_is_already_in_place_needs_no_token(run, dsm_lab, remembered):
+    assert run(dsm_security, two_factor_enforcement="none")["changed"] is False
+    assert run(dsm_security, two_factor_enforcement="all", **remembered)["changed"] is True
+    assert security(dsm_lab)["otp_enforce_option"] == "user"
+    # The account unattended, on a later run: the saved device token logs it in, no code needed.
+    fresh = run(dsm_session, state="absent", **remembered)
+    assert fresh.get("failed") is not True, fresh
+    later = run(dsm_security, two_factor_enforcement="all", **remembered)
+    assert later["changed"] is False and later.get("failed") is not True, later
+
+
+def test_trusted_proxies_compare_as_sets_and_lists_are_exact(run, dsm_lab, remembered):
+    run(dsm_security, **SEED, **remembered)
+    assert run(dsm_security, trusted_proxies=list(reversed(CLOUDFLARE)), **remembered)["changed"] is False
+    result = run(
+        dsm_security, auto_block={"attempts": 5, "within_minutes": 5, "allow_list": ["10.0.0.0/8"]}, **remembered
+    )
     assert result["changed"] is True
     assert [e["ip"] for e in security(dsm_lab)["autoblock_lists"]["allow"]] == ["10.0.0.0/8"]
 
 
-def test_security_check_mode(run, dsm_lab):
+def test_security_check_mode(run, dsm_lab, remembered):
     before = security(dsm_lab)
-    result = run(dsm_security, check_mode=True, **SEED)
+    result = run(dsm_security, check_mode=True, **SEED, **remembered)
     assert result["changed"] is True and security(dsm_lab) == before
 
 
