@@ -75,17 +75,15 @@ def test_removed_and_absent_services_lose_what_was_published_and_nothing_else(
         "docs.example.test": "homelab.nas: docs",
     }
 
-    # media taken out of the list, docs declared absent (only its name). issue 11: the tls role binds every
-    # nas_services hostname to the certificate, absent ones included, so it is skipped until it filters
-    # them out (homelab.nas.present_services).
+    # media taken out of the list, docs declared absent (only its name).
     after = [PHOTOS, {"name": "docs", "state": "absent"}]
     before_check = (dsm_lab.state()["reverse_proxy"], leaseless(router_lab), cloudflare_lab.state())
-    check = site("--check", "--diff", "--skip-tags", "tls", nas_services=after)
+    check = site("--check", "--diff", nas_services=after)
     assert check.returncode == 0, check.stdout[-3000:]
     assert '"A media.example.test"' in check.stdout and '"homelab.nas: docs"' in check.stdout
     assert (dsm_lab.state()["reverse_proxy"], leaseless(router_lab), cloudflare_lab.state()) == before_check
 
-    second = site("--skip-tags", "tls", nas_services=after)
+    second = site(nas_services=after)
     assert second.returncode == 0, second.stdout[-3000:]
     assert dns(cloudflare_lab) == {"mail.example.test": None, "photos.example.test": "homelab.nas: photos"}
     # 443 still serves photos; 8443 was media's only.
@@ -95,7 +93,7 @@ def test_removed_and_absent_services_lose_what_was_published_and_nothing_else(
     order = [second.stdout.index("TASK [homelab.nas.exposure : %s" % name) for name in ORDER]
     assert order == sorted(order)
 
-    third = site("--skip-tags", "tls", nas_services=after)
+    third = site(nas_services=after)
     assert third.returncode == 0 and " changed=0 " in third.stdout, third.stdout[-3000:]
 
 
