@@ -73,7 +73,7 @@ def test_each_mistake_names_the_variable(field, value, fragment):
 
 def test_every_mistake_at_once():
     errors = errors_with(nginx_patches_hostnames=["-bad"], nginx_patches_real_ip_from=["x"], nginx_patches_root="rel/")
-    assert [e.split(":")[0] for e in errors] == [
+    assert [e.split(":", maxsplit=1)[0] for e in errors] == [
         "nginx_patches_hostnames[0]",
         "nginx_patches_real_ip_from[0]",
         "nginx_patches_root",
@@ -91,7 +91,7 @@ def test_the_site_plan_includes_the_nginx_rules_only_when_they_are_declared():
     declared = {"nas_zone": "example.com", "tls_authenticated_origin_pulls": False}
     assert not [e for e in plan_errors(declared) if e.startswith("nginx_patches")]
     found = plan_errors(dict(declared, nginx_patches_verify_client="on", nginx_patches_extra_directives=["x\ny;"]))
-    assert [e.split(":")[0] for e in found if e.startswith("nginx_patches")] == [
+    assert [e.split(":", maxsplit=1)[0] for e in found if e.startswith("nginx_patches")] == [
         "nginx_patches_extra_directives[0]",
         "nginx_patches_verify_client",
     ]
