@@ -9,7 +9,6 @@ Pebble's own HTTPS certificate is made here with a throwaway CA carrying AKI/SKI
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import json
 import os
 import shutil
@@ -23,10 +22,9 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.lab import pki
 
 PEBBLE, CHALLTESTSRV = "pebble", "pebble-challtestsrv"
 
@@ -45,61 +43,12 @@ def free_port():
 
 def _write_tls(directory):
     """CA and 127.0.0.1/localhost leaf for pebble's listeners; returns (ca, cert, key) paths."""
-    now = datetime.datetime.now(datetime.UTC)
+    start = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "homelab.nas lab pebble TLS CA")])
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = pki.issue("homelab.nas lab pebble TLS CA", ca_key, ca=True, days=2, not_before=start)
+    leaf = pki.issue("localhost", key, ca, ca_key, sans=["localhost", "127.0.0.1"], days=2, not_before=start)
     paths = [os.path.join(directory, name) for name in ("pebble-ca.pem", "pebble.pem", "pebble.key")]
-    blobs = [
-        ca.public_bytes(serialization.Encoding.PEM),
-        leaf.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
-    ]
-    for path, blob in zip(paths, blobs, strict=True):
+    for path, blob in zip(paths, (pki.pem(ca), pki.pem(leaf), pki.pem(key)), strict=True):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(blob)
