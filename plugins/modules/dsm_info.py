@@ -44,8 +44,8 @@ EXAMPLES = r"""
 - name: Fail when the default certificate expires within 30 days
   ansible.builtin.assert:
     that: >-
-      (nas.certificates | selectattr('default') | first).not_after | to_datetime('%Y-%m-%dT%H:%M:%SZ')
-      > now(utc=true) + timedelta(days=30)
+      ((nas.certificates | selectattr('default') | first).not_after | to_datetime('%Y-%m-%dT%H:%M:%SZ')
+      - now(utc=true)).days > 30
 """
 
 RETURN = r"""
