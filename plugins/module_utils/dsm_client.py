@@ -14,6 +14,7 @@ import json
 import re
 import socket
 import ssl
+from urllib.parse import quote, quote_plus
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import SESSION_ERRORS, DsmError
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache, TrustedCertificates
@@ -36,6 +37,10 @@ PROBE_SESSION = "homelab.nas.check"  # a session name of its own: logging the pr
 RETRY_STATUS = (500, 502, 503, 504)
 HEX64 = re.compile(r"^[0-9A-F]{64}$")
 READ_FINGERPRINT = "openssl s_client -connect NAS:5001 </dev/null | openssl x509 -noout -fingerprint -sha256"
+# Parameters whose value is a secret, wherever a URL or message might still carry one (a third party's text, a
+# version of this client that put them there): their values are masked in every error this client raises.
+SECRET_PARAMS = re.compile(r"\b(_sid|SynoToken|passwd|otp_code|device_id)=[^&\s'\"()<>;,]+")
+MASK = "********"
 
 
 def normalise_fingerprint(field, value):
@@ -280,7 +285,7 @@ class DsmClient:
         self.logins += 1
         logout = {"api": AUTH_API, "version": str(version), "method": "logout", "session": PROBE_SESSION}
         try:
-            self._send("GET", path, dict(logout, _sid=data.get("sid")), api=AUTH_API, method="logout")
+            self._send("GET", path, logout, api=AUTH_API, method="logout", sid=data.get("sid"))
         except DsmError:
             pass  # the probe's session expires on its own; the answer stands
         return True
@@ -303,7 +308,6 @@ class DsmClient:
                         "version": str(version),
                         "method": "logout",
                         "session": "homelab.nas",
-                        "_sid": self.sid,
                     },
                     api=AUTH_API,
                     method="logout",
@@ -383,29 +387,75 @@ class DsmClient:
 
     def _call_once(self, api, method, version, write, files, raw, params):
         info = self.api_info(api)
-        query = {"api": api, "version": str(self.pick_version(api, version)), "method": method, "_sid": self.sid}
+        query = {"api": api, "version": str(self.pick_version(api, version)), "method": method}
         body = {k: _encode(v) for k, v in params.items() if v is not None}
         if write:
-            # Form fields travel in the body; the API triple and session in the URL,
-            # as DSM's own UI and acme.sh send them for multipart uploads.
+            # Form fields travel in the body, the API triple in the URL (DSM dispatches on it, as DSM's own UI and
+            # acme.sh send multipart uploads); the session never in the URL (see _send).
             return self._send("POST", info["path"], query, api=api, method=method, body=body, files=files, raw=raw)
         query.update(body)
         return self._send("GET", info["path"], query, api=api, method=method, raw=raw)
 
-    def _send(self, verb, path, query, api, method, body=None, files=None, raw=False):
+    def _send(self, verb, path, query, api, method, body=None, files=None, raw=False, sid=None):
+        """One request; every error it raises has the session id, SynoToken and password masked (the one place
+        messages leave the client: requests' own texts quote URLs, and a message ends up in Ansible's output)."""
+        if api == AUTH_API and method == "login":
+            sid = None  # a login carries no session, the probe's included
+        else:
+            sid = sid or self.sid
+        try:
+            return self._exchange(verb, path, query, api, method, body, files, raw, sid)
+        except DsmError as exc:
+            exc.args = (self.redact(str(exc), sid),) + exc.args[1:]
+            exc.__cause__ = None
+            exc.__suppress_context__ = True  # a traceback (-vvv) would print requests' own text
+            raise
+
+    def redact(self, text, *more):
+        """`text` with this conversation's secrets (and `more`) masked, raw and URL-encoded, and with any secret
+        parameter's value masked."""
+        try:
+            device_token = self.device_token()
+        except (OSError, ValueError):
+            device_token = None
+        for secret in (self.sid, self.synotoken, self._password, self._otp_code, device_token) + more:
+            if secret:
+                for form in {str(secret), quote(str(secret), safe=""), quote_plus(str(secret))}:
+                    text = text.replace(form, MASK)
+        return SECRET_PARAMS.sub(lambda m: "%s=%s" % (m.group(1), MASK), text)
+
+    def _exchange(self, verb, path, query, api, method, body, files, raw, sid):
         # Every request of a session that has a SynoToken carries it, reads included: DSM refuses
         # token-less requests of such a session (103 per batonogov's provider and a DSM 7.3.2 capture).
         headers = {"X-SYNO-TOKEN": self.synotoken} if self.synotoken else {}
+        # The session travels in the `id` cookie, where DSM's own web UI keeps it (Synology's Web API guides:
+        # the cookie replaces `_sid`, GET or POST), never in the URL, which DSM's nginx, proxies and requests'
+        # error texts record. A url-encoded POST also carries `_sid` as a form field, as acme.sh, N4S4's
+        # synology-api and go-synology send it (docs/architecture.md, "Where the DSM session travels").
+        cookies = {"id": sid} if sid else None
         url = self.base_url + path
         try:
             if verb == "GET":
-                response = self.http.get(url, params=query, headers=headers, timeout=self.timeout, verify=self.verify)
+                response = self.http.get(
+                    url, params=query, headers=headers, cookies=cookies, timeout=self.timeout, verify=self.verify
+                )
             elif body is None and files is None:
                 # Login: credentials go in the form body, never in the URL.
-                response = self.http.post(url, data=query, headers=headers, timeout=self.timeout, verify=self.verify)
-            else:
                 response = self.http.post(
-                    url, params=query, data=body, files=files, headers=headers, timeout=self.timeout, verify=self.verify
+                    url, data=query, headers=headers, cookies=cookies, timeout=self.timeout, verify=self.verify
+                )
+            else:
+                if files is None and sid:
+                    body = dict(body, _sid=sid)
+                response = self.http.post(
+                    url,
+                    params=query,
+                    data=body,
+                    files=files,
+                    headers=headers,
+                    cookies=cookies,
+                    timeout=self.timeout,
+                    verify=self.verify,
                 )
         except PinMismatch as exc:
             raise DsmError(

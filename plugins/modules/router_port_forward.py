@@ -52,8 +52,14 @@ options:
         type: str
       lease_duration:
         description:
-          - Seconds the router keeps the mapping; V(0) asks for a permanent mapping (IGD v2 routers turn
-            this into their maximum, often 604800). Re-run the task to refresh a lease.
+          - Seconds the router keeps the mapping; V(0) asks for a permanent mapping.
+          - Routers that refuse permanent leases (IGD v2 routers, miniupnpd among them) turn V(0) into their
+            longest lease, 604800 seconds (7 days); some force less (86400). The mapping then lives that long after
+            the run that added or refreshed it.
+          - A run refreshes (adds again) a mapping whose remaining lease is under half the one asked for (604800 for
+            V(0)) and reports it as changed, with the remaining time in the diff. A mapping the router holds as
+            permanent is left as it is. Run the task (or site.yml) on a schedule, at least every 3 days, to keep
+            such mappings; see docs/real-nas.md.
         type: int
         default: 0
   state:
@@ -234,6 +240,20 @@ def differs(current, wanted):
     return current is None or any(current[k] != wanted[k] for k in COMPARED)
 
 
+def requested_lease(wanted):
+    """The lease a mapping was asked for, as the router sees it: 0 (permanent) becomes the longest lease on the
+    routers that grant one instead (IGD v2's rule, miniupnpd)."""
+    return wanted["lease_duration"] or MAX_LEASE
+
+
+def refresh_due(held, wanted):
+    """Whether a held mapping's lease needs refreshing: under half the requested one left. GetSpecificPortMapping-
+    Entry answers the remaining time (miniupnpd `upnp_get_redirection_infos`: expiry minus now, 0 when the
+    mapping has no expiry), so 0 is a permanent mapping, never refreshed."""
+    left = held["lease_duration"] if held else 0
+    return bool(left) and left < requested_lease(wanted) / 2
+
+
 def report_cgnat(mod, client):
     """WAN address and CGNAT, kept in `partial` so that a failure still reports them."""
     external = client.external_address()
@@ -245,10 +265,11 @@ def report_cgnat(mod, client):
 
 
 def plan(mod, client, declared):
-    """(mappings to add, mappings to delete); every read first, so a conflict stops before any write."""
+    """(current, mappings to add, mappings to delete, {key: lease left} of the adds that only refresh a lease);
+    every read first, so a conflict stops before any write."""
     p = mod.params
     current = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
-    to_add, to_delete = [], []
+    to_add, to_delete, refresh = [], [], {}
     for mapping in declared:
         held = current[key(mapping)]
         if p["state"] == "present":
@@ -265,6 +286,10 @@ def plan(mod, client, declared):
                 )
             if differs(held, mapping):
                 to_add.append(mapping)
+            elif refresh_due(held, mapping):
+                # Re-adding renews the lease (the spec: AddPortMapping overwrites; miniupnpd renews in place).
+                refresh[key(mapping)] = held["lease_duration"]
+                to_add.append(mapping)
         elif held:
             if held["internal_client"] == mapping["internal_client"] or is_ours(
                 held["description"], p["description_prefix"]
@@ -277,7 +302,7 @@ def plan(mod, client, declared):
         to_delete += undeclared_ours(
             client.list_mappings(), declared_keys, key, lambda m: m["description"], p["description_prefix"]
         )
-    return current, to_add, to_delete
+    return current, to_add, to_delete, refresh
 
 
 def write(mod, client, declared, to_add, to_delete):
@@ -320,6 +345,17 @@ def write(mod, client, declared, to_add, to_delete):
                 "the router accepted %s but holds %s; it does not support this mapping"
                 % (key(mapping), after[key(mapping)])
             )
+        if refresh_due(after[key(mapping)], mapping):
+            mod.warn(
+                "the router gave %s a lease of %s seconds, under half the %s asked for: it caps leases, so every run "
+                "refreshes this mapping; run the task more often than every %s seconds to keep it"
+                % (
+                    key(mapping),
+                    after[key(mapping)]["lease_duration"],
+                    requested_lease(mapping),
+                    after[key(mapping)]["lease_duration"],
+                )
+            )
     del mod.partial["applied"]  # only reported when a write fails
     return dict(mappings=[after[key(m)] for m in declared if after.get(key(m))])
 
@@ -332,7 +368,7 @@ def run(mod, declared):
         if mapping["internal_client"] is None:
             own_address = own_address or local_address_towards(client.router_host)
             mapping["internal_client"] = own_address
-    current, to_add, to_delete = plan(mod, client, declared)
+    current, to_add, to_delete, refresh = plan(mod, client, declared)
     before = {k: v for k, v in current.items() if v}
     before.update({key(m): m for m in to_delete})
     after = {k: v for k, v in before.items() if v not in to_delete}
@@ -340,13 +376,17 @@ def run(mod, declared):
     result = dict(
         removed=sorted(key(m) for m in to_delete), mappings=[after[key(m)] for m in declared if after.get(key(m))]
     )
-    return mod.converge(
-        lease_free(before), lease_free(after), lambda: write(mod, client, declared, to_add, to_delete), result
-    )
+    shown_before, shown_after = lease_free(before), lease_free(after)
+    for name, left in refresh.items():
+        # The one lease line a diff shows: why an otherwise unchanged mapping is written.
+        asked = requested_lease(after[name])
+        shown_before[name]["lease"] = "%d s left of %d, under half: refresh due" % (left, asked)
+        shown_after[name]["lease"] = "refreshed: %d s" % asked
+    return mod.converge(shown_before, shown_after, lambda: write(mod, client, declared, to_add, to_delete), result)
 
 
 def lease_free(mappings):
-    # Remaining lease time ticks on its own; it is not a change.
+    # Remaining lease time ticks on its own; it is not a change (a refresh below half is, see run()).
     return {k: {f: v for f, v in m.items() if f != "lease_duration"} for k, m in sorted(mappings.items())}
 
 

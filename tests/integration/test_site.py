@@ -32,6 +32,11 @@ def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudfla
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
     second = site()
     assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]
+    # Issue 12: no DSM request of either run put the session, the token or the password in its URL (nginx logs it).
+    calls = dsm_lab.calls()
+    leaky = [c for c in calls if {"_sid", "SynoToken", "passwd", "otp_code", "device_id"} & set(c["query_keys"])]
+    assert calls and not leaky, leaky[:3]
+    assert all(c["session_from"] for c in calls if c["method"] not in ("login", "query")), "a request lost its session"
 
 
 def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router_lab, cloudflare_lab):

@@ -160,7 +160,13 @@ class MockDsm(MockApp):
         return envelope_error(int(fault.get("code", 100)))
 
     def describe_call(self, request):
-        extra = {"version": request.param("version")}
+        # Where the session came from and which parameters were in the URL (names only: the log holds no
+        # secret), so tests can check that a client keeps secrets out of URLs, which DSM's nginx logs.
+        extra = {
+            "version": request.param("version"),
+            "query_keys": sorted(request.query),
+            "session_from": session_source(request),
+        }
         if request.param("method") == "login":
             extra["account"] = request.param("account")
         return api_name(request), request.param("method"), extra
@@ -262,6 +268,15 @@ def _cgi(path):
     if parts[0] not in CGIS or len(parts) > 2 or (len(parts) == 2 and (parts[0] != "entry.cgi" or not parts[1])):
         return None
     return parts[0]
+
+
+def session_source(request):
+    """`query`, `form` or `cookie`: where DSM found the session of this request (None: it carries none)."""
+    if request.form.get("_sid"):
+        return "form"
+    if request.query.get("_sid"):
+        return "query"
+    return "cookie" if request.cookie("id") else None
 
 
 def api_name(request):

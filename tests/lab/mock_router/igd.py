@@ -9,7 +9,8 @@ docs/lab-fidelity.md (## Router) names the source of each behaviour.
 Lab settings: external_ip (a private or CGNAT one is withheld: GetExternalIPAddress answers empty and
 adding fails with 501), secure_mode (only the asking host may be the internal client), min_external_port
 (a permission rule: lower external ports are refused with 606), permanent_only (725 for non-zero leases,
-as some Netgear routers do), strict_spec (the IGD spec's answer where miniupnpd's differs, e.g. 714 for
+as some Netgear routers do), forced_lease (every mapping gets that lease whatever was asked, as a Technicolor
+router gave 86400: miniupnp/miniupnp#398), strict_spec (the IGD spec's answer where miniupnpd's differs, e.g. 714 for
 deleting a missing mapping).
 """
 
@@ -30,6 +31,7 @@ DEFAULT_CONFIG = {
     "secure_mode": False,
     "min_external_port": 1,
     "permanent_only": False,
+    "forced_lease": 0,
     "strict_spec": False,
 }
 FRIENDLY_NAME = "homelab.nas lab router"

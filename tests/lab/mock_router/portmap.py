@@ -217,6 +217,8 @@ class PortMappings:
             if lease:
                 raise Fault(725)
             return 0
+        if self.igd.config["forced_lease"]:
+            return int(self.igd.config["forced_lease"])
         return MAX_LEASE if lease == 0 or (cap and lease > MAX_LEASE) else lease
 
     def _redirect(self, port, proto, iport, internal_client, args):

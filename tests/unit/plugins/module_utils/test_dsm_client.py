@@ -339,3 +339,109 @@ def test_an_expected_certificate_is_recorded_for_later_clients_and_needs_verific
     unverified = make_client(dsm_lab, tmp_path / "off", validate_certs=False)
     unverified.expect_certificate("cd" * 32)
     assert unverified.pins == set() and make_client(dsm_lab, tmp_path / "off").pins == set()
+
+
+# -- the session id never in a URL or a message (issue 12, item 6) ----------------------------------------------
+URL_SECRETS = {"_sid", "SynoToken", "passwd", "otp_code", "device_id"}
+
+
+def test_no_secret_travels_in_any_url_of_any_request_kind(dsm_lab, tmp_path):
+    """Login, discovery, GET read, batch, url-encoded write, multipart upload, export and logout: DSM's nginx
+    (and any proxy) logs URLs, so none carries the session, the token or the password."""
+    from tests.lab import pki
+
+    client = make_client(dsm_lab, tmp_path)
+    dsm_lab.clear_log()
+    client.login()
+    client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    client.batch([("SYNO.DSM.Info", "getinfo", 2, {})])
+    client.write("SYNO.Core.Certificate.CRT", "set", 1, id='"sYnDef"', desc='"renamed"')
+    lab_pki = pki.TestPki()
+    leaf, key = lab_pki.leaf("nas.example.test")
+    files = {
+        "key": ("privkey.pem", pki.pem(key), "application/x-x509-ca-cert"),
+        "cert": ("cert.pem", pki.pem(leaf), "application/x-x509-ca-cert"),
+        "inter_cert": ("chain.pem", pki.pem(lab_pki.inter), "application/x-x509-ca-cert"),
+    }
+    imported = client.write("SYNO.Core.Certificate", "import", 1, files=files, id="", desc="uploaded")
+    client.call("SYNO.Core.Certificate", "export", 1, raw=True, file='"archive"', id=imported["id"])
+    client.logout()
+    calls = dsm_lab.calls()
+    kinds = {(c["http"], c["api"], c["method"]) for c in calls}
+    assert {
+        ("POST", "SYNO.API.Auth", "login"),
+        ("GET", "SYNO.Core.Certificate.CRT", "list"),
+        ("GET", "SYNO.Entry.Request", "request"),
+        ("POST", "SYNO.Core.Certificate.CRT", "set"),
+        ("POST", "SYNO.Core.Certificate", "import"),
+        ("GET", "SYNO.Core.Certificate", "export"),
+        ("GET", "SYNO.API.Auth", "logout"),
+    } <= kinds
+    for call in calls:
+        assert not URL_SECRETS & set(call["query_keys"]), call
+        # Each request after the login carried the session, outside the URL, and DSM took it.
+        if call["method"] not in ("login", "query"):
+            assert call["session_from"] in ("cookie", "form") and call["status"] == 200, call
+            assert call["outcome"] in ("ok", None), call  # None: a binary answer (the export)
+    assert dsm_lab.state()["active_sessions"] == 0, "the logout found its session in the cookie"
+    log_text = open(dsm_lab.info["log_path"]).read()
+    assert client.synotoken is None and "lab-password" not in log_text
+
+
+def test_a_read_timeout_message_holds_no_secret(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path, timeout=0.2, read_retries=0)
+    client.login()
+    sid, token = client.sid, client.synotoken
+    dsm_lab.fault(latency_ms=600)
+    try:
+        with pytest.raises(DsmError) as err:
+            client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    finally:
+        dsm_lab.fault(latency_ms=0)
+        deadline = time.monotonic() + 5
+        while not dsm_lab.calls("SYNO.Core.Certificate.CRT", "list") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    message = str(err.value)
+    assert "timed out" in message.lower() and sid not in message and token not in message
+    assert "_sid" not in message
+    assert err.value.__cause__ is None and err.value.__suppress_context__, "a traceback would print requests' text"
+
+
+def test_a_tls_failure_message_holds_no_secret(dsm_lab, tmp_path):
+    """A cached session meets a certificate the CA check refuses: requests' SSLError quotes the URL."""
+    from tests.lab import pki
+
+    make_client(dsm_lab, tmp_path).login()
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(pki.pem(pki.TestPki().root))
+    client = make_client(dsm_lab, tmp_path, ca_path=str(other_ca), read_retries=0)
+    client.login()  # the cached session: no request yet
+    sid = client.sid
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    message = str(err.value)
+    assert "TLS verification" in message and sid not in message and "_sid" not in message
+
+
+def test_every_client_error_masks_the_session_token_and_password(dsm_lab, tmp_path, monkeypatch):
+    """Whatever text an error carries (a proxy's page, a library that quotes URLs and forms), the secrets this
+    conversation holds are masked, raw and URL-encoded, in the one error path of the client."""
+    import requests
+
+    client = make_client(dsm_lab, tmp_path, password="p@ss word/1", session_cache=False)
+    client.sid, client.synotoken = "Sid-123/+=", "Tok-456"
+
+    def leaky(*args, **kwargs):
+        raise requests.exceptions.ConnectionError(
+            "GET /webapi/entry.cgi?_sid=Sid-123%2F%2B%3D&SynoToken=Tok-456 passwd=p%40ss+word%2F1 "
+            "device_id=abc otp_code=123456 raw Sid-123/+= p@ss word/1"
+        )
+
+    monkeypatch.setattr(client.http, "get", leaky)
+    client._apis = {"SYNO.Core.Certificate.CRT": {"path": "entry.cgi", "minVersion": 1, "maxVersion": 1}}
+    with pytest.raises(DsmError) as err:
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+    message = str(err.value)
+    for secret in ("Sid-123", "Sid-123%2F", "Tok-456", "p@ss", "p%40ss", "word", "abc", "123456"):
+        assert secret not in message, (secret, message)
+    assert "cannot reach DSM" in message and "_sid=********" in message

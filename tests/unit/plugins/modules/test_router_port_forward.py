@@ -201,3 +201,66 @@ def test_absent_verifies_by_reading_back(run, router_lab, strict):
     assert result["changed"] is True and held(router_lab) == {}
     methods = [c["method"] for c in router_lab.calls()]
     assert methods[-2:] == ["DeletePortMapping", "GetSpecificPortMappingEntry"], methods
+
+
+# -- leases (issue 12, item 7): a lease under half its requested length is refreshed --------------------------------
+@pytest.fixture
+def clock(monkeypatch):
+    from tests.lab.mock_router import igd
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(igd, "clock", lambda: now[0])
+    return now
+
+
+def lease_left(router_lab, port=443):
+    entry = next(m for m in router_lab.state()["mappings"] if m["NewExternalPort"] == port)
+    return entry["NewLeaseDuration"]
+
+
+@pytest.mark.parametrize("asked,granted", [(0, 604800), (3600, 3600)])
+def test_a_lease_under_half_its_length_is_refreshed_and_says_why(run, router_lab, clock, asked, granted):
+    """A router that refuses permanent leases (miniupnpd: 0 becomes 604800) drops the forward when the lease
+    ends: a run with less than half of it left adds it again, reports changed, and the diff says why."""
+    mapping = dict(HTTPS, lease_duration=asked)
+    assert run(mappings=[mapping])["changed"] is True
+    clock[0] += granted // 2 - 10  # just over half left: nothing to do
+    router_lab.clear_log()
+    calm = run(mappings=[mapping])
+    assert calm["changed"] is False and writes(router_lab) == []
+    clock[0] += 20  # now under half
+    left = lease_left(router_lab)
+    assert left < granted / 2
+    check = run(check_mode=True, mappings=[mapping])
+    assert check["changed"] is True and writes(router_lab) == [] and lease_left(router_lab) == left
+    refreshed = run(mappings=[mapping])
+    assert refreshed["changed"] is True
+    assert refreshed["diff"]["before"]["tcp/443"]["lease"] == "%d s left of %d, under half: refresh due" % (
+        left,
+        granted,
+    )
+    assert refreshed["diff"]["after"]["tcp/443"]["lease"] == "refreshed: %d s" % granted
+    assert [c["method"] for c in writes(router_lab)] == ["AddPortMapping"]
+    assert lease_left(router_lab) == granted and refreshed["mappings"][0]["lease_duration"] == granted
+    assert run(mappings=[mapping])["changed"] is False
+
+
+def test_a_permanent_mapping_is_never_refreshed(run, router_lab, clock):
+    router_lab.configure(permanent_only=True)
+    assert run(mappings=[HTTPS])["changed"] is True
+    router_lab.clear_log()
+    clock[0] += 30 * 86400
+    again = run(mappings=[HTTPS])
+    assert again["changed"] is False and writes(router_lab) == [] and lease_left(router_lab) == 0
+
+
+def test_a_router_that_caps_leases_gets_a_refresh_every_run_and_a_warning(run, router_lab, clock):
+    """A Technicolor router forced 86400 whatever was asked (miniupnp/miniupnp#398): under half of the 604800
+    asked for from the start, so each run refreshes it and says how often the task must run."""
+    router_lab.configure(forced_lease=86400)
+    first = run(mappings=[HTTPS])
+    warned = " ".join(str(w) for w in first.get("warnings", []))
+    assert first["changed"] is True and "caps leases" in warned and "86400" in warned, warned
+    clock[0] += 3600
+    second = run(mappings=[HTTPS])
+    assert second["changed"] is True and lease_left(router_lab) == 86400
