@@ -314,8 +314,10 @@ def _check_new_or_synology(ddns, want, provider, records, record):
         )
 
 
-def plan(ddns, want, on_write=None):
-    """Everything read and checked (raising InputError before any write); nothing written until apply()."""
+def plan(ddns, want, on_write=None, warn=None):
+    """Everything read and checked (raising InputError before any write); nothing written until apply().
+
+    on_write() is called once something was written; warn(text) for what apply() learns."""
     providers, records = ddns.read()
     provider = find_provider(providers, want["provider"])
     record = find_record(records, provider, want["hostname"])
@@ -374,6 +376,19 @@ def plan(ddns, want, on_write=None):
             ddns.update_ip_address(now)
             refreshed = True
             now = find_record(ddns.records(), provider, want["hostname"])
+            left = stale(now, want, external)
+            if left and warn:
+                # The record's ip/ipv6 are the published address on the DSMs public sources show; a DSM
+                # that answers otherwise would have every run refresh again.
+                warn(
+                    "DSM took the update request for %s but still lists %s for it, not the external address %s; "
+                    "if DSM does not report the published address, set refresh: false"
+                    % (
+                        want["hostname"],
+                        ", ".join(str(published(now or {})[f]) for f in left),
+                        ", ".join(external[f] for f in left),
+                    )
+                )
         return dict(record=report(now), refreshed=refreshed)
 
     if record is not None and before == after:

@@ -184,7 +184,7 @@ def main():
     )
 
     def body(mod, want):
-        plan = d.plan(d.DsmDdns(mod.client), want, on_write=lambda: mod.partial.update(changed=True))
+        plan = d.plan(d.DsmDdns(mod.client), want, on_write=lambda: mod.partial.update(changed=True), warn=mod.warn)
         for warning in plan.warnings:
             mod.warn(warning)
         return mod.converge(plan.before, plan.after, plan.apply, plan.result)

@@ -45,7 +45,7 @@ def test_create_then_rerun_is_no_change_and_the_password_is_never_shown(run, dsm
     assert record["ip"] == "203.0.113.7" and record["interface_v6"] == "disabled"
     assert first["record"]["published"] == {"ipv4": "203.0.113.7", "ipv6": None}
     assert first["diff"]["before"] == {} and first["diff"]["after"]["password"] == d.HIDDEN
-    assert SECRET not in json.dumps(first)
+    assert SECRET not in json.dumps(first) and SECRET not in json.dumps(dsm_lab.calls())
     assert writes(dsm_lab) == ["create"]
 
     dsm_lab.clear_log()
@@ -158,6 +158,15 @@ def test_a_changed_external_address_is_published_now(run, dsm_lab):
     assert records(dsm_lab)["DynDNS"]["ip"] == "198.51.100.20"
     assert refreshed["record"]["published"]["ipv4"] == "198.51.100.20"
     assert run(**DYN)["changed"] is False
+
+
+def test_a_dsm_that_does_not_list_the_published_address_gets_a_warning(run, dsm_lab, monkeypatch):
+    run(**DYN)
+    dsm_lab.configure(ddns_external_ipv4="198.51.100.20")
+    monkeypatch.setattr(d.DsmDdns, "update_ip_address", lambda self, record: None)  # DSM takes it, lists no change
+    result = run(**DYN)
+    assert result["changed"] is True and result["refreshed"] is True
+    assert any("set refresh: false" in str(w) for w in result.get("warnings", [])), result
 
 
 def test_a_carrier_grade_nat_address_warns(run, dsm_lab):
