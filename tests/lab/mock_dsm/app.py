@@ -16,6 +16,7 @@ from tests.lab.common.state import JsonState
 from tests.lab.mock_dsm import (
     auth,
     certificates,
+    ddns,
     firewall,
     listeners,
     login_ui,
@@ -45,6 +46,7 @@ FAMILIES = (
     password_confirm,
     tasks,
     terminal,
+    ddns,
 )
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
@@ -63,6 +65,9 @@ class MockDsm(MockApp):
         "controller_adapter": "eth0",
         "nginx_root": None,
         "nginx_layout": "dsm7",
+        # What DSM's external-address lookup (SYNO.Core.DDNS.ExtIP) finds; None: no address of that family.
+        "ddns_external_ipv4": "203.0.113.7",
+        "ddns_external_ipv6": None,
     }
     # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
     ACTIONS = ("boot", "shutdown", "tick")
@@ -111,8 +116,8 @@ class MockDsm(MockApp):
         actions = {key: spec.pop(key) for key in self.ACTIONS if key in spec}
         if spec.get("nginx_layout", "dsm7") not in ("dsm7", "dsm6"):
             raise ValueError("nginx_layout must be dsm7 or dsm6")
-        for key in ("controller_address",):
-            if key in spec:
+        for key in ("controller_address", "ddns_external_ipv4", "ddns_external_ipv6"):
+            if key in spec and (spec[key] is not None or key == "controller_address"):
                 try:
                     ipaddress.ip_address(spec[key])
                 except ValueError as exc:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.lab.mock_dsm import tasks
+from tests.lab.mock_dsm import ddns, tasks
 from tests.lab.mock_dsm.reverse_proxy import certificate_service
 from tests.lab.mock_dsm.terminal import DEFAULTS as TERMINAL_DEFAULTS
 
@@ -218,6 +218,8 @@ def initial_state(factory_certificate=None):
             "smart_nano_enabled": False,
             "upgrade_type": "hotfix",
         },
+        # DDNS: the providers and one synology.me record registered through DSM's wizard (ddns.py).
+        "ddns": ddns.initial_state(),
         # Task Scheduler: none on a fresh DSM (tasks.py).
         "tasks": tasks.initial_state(),
     }

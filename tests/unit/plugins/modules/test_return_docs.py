@@ -53,6 +53,13 @@ CASES = {
     ),
     "cloudflare_zone_settings": ("cloudflare", _cloudflare, lambda t, lab: dict(settings={"ssl": "strict"})),
     "dsm_certificate": ("dsm", _dsm, lambda t, lab: dict(_certificate(t), description="return-docs")),
+    "dsm_ddns": (
+        "dsm",
+        _dsm,
+        lambda t, lab: dict(
+            provider="DynDNS", hostname="nas.example.test", provider_username="u", provider_password="p"
+        ),
+    ),
     "dsm_firewall": (
         "dsm",
         _dsm,
