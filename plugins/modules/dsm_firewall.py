@@ -34,7 +34,9 @@ options:
     type: str
     default: default
   interface:
-    description: Interface the rules apply to; V(global) is "All interfaces".
+    description:
+      - Interface the rules apply to; V(global) is "All interfaces". Any other name must be one DSM uses (V(eth0),
+        V(bond0), V(ovs_eth0), V(pppoe)...); an unknown name is refused before any request.
     type: str
     default: global
   default_action:
@@ -163,6 +165,9 @@ def validate(params):
             )
     if params["controller_port"] is not None:
         v.port("controller_port", params["controller_port"])
+    v.interface("interface", params["interface"], allow_global=True)
+    if params["controller_interface"]:
+        v.interface("controller_interface", params["controller_interface"])
     return rules
 
 
