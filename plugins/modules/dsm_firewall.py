@@ -69,7 +69,10 @@ options:
         type: str
         default: tcp
       source:
-        description: V(all), an address, a CIDR network or a range (V(192.168.1.10-192.168.1.20)); IPv4 or IPv6.
+        description:
+          - V(all), an address, a CIDR network or a range (V(192.168.1.10-192.168.1.20)); IPv4 or IPv6.
+          - A network or range wider than /8 (IPv4) or /16 (IPv6) outside private address space is refused; write
+            V(all) when every address is meant.
         type: str
         default: all
       enabled:

@@ -29,7 +29,9 @@ options:
     required: true
     suboptions:
       description:
-        description: Name of the rule in DSM. Defaults to the frontend hostname.
+        description:
+          - Name of the rule in DSM. Defaults to the frontend hostname. Unique among O(rules) (after
+            O(description_prefix)): a rule is also found by its description, so two alike are refused.
         type: str
       frontend:
         description: Where clients connect.
@@ -42,7 +44,9 @@ options:
             choices: [https, http]
             default: https
           hostname:
-            description: Hostname clients use (RFC 1123; a leading V(*.) wildcard is accepted).
+            description:
+              - Hostname clients use (RFC 1123; a leading V(*.) wildcard is accepted; punycode for internationalised
+                names). Compared with DSM's rules in lower case without a trailing dot.
             type: str
             required: true
           port:
