@@ -72,7 +72,7 @@ def ca_errors(text):
 
 def path_error(where, value, trailing_slash=False):
     text = value if isinstance(value, str) else ""
-    if not PATH.match(text):
+    if not PATH.fullmatch(text):
         return (
             "%s: %r is not an absolute path nginx can take unquoted; give one starting with / made of letters, "
             "digits and . _ - / + @ : = , only" % (where, value)

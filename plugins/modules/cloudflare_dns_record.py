@@ -95,6 +95,7 @@ def validate(module, p):
     """The record wanted (None for state=absent); no request before the input is known to be usable."""
     if p["state"] == "absent":
         check_port(p, module.warn)
+        fqdn(p["name"], p["zone"])  # the name is checked before any request in either state
         return None
     return wanted_record(p, p["zone"], module.warn)
 

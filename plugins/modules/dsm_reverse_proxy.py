@@ -31,7 +31,7 @@ options:
       description:
         description:
           - Name of the rule in DSM. Defaults to the frontend hostname. Unique among O(rules) (after
-            O(description_prefix)): a rule is also found by its description, so two alike are refused.
+            O(description_prefix)), since a rule is also found by its description; two alike are refused.
         type: str
       frontend:
         description: Where clients connect.

@@ -271,6 +271,19 @@ def test_the_issues_injections_in_the_role_variables_are_each_named():
     ]
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("nginx_patches_conf_dir", "/etc/nginx\n"),  # `$` alone would let a final newline through
+        ("nginx_patches_server_files", ["/etc/nginx/sites-enabled/server.ReverseProxy.conf\n"]),
+        ("nginx_patches_root", "/\n"),
+    ],
+)
+def test_a_path_with_a_trailing_newline_is_refused(field, value):
+    (error,) = nginx_patch_errors({field: value})
+    assert error.startswith(field)
+
+
 def test_the_script_carries_the_values_re_rendered():
     assert script_values(
         ["Photos.Example.Test.", "photos.example.test", "*.Apps.Example.Test"], ["2400:CB00:0::/32", "198.51.100.7"]

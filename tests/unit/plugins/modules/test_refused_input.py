@@ -187,6 +187,11 @@ def test_dns_records_refuse_names_outside_the_zone_and_proxied_private_content(
     refused(cloudflare_lab, cloudflare, cloudflare_dns_records, "records[0]." + fragment, records=[record])
 
 
+def test_a_record_to_remove_is_named_by_the_same_rules(cloudflare, cloudflare_lab):
+    fragment = "name: 'x.other.test' is not in zone example.test"
+    refused(cloudflare_lab, cloudflare, cloudflare_dns_record, fragment, name="x.other.test", state="absent")
+
+
 def test_dns_names_are_compared_without_case_or_trailing_dot(cloudflare, cloudflare_lab):
     photos = {"name": "photos", "content": "100.128.77.2", "comment": "photos"}
     first = cloudflare(cloudflare_dns_records, records=[photos])
