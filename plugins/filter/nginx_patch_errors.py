@@ -9,7 +9,8 @@ short_description: Every mistake in the nginx_patches role's variables, before t
 version_added: 0.2.0
 description:
   - Checks each variable that reaches the patch script or DSM's nginx to its grammar - hostnames (RFC 1123, a
-    leading C(*.) allowed), C(set_real_ip_from) networks as CIDRs, extra directives as one nginx directive on one
+    leading C(*.) allowed), C(set_real_ip_from) networks as CIDRs no wider than /8 (IPv4) or /16 (IPv6) outside
+    private address space (so not C(0.0.0.0/0) or C(::/0)), extra directives as one nginx directive on one
     line, C(ssl_verify_client) as V(on), V(optional) or V(off), the DSM layout, the Task Scheduler repeat, the
     commands and paths, and the origin-pull CA as PEM certificates only - and returns one message per mistake,
     each naming the variable and the fix. An empty list means the variables are sound.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import PROXIED_PORTS, describe_https_ports
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
@@ -16,13 +17,11 @@ TYPES = ("A", "AAAA", "CNAME")
 FIELDS = ("type", "name", "content", "proxied", "ttl", "comment")
 
 
-def fqdn(name, zone):
-    """The record's full name: '@' or the zone is the apex, a relative name gets the zone appended."""
-    name = name.strip().rstrip(".").lower()
-    zone = zone.strip().rstrip(".").lower()
-    if name in ("@", "", zone):
-        return zone
-    return name if name.endswith("." + zone) else "%s.%s" % (name, zone)
+def fqdn(name, zone, where=""):
+    """The record's full name (dsm_validate.record_name): '@' or the zone is the apex, one label is relative to
+    the zone, a name with a dot must end in the zone; spaces, non-ASCII (write punycode) and other symbols are
+    refused, naming `<where>name`."""
+    return v.record_name("%sname" % where, name, zone)
 
 
 def check_port(p, warn, where=""):
@@ -58,18 +57,28 @@ def wanted_record(p, zone, warn, where=""):
             "%scontent: '%s' is not an IPv%s address, as a %s record needs"
             % (where, p["content"], 4 if p["type"] == "A" else 6, p["type"])
         )
-    # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained).
+    # Cloudflare refuses to proxy to a private or reserved address (1004 with 9003 chained); carrier-grade NAT
+    # (100.64.0.0/10), loopback and link-local are not global either.
     if address is not None and p["proxied"] and not address.is_global:
         raise HomelabInputError(
-            "%scontent: %s is not a public address, and Cloudflare's proxy only reaches public "
-            "origins; use the router's public address or set proxied: false" % (where, p["content"])
+            "%scontent: %s is not a public address (private, loopback, link-local, carrier-grade NAT or "
+            "reserved), and Cloudflare's proxy only reaches public origins; use the router's public address or "
+            "set proxied: false" % (where, p["content"])
         )
+    if address is not None and not address.is_global:
+        warn(
+            "%scontent: %s is not a public address, so this unproxied record only works inside that network; "
+            "use a public address if the name is meant for the internet" % (where, p["content"])
+        )
+    content = str(address) if address is not None else p["content"]
+    if p["type"] == "CNAME":  # checked to a DNS name's grammar, kept as given
+        v.dns_name("%scontent" % where, p["content"])
     if p["ttl"] != 1 and not 60 <= p["ttl"] <= 86400:
         raise HomelabInputError("%sttl: %s is out of range; use 1 (automatic) or 60-86400 seconds" % (where, p["ttl"]))
     return dict(
         type=p["type"],
-        name=fqdn(p["name"], zone),
-        content=p["content"],
+        name=fqdn(p["name"], zone, where),
+        content=content,
         proxied=p["proxied"],
         ttl=1 if p["proxied"] else p["ttl"],
         comment=p.get("comment"),
@@ -78,7 +87,7 @@ def wanted_record(p, zone, warn, where=""):
 
 def record_key(record):
     """How the modules identify a record: its type and full name."""
-    return "%s %s" % (record["type"], (record.get("name") or "").lower())
+    return "%s %s" % (record["type"], v.name_key(record.get("name")))
 
 
 def view(record):

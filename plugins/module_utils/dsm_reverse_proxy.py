@@ -19,7 +19,7 @@ WEBSOCKET_HEADERS = [
 
 def frontend_key(entry):
     front = entry["frontend"]
-    return (front.get("protocol"), (front.get("fqdn") or "").lower(), front.get("port"))
+    return (front.get("protocol"), v.name_key(front.get("fqdn")), front.get("port"))
 
 
 def desired_entry(index, rule):
@@ -27,7 +27,14 @@ def desired_entry(index, rule):
     where = "rules[%d]" % index
     front, back = rule["frontend"], rule["backend"]
     fqdn = v.hostname("%s.frontend.hostname" % where, front["hostname"], wildcard=True)
-    headers = [{"name": h["name"], "value": h["value"]} for h in rule["custom_headers"]]
+    # DSM writes each header into its nginx (proxy_set_header <name> <value>;): both checked to their grammar.
+    headers = [
+        {
+            "name": v.header_name("%s.custom_headers[%d].name" % (where, i), h["name"]),
+            "value": v.header_value("%s.custom_headers[%d].value" % (where, i), h["value"]),
+        }
+        for i, h in enumerate(rule["custom_headers"])
+    ]
     if rule["websocket"]:
         headers = [h for h in headers if h["name"].lower() not in ("upgrade", "connection")] + WEBSOCKET_HEADERS
     timeouts = rule["timeouts"] or {"connect": 60, "read": 60, "send": 60}
@@ -65,7 +72,7 @@ def comparable(entry):
     return {
         "description": entry.get("description"),
         "frontend": {
-            "fqdn": (front.get("fqdn") or "").lower(),
+            "fqdn": v.name_key(front.get("fqdn")),
             "port": front.get("port"),
             "protocol": front.get("protocol"),
             "acl": front.get("acl") or None,

@@ -38,11 +38,12 @@ def desired(params):
     want = {}
     if params["trusted_proxies"] is not None:
         want["trusted_proxies"] = sorted(
-            {v.cidr("trusted_proxies[%d]" % i, c) for i, c in enumerate(params["trusted_proxies"])}
+            {v.trusted_network("trusted_proxies[%d]" % i, c) for i, c in enumerate(params["trusted_proxies"])}
         )
     if params["dos_protection"] is not None:
         want["dos_protection"] = {}
         for adapter, enabled in params["dos_protection"].items():
+            v.interface("dos_protection.%s" % adapter, adapter)
             if not isinstance(enabled, bool):
                 raise v.InputError("dos_protection.%s: '%s' is not true or false" % (adapter, enabled))
             want["dos_protection"][str(adapter)] = enabled
@@ -56,8 +57,10 @@ def desired(params):
         want[section] = {name: given[name] for name in fields}
         for listed in ("allow_list", "block_list"):
             if section == "auto_block" and given.get(listed) is not None:
+                # An allow list is never blocked, so it is bounded as trust is; a block list may be wide.
+                check = v.trusted_network if listed == "allow_list" else v.cidr
                 want[section][listed] = sorted(
-                    {v.cidr("auto_block.%s[%d]" % (listed, i), c) for i, c in enumerate(given[listed])}
+                    {check("auto_block.%s[%d]" % (listed, i), c) for i, c in enumerate(given[listed])}
                 )
     if params["two_factor_enforcement"] is not None:
         want["two_factor_enforcement"] = params["two_factor_enforcement"]

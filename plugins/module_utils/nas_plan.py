@@ -113,6 +113,17 @@ def firewall_rules(
     connects to and `nas_port` DSM receives it on behind a port translation), the extra LAN ports and the
     published ports; Cloudflare's ranges reach the published ports only. `controller_address` (the address DSM
     sees the controller come from, either family) reaches DSM's ports when no LAN network holds it."""
+    if controller_address not in (None, ""):
+        group = dsm_validate.source("hardening_controller_address", controller_address)[0]
+        if group != "ip":
+            raise PlanError(
+                "hardening_controller_address: '%s' is not one address; give the address DSM sees this controller "
+                "come from, for example 192.168.1.5 or fd00::5" % controller_address
+            )
+    # Both become allow rules' sources: nothing as wide as 0.0.0.0/0 (checked, kept as given).
+    for where, networks in (("hardening_lan_networks", lan_networks), ("cloudflare_ranges", cloudflare_ranges)):
+        for index, network in enumerate(networks or []):
+            dsm_validate.trusted_network("%s[%d]" % (where, index), network)
     published = [str(p) for p in external_ports(services)]
     api = ["dsm", str(dsm_port or 5001)] + ([str(nas_port)] if nas_port not in (None, "") else [])
     lan = api + [str(p) for p in lan_ports or []] + published

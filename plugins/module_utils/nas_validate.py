@@ -20,8 +20,6 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_settings im
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_firewall_rules import _ports as firewall_ports
 from ansible_collections.homelab.nas.plugins.module_utils.nginx_patch import nginx_patch_errors
 
-# DSM's adapter names (SYNO.Core.Network.Ethernet / Interface list; ovs_* with Open vSwitch, pppoe for PPPoE).
-INTERFACE = re.compile(r"^(eth\d+|bond\d+|ovs_eth\d+|ovs_bond\d+|pppoe\d*)$")
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 TUNNEL_FIX = (
@@ -30,9 +28,7 @@ TUNNEL_FIX = (
 )
 
 
-def normalise_hostname(value):
-    """Lower case, no trailing dot: how DNS compares names (RFC 4343)."""
-    return str(value or "").strip().rstrip(".").lower()
+normalise_hostname = dsm_validate.name_key  # lower case, no trailing dot: how DNS compares names (RFC 4343)
 
 
 def covers(pattern, name):
@@ -214,7 +210,7 @@ def hardening_errors(declared):
             % ("'%s' is not a day" % "', '".join(str(d) for d in bad) if bad else "no day given")
         )
     interfaces = declared.get("hardening_dos_interfaces", ["eth0"]) or []
-    bad = [i for i in interfaces if not INTERFACE.match(str(i))]
+    bad = [i for i in interfaces if not dsm_validate.INTERFACE.fullmatch(str(i))]
     if bad:
         errors.append(
             "hardening_dos_interfaces: %s not an interface name DSM uses; use eth0, eth1, bond0, ovs_eth0 or "
@@ -252,10 +248,10 @@ def _network_errors(declared):
                 "%s: '%s' is not a network%s; write it as a CIDR, for example 192.168.1.0/24" % (where, value, hint)
             )
             continue
-        if network.prefixlen == 0:
+        if dsm_validate.too_wide(network):
             errors.append(
-                "%s: %s is every address, so the firewall would admit the whole internet to DSM; list the "
-                "LAN's networks only" % (where, network)
+                "%s: %s is %s, so the firewall would admit a large part of the internet to DSM; list the "
+                "LAN's networks only" % (where, network, "every address" if not network.prefixlen else "that wide")
             )
     return errors
 
@@ -289,13 +285,7 @@ def exposure_errors(declared, router=None):
                 )
     lan = declared.get("nas_lan_address")
     if lan:
-        try:
-            ipaddress.IPv4Address(str(lan).strip())
-        except ValueError:
-            errors.append(
-                "nas_lan_address: '%s' is not an IPv4 address (UPnP forwards IPv4 only); give the NAS's LAN "
-                "address, for example 192.168.1.10" % lan
-            )
+        _check(errors, dsm_validate.lan_address, "nas_lan_address", lan)
     if manage_router and router and router.get("behind_cgnat"):
         errors.append(
             "exposure_manage_router: the router's WAN address %s is not public (carrier-grade or double "

@@ -72,7 +72,7 @@ def ca_errors(text):
 
 def path_error(where, value, trailing_slash=False):
     text = value if isinstance(value, str) else ""
-    if not PATH.match(text):
+    if not PATH.fullmatch(text):
         return (
             "%s: %r is not an absolute path nginx can take unquoted; give one starting with / made of letters, "
             "digits and . _ - / + @ : = , only" % (where, value)
@@ -95,6 +95,9 @@ def nginx_patch_errors(declared):
     if hosts is not None and not isinstance(hosts, list):
         errors.append("nginx_patches_hostnames: give a list of hostnames (an empty list removes the patch)")
         hosts = []
+    if isinstance(declared.get("nginx_patches_real_ip_from"), (str, dict)):
+        errors.append("nginx_patches_real_ip_from: give a list of networks, for example [173.245.48.0/20]")
+        declared["nginx_patches_real_ip_from"] = []
     for index, host in enumerate(hosts or []):
         try:
             dsm_validate.hostname("nginx_patches_hostnames[%d]" % index, host, wildcard=True)
@@ -102,7 +105,7 @@ def nginx_patch_errors(declared):
             errors.append(str(exc))
     for index, network in enumerate(declared.get("nginx_patches_real_ip_from") or []):
         try:
-            dsm_validate.cidr("nginx_patches_real_ip_from[%d]" % index, network)
+            dsm_validate.trusted_network("nginx_patches_real_ip_from[%d]" % index, network)
         except dsm_validate.InputError as exc:
             errors.append(str(exc))
     for index, directive in enumerate(declared.get("nginx_patches_extra_directives") or []):
@@ -157,3 +160,19 @@ def nginx_patch_errors(declared):
             "tls_authenticated_origin_pulls: true, or nginx_patches_verify_client: optional until it is"
         )
     return errors
+
+
+def script_values(hostnames, real_ip_from):
+    """What the patch script carries, re-rendered from the parsed values (never the text as given): the
+    hostnames normalised (name_key), unique, in order; the networks as canonical CIDRs. Raises InputError
+    naming the variable, so the template cannot be rendered with a value the check would refuse."""
+    hosts = []
+    for index, host in enumerate(hostnames or []):
+        name = dsm_validate.hostname("nginx_patches_hostnames[%d]" % index, host, wildcard=True)
+        if name not in hosts:
+            hosts.append(name)
+    networks = [
+        dsm_validate.trusted_network("nginx_patches_real_ip_from[%d]" % index, network)
+        for index, network in enumerate(real_ip_from or [])
+    ]
+    return {"hostnames": hosts, "real_ip_from": networks}

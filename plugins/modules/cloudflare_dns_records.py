@@ -30,7 +30,12 @@ options:
     required: true
     suboptions:
       name:
-        description: Record name, relative to the zone (V(nas), V(@) for the apex) or fully qualified.
+        description:
+          - Record name, V(@) for the apex, one label relative to the zone (V(nas)), or fully qualified (any name with
+            a dot is, and must be in the zone; V(x.other.test) in zone V(example.test) is refused, not made
+            V(x.other.test.example.test)). Compared in lower case without a trailing dot.
+          - ASCII letters, digits, hyphens and underscores only, with a leading V(*.) for a wildcard; write an
+            internationalised name in punycode. Anything else (a space, non-ASCII) is refused before any request.
         type: str
         required: true
       type:
@@ -39,7 +44,11 @@ options:
         choices: [A, AAAA, CNAME]
         default: A
       content:
-        description: Address (A, AAAA) or target hostname (CNAME).
+        description:
+          - Address (A, AAAA) or target hostname (CNAME).
+          - A proxied record's address must be public; a private, loopback, link-local or carrier-grade NAT
+            (V(100.64.0.0/10)) one is refused. An unproxied record may point at one (a LAN-only name), with a
+            warning.
         type: str
         required: true
       proxied:

@@ -34,7 +34,9 @@ options:
     type: str
     default: default
   interface:
-    description: Interface the rules apply to; V(global) is "All interfaces".
+    description:
+      - Interface the rules apply to; V(global) is "All interfaces". Any other name must be one DSM uses (V(eth0),
+        V(bond0), V(ovs_eth0), V(pppoe)...); an unknown name is refused before any request.
     type: str
     default: global
   default_action:
@@ -67,7 +69,10 @@ options:
         type: str
         default: tcp
       source:
-        description: V(all), an address, a CIDR network or a range (V(192.168.1.10-192.168.1.20)); IPv4 or IPv6.
+        description:
+          - V(all), an address, a CIDR network or a range (V(192.168.1.10-192.168.1.20)); IPv4 or IPv6.
+          - A network or range wider than /8 (IPv4) or /16 (IPv6) outside private address space is refused; write
+            V(all) when every address is meant.
         type: str
         default: all
       enabled:
@@ -163,6 +168,9 @@ def validate(params):
             )
     if params["controller_port"] is not None:
         v.port("controller_port", params["controller_port"])
+    v.interface("interface", params["interface"], allow_global=True)
+    if params["controller_interface"]:
+        v.interface("controller_interface", params["controller_interface"])
     return rules
 
 

@@ -29,7 +29,9 @@ options:
     required: true
     suboptions:
       description:
-        description: Name of the rule in DSM. Defaults to the frontend hostname.
+        description:
+          - Name of the rule in DSM. Defaults to the frontend hostname. Unique among O(rules) (after
+            O(description_prefix)), since a rule is also found by its description; two alike are refused.
         type: str
       frontend:
         description: Where clients connect.
@@ -42,7 +44,9 @@ options:
             choices: [https, http]
             default: https
           hostname:
-            description: Hostname clients use (RFC 1123; a leading V(*.) wildcard is accepted).
+            description:
+              - Hostname clients use (RFC 1123; a leading V(*.) wildcard is accepted; punycode for internationalised
+                names). Compared with DSM's rules in lower case without a trailing dot.
             type: str
             required: true
           port:
@@ -87,11 +91,14 @@ options:
         default: []
         suboptions:
           name:
-            description: Header name.
+            description: Header name, an HTTP token (RFC 9110 - letters, digits and C(!#$%&'*+-.^_`|~)).
             type: str
             required: true
           value:
-            description: Header value (nginx variables such as C($remote_addr) allowed).
+            description:
+              - Header value (nginx variables such as C($remote_addr) allowed). DSM writes it into its nginx
+                configuration, so it must be one word of visible ASCII without C(;), C({), C(}), C(#), quotes or a
+                backslash; anything else is refused before any request.
             type: str
             required: true
       timeouts:
@@ -192,7 +199,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.ownership import is_ou
 
 def plan(params):
     """Validate every rule before DSM is contacted."""
-    declared, seen = [], {}
+    declared, seen, described = [], {}, {}
     for index, rule in enumerate(params["rules"]):
         entry = desired_entry(index, rule)
         entry["description"] = mark(params["description_prefix"], entry["description"])
@@ -203,6 +210,13 @@ def plan(params):
                 "proxy to one backend" % (index, rule["frontend"]["protocol"], key[1], key[2], seen[key])
             )
         seen[key] = index
+        # A rule is also found by its description: two alike would take each other's rule on DSM, never settling.
+        if entry["description"] in described:
+            raise v.InputError(
+                "rules[%d].description: '%s' is already the description of rules[%d]; give each rule its own"
+                % (index, entry["description"], described[entry["description"]])
+            )
+        described[entry["description"]] = index
         declared.append((rule, entry))
     return declared
 

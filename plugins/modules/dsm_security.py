@@ -22,12 +22,17 @@ options:
     description:
       - Networks whose C(X-Forwarded-For) DSM believes (for example Cloudflare's ranges from
         M(homelab.nas.cloudflare_ips_info)). IPv4 and IPv6 CIDRs; compared as sets.
+      - Nothing wider than /8 (IPv4) or /16 (IPv6) outside private address space is accepted, so V(0.0.0.0/0)
+        and V(::/0), which would let anyone set the client's address, are refused before any request.
       - Managed through C(SYNO.Core.Security.DSM.Proxy) (C(get) answers C(proxylist), probed on DSM 7.4). The
         field DSM reads on C(set) is not published; the module sends C(proxylist) as a JSON array, mirroring C(get).
     type: list
     elements: str
   dos_protection:
-    description: "DoS protection per network interface, for example V({eth0: true})."
+    description:
+      - "DoS protection per network interface, for example V({eth0: true})."
+      - Interface names are DSM's (V(eth0), V(bond0), V(ovs_eth0), V(pppoe)...); a name of another shape, or one
+        DSM does not report, is refused.
     type: dict
   auto_block:
     description: Block addresses after repeated failed logins.
@@ -50,7 +55,8 @@ options:
         type: int
         default: 0
       allow_list:
-        description: Addresses or networks never blocked (exactly this list).
+        description:
+          - Addresses or networks never blocked (exactly this list); bounded like O(trusted_proxies).
         type: list
         elements: str
       block_list:

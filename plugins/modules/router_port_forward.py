@@ -42,7 +42,8 @@ options:
         default: tcp
       internal_client:
         description:
-          - IPv4 address the router forwards to.
+          - IPv4 address the router forwards to, on the LAN (private address space); a public or carrier-grade NAT
+            address such as V(8.8.8.8) is refused.
           - Defaults to the address of the host running the task on the router's network. Routers in
             secure mode (miniupnpd's default, FRITZ!Box) only accept the host asking for itself, so run the
             task on the NAS or give the NAS's address on a router that allows it.
@@ -167,9 +168,9 @@ applied:
   elements: str
 """
 
-import ipaddress
 
 from ansible_collections.homelab.nas.plugins.module_utils import igd_client
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import lan_address
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import MAX_LEASE
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
@@ -204,14 +205,8 @@ def validate(p):
             if not 1 <= port <= 65535:
                 raise HomelabInputError("%s.%s: %s is not a port; use 1-65535" % (where, name, port))
         client = item["internal_client"]
-        if client is not None:
-            try:
-                client = str(ipaddress.IPv4Address(client.strip()))
-            except ValueError:
-                raise HomelabInputError(
-                    "%s.internal_client: '%s' is not an IPv4 address (UPnP IGD forwards IPv4 "
-                    "only); give the NAS's address, for example 192.168.1.10" % (where, client)
-                )
+        if client is not None:  # a LAN address only: a forward to a public one would relay to the internet
+            client = lan_address("%s.internal_client" % where, client)
         if not 0 <= item["lease_duration"] <= MAX_LEASE:
             raise HomelabInputError(
                 "%s.lease_duration: %s is out of range; use 0 (permanent) to %d seconds"

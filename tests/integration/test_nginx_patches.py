@@ -254,3 +254,63 @@ def test_dsm6_layout_patches_app_d(tmp_path, dsm_lab):
         assert not os.path.exists(os.path.join(root, tree.SERVER_FILES["dsm7"]))
     finally:
         tree.nginx(root, "-s", "quit")
+
+
+def files_under(root):
+    """Every file of the tree, relative to it (a stray file shows here)."""
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _dirs, names in os.walk(root) for f in names)
+
+
+def test_a_name_without_a_server_block_fails_naming_it_and_the_others_are_still_patched(nas):
+    """Issue 12 item 3: a typo (or a name DSM has no rule for) is an error, not a silent no-op; the names found are
+    patched all the same; no stray file appears. A server file that moved fails the same way."""
+    before = set(files_under(nas.root))
+    run = nas.role(nginx_patches_hostnames=["Photos.Example.Test.", "fotos.example.test"])
+    assert run.returncode != 0, recap(run)
+    assert "no server block for: fotos.example.test" in run.stdout, recap(run)
+    assert "hosts patched: photos.example.test" in run.stdout
+    assert refuses(nas, "photos.example.test")
+    assert set(files_under(nas.root)) - before == {
+        "etc/nginx/homelab-nas.lock",
+        "etc/nginx/homelab-nas/origin-pull-ca.pem",
+        "etc/nginx/homelab-nas/server.conf",
+    }
+    again = nas.role(nginx_patches_hostnames=["photos.example.test", "fotos.example.test"])
+    assert again.returncode != 0 and "unchanged: hosts patched: photos.example.test" in again.stdout, recap(again)
+
+    moved = os.path.join(nas.root, "etc/nginx/sites-enabled/moved.conf")
+    gone = nas.role(nginx_patches_server_files=[moved])
+    assert gone.returncode != 0 and "no server block for: photos.example.test" in gone.stdout, recap(gone)
+    assert not os.path.exists(moved)
+
+
+def test_injections_in_the_role_variables_are_refused_before_anything_is_written(nas):
+    """Issue 12 item 2: the issue's injections (a command substitution in a hostname, a directive smuggled in
+    set_real_ip_from) and more, in check mode and not: every variable named, no task, no file, no command run."""
+    before, tasks = nas.digest(), nas.tasks()
+    pwned = os.path.join(nas.root, "pwned")
+    bad = {
+        "nginx_patches_hostnames": [
+            "$(touch %s).example.test" % pwned,
+            "`touch %s`.example.test" % pwned,
+            "photos.example.test\nssl_verify_client off",
+            "photos.example.test'; touch %s; '" % pwned,
+            "phötos.example.test",
+            "a" * 64 + ".example.test",
+        ],
+        "nginx_patches_real_ip_from": [
+            "127.0.0.0/8;\n}\nserver { listen 8081; return 200; }",
+            "127.0.0.0/8 # x",
+            "0.0.0.0/0",
+            "::/0",
+        ],
+    }
+    for args in (("--check",), ()):
+        run = nas.role(*args, **bad)
+        assert run.returncode != 0, recap(run)
+        for index in range(6):
+            assert "nginx_patches_hostnames[%d]" % index in run.stdout, recap(run)
+        for index in range(4):
+            assert "nginx_patches_real_ip_from[%d]" % index in run.stdout, recap(run)
+        assert nas.digest() == before and nas.tasks() == tasks
+        assert not os.path.exists(pwned)

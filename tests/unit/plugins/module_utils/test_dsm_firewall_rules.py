@@ -94,7 +94,10 @@ sources = st.one_of(
     st.just("all"),
     addresses,
     networks,
-    st.tuples(addresses, addresses).map(lambda pair: "%s-%s" % tuple(sorted(pair, key=ipaddress.ip_address))),
+    # A range of at most a /8's size (dsm_validate.WIDEST_PREFIX: wider ones are refused).
+    st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**24 - 1)).map(
+        lambda t: "%s-%s" % (ipaddress.ip_address(t[0]), ipaddress.ip_address(min(t[0] + t[1], 2**32 - 1)))
+    ),
 )
 port_specs = st.lists(
     st.one_of(
