@@ -106,6 +106,8 @@ options:
       - Directory of the session cache and of the certificate pins M(homelab.nas.dsm_certificate) records.
       - If not set, the value of the E(HOMELAB_NAS_SESSION_CACHE_DIR) environment variable is used,
         then C(~/.cache/homelab.nas/dsm).
+      - Created with mode 0700 when missing; an existing directory keeps its permissions. Its files are written
+        with mode 0600, atomically and under a lock file beside them, so forks and overlapping runs share it.
     type: path
 attributes:
   action_group:
