@@ -89,7 +89,8 @@ def test_two_site_runs_at_once_end_converged(dsm_lab, router_lab, cloudflare_lab
     names = records_by_name(cloudflare_lab)
     assert sorted(names) == [("A", "media.example.test"), ("A", "photos.example.test")], names
     assert all(len(found) == 1 for found in names.values()), names
-    # One reverse proxy rule per hostname.
+    # One certificate of that description on DSM, one reverse proxy rule per hostname.
+    assert [c["desc"] for c in dsm_lab.state()["certificates"].values()].count("homelab.nas") == 1
     hostnames = sorted(e["frontend"]["fqdn"] for e in dsm_lab.state()["reverse_proxy"].values())
     assert len(hostnames) == len(set(hostnames)), hostnames
     # The controller's files are whole: the session cache, and the Origin key is the one DSM's certificate holds.

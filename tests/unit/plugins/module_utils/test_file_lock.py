@@ -12,6 +12,8 @@ import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_session_cache, file_lock
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache, TrustedCertificates
+from ansible_collections.homelab.nas.plugins.modules import dsm_update_policy
+from tests.unit.plugins.modules.runner import run_module
 
 FORK = multiprocessing.get_context("fork")
 
@@ -115,3 +117,17 @@ def test_pins_recorded_at_once_by_several_tasks_are_all_kept(tmp_path, monkeypat
         worker.join(20)
         assert worker.exitcode == 0
     assert sorted(TrustedCertificates(str(tmp_path), "https://nas:5001").load()) == digests
+
+
+def test_a_dsm_task_waits_for_another_on_the_same_dsm(dsm_lab, tmp_path, capsys, monkeypatch):
+    # DSM's lists and profiles are read, changed and written whole: two writers on one DSM take turns.
+    monkeypatch.setattr(file_lock, "LOCK_TIMEOUT", 0.3)
+    args = dict(dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache")), mode="security_only")
+    base_url = "https://%s:%s/webapi/" % (dsm_lab.host, dsm_lab.https_port)
+    before = dsm_lab.state()
+    with file_lock.locked(file_lock.named_lock("dsm", base_url)):
+        failed = run_module(dsm_update_policy, args, capsys)
+        assert failed.get("failed") is True and "DSM at %s" % base_url in failed["msg"], failed
+        assert dsm_lab.state() == before
+        assert run_module(dsm_update_policy, args, capsys, check_mode=True)["changed"] is True  # no lock
+    assert run_module(dsm_update_policy, args, capsys)["changed"] is True
