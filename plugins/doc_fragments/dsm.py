@@ -117,6 +117,9 @@ attributes:
 notes:
   - Modules run on the controller and talk to the DSM Web API (C(/webapi/entry.cgi)); no SSH is needed.
   - Secrets (O(password), O(otp_code), O(device_id)) are never logged or returned.
+  - Outside check mode a task holds an exclusive lock on its DSM (a file per DSM URL in E(HOMELAB_NAS_LOCK_DIR),
+    by default C(~/.cache/homelab.nas/locks) on the host the module runs on) while it reads and writes, so
+    forks and overlapping runs on one DSM take turns. It waits up to 300 seconds, then fails naming the lock.
 requirements:
   - python >= 3.9
   - requests
