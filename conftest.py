@@ -3,6 +3,8 @@
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
 LINK = os.path.join(COLLECTIONS, "ansible_collections", "homelab", "nas")
@@ -13,3 +15,10 @@ if not os.path.islink(LINK):
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 pytest_plugins = ["tests.lab.fixtures"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _lock_dir(tmp_path_factory):
+    """The modules' lock directory (HOMELAB_NAS_LOCK_DIR, file_lock.py) in the test session's tmp, not in ~/.cache;
+    playbook runs inherit it."""
+    os.environ.setdefault("HOMELAB_NAS_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))

@@ -106,6 +106,8 @@ options:
       - Directory of the session cache and of the certificate pins M(homelab.nas.dsm_certificate) records.
       - If not set, the value of the E(HOMELAB_NAS_SESSION_CACHE_DIR) environment variable is used,
         then C(~/.cache/homelab.nas/dsm).
+      - Created with mode 0700 when missing; an existing directory keeps its permissions. Its files are written
+        with mode 0600, atomically and under a lock file beside them, so forks and overlapping runs share it.
     type: path
 attributes:
   action_group:
@@ -115,6 +117,9 @@ attributes:
 notes:
   - Modules run on the controller and talk to the DSM Web API (C(/webapi/entry.cgi)); no SSH is needed.
   - Secrets (O(password), O(otp_code), O(device_id)) are never logged or returned.
+  - Outside check mode a task holds an exclusive lock on its DSM (a file per DSM URL in E(HOMELAB_NAS_LOCK_DIR),
+    by default C(~/.cache/homelab.nas/locks) on the host the module runs on) while it reads and writes, so
+    forks and overlapping runs on one DSM take turns. It waits up to 300 seconds, then fails naming the lock.
 requirements:
   - python >= 3.9
   - requests

@@ -117,7 +117,7 @@ class ApiModule(AnsibleModule):
             try:
                 result = body(self, wanted)
             except Exception as exc:  # noqa: BLE001 - the API's errors, and a last resort for the rest
-                if isinstance(exc, self.error_class):
+                if isinstance(exc, HomelabError):  # every API error (error_class), and file_lock.LockError
                     self.fail(str(exc), **exc.fail_kwargs())
                 if isinstance(exc, HomelabInputError):
                     self.fail(str(exc))

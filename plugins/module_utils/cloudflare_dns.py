@@ -8,13 +8,17 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import PROXIED_PORTS, describe_https_ports
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
+from ansible_collections.homelab.nas.plugins.module_utils.ownership import is_ours
 
 # The types the modules manage.
 TYPES = ("A", "AAAA", "CNAME")
 # The fields the module manages and compares.
 FIELDS = ("type", "name", "content", "proxied", "ttl", "comment")
+# Cloudflare's answer to a create identical (type, name, content) to an existing record.
+IDENTICAL_RECORD = 81058
 
 
 def fqdn(name, zone, where=""):
@@ -109,7 +113,18 @@ class CloudflareDns:
         return [view(r) for r in self.client.paginate(self.path) if r.get("type") in types]
 
     def create(self, record):
-        return view(self.client.request("POST", self.path, body=record)["result"])
+        """POST; when Cloudflare answers 81058 (an identical record: type, name and content), the record another
+        controller made since the list is taken over as the list would have found it (overwritten, so it holds
+        the declared fields and mark)."""
+        try:
+            return view(self.client.request("POST", self.path, body=record)["result"])
+        except CloudflareError as exc:
+            if IDENTICAL_RECORD not in exc.codes:
+                raise
+            same = [r for r in self.find(record["type"], record["name"]) if r.get("content") == record["content"]]
+            if len(same) != 1:
+                raise
+            return same[0] if same[0] == dict(record, id=same[0]["id"]) else self.overwrite(same[0]["id"], record)
 
     def overwrite(self, record_id, record):
         """PUT: the record becomes exactly `record` (fields left out return to their defaults)."""
@@ -117,3 +132,35 @@ class CloudflareDns:
 
     def delete(self, record_id):
         self.client.request("DELETE", "%s/%s" % (self.path, record_id))
+
+
+def one_record(matches, wanted, prefix):
+    """The record kept for one declared type and name, and the duplicates to delete.
+
+    Cloudflare lets several A/AAAA records share a name, so two controllers creating it at once leave two. When
+    every match carries our mark (`prefix:`), they are one declared record: the one already as wanted (else the
+    first listed) is kept and the others are deleted. A record without the mark is never deleted, so several
+    matches with one of those among them stop the task (HomelabInputError) before any write."""
+    if len(matches) <= 1:
+        return (matches[0] if matches else None), []
+    foreign = [r for r in matches if not is_ours(r.get("comment"), prefix)]
+    if foreign and prefix:
+        raise HomelabInputError(
+            "%d %s records are named %s and %d of them do not carry the mark '%s:' (made by hand or by another "
+            "program), which this collection never deletes; it manages one record per type and name: delete the "
+            "extra records in Cloudflare, or start their comment with '%s:' to have them merged"
+            % (len(matches), wanted["type"], wanted["name"], len(foreign), prefix, prefix)
+        )
+    if foreign:
+        raise HomelabInputError(
+            "%d %s records are named %s; this module manages one record per type and name: delete the extra "
+            "records in Cloudflare, or set comment_prefix so that the ones it marks are merged"
+            % (len(matches), wanted["type"], wanted["name"])
+        )
+    keep = next((r for r in matches if r == dict(wanted, id=r.get("id"))), matches[0])
+    return keep, [r for r in matches if r is not keep]
+
+
+def duplicate_key(record):
+    """How a deleted duplicate is reported: `<type> <name> <id>`."""
+    return "%s %s" % (record_key(record), record.get("id"))

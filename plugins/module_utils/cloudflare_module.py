@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.homelab.nas.plugins.module_utils import file_lock
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import (
     DEFAULT_BASE_URL,
@@ -67,3 +70,11 @@ class CloudflareModule(ApiModule):
     @property
     def zone_id(self):
         return self.client.zone_id(self.params["zone"])
+
+    def zone_locked(self):
+        """The zone's lock (file_lock.named_lock) for a read-then-write of its records, which Cloudflare does not
+        keep unique: tasks of this controller (forks, overlapping runs) take turns. Nothing in check mode."""
+        if self.check_mode:
+            return contextlib.nullcontext()
+        lock = file_lock.named_lock("cloudflare-zone", self.params["api_base_url"], self.zone_id)
+        return file_lock.locked(lock, what="Cloudflare zone %s" % self.params["zone"])

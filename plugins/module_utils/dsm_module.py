@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.homelab.nas.plugins.module_utils import file_lock
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import (
     HAS_REQUESTS,
@@ -69,6 +70,20 @@ class DsmModule(ApiModule):
                 "validate_certs is false: DSM's certificate is not verified, so anyone on the path could read the "
                 "password. Pin DSM's certificate instead (tls_fingerprints; docs/real-nas.md, first contact)"
             )
+
+    def run(self, body, validate=None):
+        """ApiModule.run with this DSM's lock held around the body outside check mode (docs/architecture.md,
+        "Locks"): DSM's lists and profiles are read, changed and written back whole, so this controller's tasks on
+        one DSM (forks, overlapping runs) take turns rather than write over each other or create a thing twice."""
+
+        def locked(mod, wanted):
+            if mod.check_mode:
+                return body(mod, wanted)
+            base_url = mod.client.base_url
+            with file_lock.locked(file_lock.named_lock("dsm", base_url), what="DSM at %s" % base_url):
+                return body(mod, wanted)
+
+        super().run(locked, validate)
 
     def make_client(self):
         p = self.params

@@ -14,36 +14,64 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+
+from ansible_collections.homelab.nas.plugins.module_utils import file_lock
 
 DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "homelab.nas", "dsm")
 
 
 class SessionCache:
-    """One account on one DSM: `session` (sid, synotoken) and `device` (2FA device token)."""
+    """One account on one DSM: `session` (sid, synotoken) and `device` (2FA device token).
+
+    Tasks of one run (forks) and of overlapping runs share these files: every write holds the entry's lock
+    (file_lock, `.<key>.lock` beside it) and replaces the file atomically, so a reader never sees part of one.
+    Two tasks that both log in each save their session, the last one stays; the other's is still valid in DSM.
+    A session is dropped only if the file still holds the one this task used, never a newer one another task
+    saved meanwhile."""
 
     def __init__(self, directory, base_url, username):
         self.directory = os.path.expanduser(directory or DEFAULT_CACHE_DIR)
         key = hashlib.sha256(("%s|%s" % (base_url, username)).encode("utf-8")).hexdigest()[:32]
         self._session_path = os.path.join(self.directory, key + ".session.json")
         self._device_path = os.path.join(self.directory, key + ".device.json")
+        self._lock_name = key
+        self._sid = None  # the session this task loaded or saved, the only one it may drop
 
     def load_session(self):
-        return self._read(self._session_path)
+        data = self._read(self._session_path)
+        if data:
+            self._sid = data.get("sid")
+        return data
 
     def save_session(self, sid, synotoken, apis=None):
         """The session, and DSM's API list (paths and versions) so a reused session needs no discovery."""
-        self._write(self._session_path, {"sid": sid, "synotoken": synotoken, "apis": apis})
+        with self._locked():
+            self._write(self._session_path, {"sid": sid, "synotoken": synotoken, "apis": apis})
+        self._sid = sid
 
     def drop_session(self):
-        self._remove(self._session_path)
+        """Forget the session this task used (DSM refused it, or it was logged out), unless another task has
+        saved a newer one since: that one is left for the tasks that follow."""
+        if not os.path.exists(self._session_path):
+            return
+        with self._locked():
+            cached = self._read(self._session_path)
+            if cached is None or not cached.get("sid") or cached.get("sid") == self._sid:
+                self._remove(self._session_path)
+        self._sid = None
 
     def load_device_id(self):
         data = self._read(self._device_path)
         return data.get("device_id") if data else None
 
     def save_device_id(self, device_id):
-        self._write(self._device_path, {"device_id": device_id})
+        with self._locked():
+            self._write(self._device_path, {"device_id": device_id})
+
+    def _locked(self):
+        file_lock.ensure_private_dir(self.directory)
+        lock = os.path.join(self.directory, ".%s.lock" % self._lock_name)
+        return file_lock.locked(lock, what="DSM session cache")
 
     def _read(self, path):
         try:
@@ -54,17 +82,10 @@ class SessionCache:
         return data if isinstance(data, dict) else None
 
     def _write(self, path, data):
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        os.chmod(self.directory, 0o700)
-        # mkstemp creates the file 0600; os.replace makes the update atomic.
-        handle, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out)
-            os.replace(tmp, path)
-        except BaseException:
-            self._remove(tmp)
-            raise
+        # Created 0700 when missing; an existing directory is the user's and keeps its permissions. The file is
+        # 0600 from its creation (file_lock.write_atomic).
+        file_lock.ensure_private_dir(self.directory)
+        file_lock.write_atomic(path, json.dumps(data), 0o600)
 
     @staticmethod
     def _remove(path):
@@ -85,6 +106,7 @@ class TrustedCertificates(SessionCache):
         self.directory = os.path.expanduser(directory or DEFAULT_CACHE_DIR)
         key = hashlib.sha256(("tls|%s" % base_url).encode("utf-8")).hexdigest()[:32]
         self.path = os.path.join(self.directory, key + ".tls.json")
+        self._lock_name = key
 
     def load(self):
         data = self._read(self.path) or {}
@@ -92,5 +114,7 @@ class TrustedCertificates(SessionCache):
         return [str(pin) for pin in pins] if isinstance(pins, list) else []
 
     def add(self, digest):
-        pins = [pin for pin in self.load() if pin != digest] + [digest]
-        self._write(self.path, {"sha256": pins[-self.KEEP :]})
+        """Read, add, write under the lock: two tasks recording a pin at once both keep theirs."""
+        with self._locked():
+            pins = [pin for pin in self.load() if pin != digest] + [digest]
+            self._write(self.path, {"sha256": pins[-self.KEEP :]})

@@ -15,6 +15,13 @@ description:
     of the managed types whose comment carries that mark and that are not declared are deleted; records without
     it (made by hand or by another program) are never touched.
   - Creates and updates are written before deletes. Check mode and the diff show the records to delete.
+  - Several records of one declared type and name that all carry the mark (two controllers created it at once;
+    Cloudflare keeps A and AAAA names unique only per content) are one record. The one already as declared, else
+    the first listed, is kept and the others are deleted (RV(duplicates)). When one of them lacks the mark, the
+    task fails before any write, naming the records to delete by hand.
+  - Tasks of one controller on one zone take turns (forks, overlapping runs). Outside check mode the task holds an
+    exclusive lock from the list to the last write, a file in E(HOMELAB_NAS_LOCK_DIR), by default
+    C(~/.cache/homelab.nas/locks) on the host the module runs on.
 author:
   - homelab.nas maintainers (@homelab-nas)
 extends_documentation_fragment:
@@ -103,11 +110,21 @@ deleted:
   type: list
   elements: str
   sample: [A media.example.com]
+duplicates:
+  description:
+    - Records of a declared type and name that carried the mark beside the one kept, deleted (or to delete in
+      check mode), as C(<type> <name> <id>).
+  returned: always
+  type: list
+  elements: str
+  sample: [A photos.example.com 9a7806061c88ada191ed06f989cc3dac]
 """
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import (
     TYPES,
     CloudflareDns,
+    duplicate_key,
+    one_record,
     record_key,
     wanted_record,
 )
@@ -135,29 +152,32 @@ def validate(module, p):
 
 
 def run(mod, wanted):
+    # The list, the plan and the writes as one step for this controller's tasks on the zone (forks, runs).
+    with mod.zone_locked():
+        return converge(mod, wanted)
+
+
+def converge(mod, wanted):
     api = CloudflareDns(mod.client, mod.zone_id)
+    prefix = mod.params["comment_prefix"]
     current = api.records(TYPES)
     by_key = {}
     for record in current:
         by_key.setdefault(record_key(record), []).append(record)
-    writes, before, after = [], {}, {}
+    writes, duplicates, before, after = [], [], {}, {}
     for record in wanted:
         key = record_key(record)
-        matches = by_key.get(key, [])
-        if len(matches) > 1:
-            mod.fail_json(
-                msg="%d %s records are named %s; this module manages one record per type and name"
-                % (len(matches), record["type"], record["name"])
-            )
-        existing = matches[0] if matches else None
+        existing, extra = one_record(by_key.get(key, []), record, prefix)  # or the task fails, before any write
+        duplicates.extend(extra)
         if existing:
             before[key] = existing
         after[key] = dict(existing or {"id": None}, **record)
         if existing != after[key]:
             writes.append((existing, record))
+    before.update((duplicate_key(r), r) for r in duplicates)
     deletes = []
     if mod.params["exclusive"]:
-        deletes = undeclared_ours(current, after, record_key, lambda r: r.get("comment"), mod.params["comment_prefix"])
+        deletes = undeclared_ours(current, after, record_key, lambda r: r.get("comment"), prefix)
     before.update((record_key(r), r) for r in deletes)
 
     def apply():
@@ -165,11 +185,15 @@ def run(mod, wanted):
         done = {}
         for existing, record in writes:
             done[record_key(record)] = api.overwrite(existing["id"], record) if existing else api.create(record)
-        for record in deletes:
+        for record in duplicates + deletes:
             api.delete(record["id"])
         return dict(records=[done.get(record_key(r), after[record_key(r)]) for r in wanted])
 
-    result = dict(records=[after[record_key(r)] for r in wanted], deleted=sorted(record_key(r) for r in deletes))
+    result = dict(
+        records=[after[record_key(r)] for r in wanted],
+        deleted=sorted(record_key(r) for r in deletes),
+        duplicates=sorted(duplicate_key(r) for r in duplicates),
+    )
     # Both sides are view()s: only the managed fields count, a record differing elsewhere (tags...) is left alone.
     return mod.converge(before, after, apply, result)
 

@@ -18,6 +18,10 @@ description:
   - A file at O(private_key_path) that is not a PEM private key is refused, never overwritten; a key that no Origin
     certificate of the zone was issued for is moved aside (RV(key_backup)) before the new key is written.
   - Returns the certificate and Cloudflare's Origin CA root, which DSM needs as the intermediate certificate.
+  - Tasks sharing O(private_key_path) (several hosts, forks, overlapping runs) take turns. Outside check mode the
+    task holds an exclusive lock on C(.<name>.lock) beside the key from reading the key to writing it, so the
+    next one reuses the certificate the first one got. Keys and certificates are written to a temporary file in
+    the same directory (created 0600) and renamed into place, so no reader sees part of one.
 author:
   - homelab.nas maintainers (@homelab-nas)
 extends_documentation_fragment:
@@ -122,9 +126,8 @@ revoked:
 
 import datetime
 import os
-import tempfile
 
-from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+from ansible_collections.homelab.nas.plugins.module_utils import file_lock, pem_checks
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_module import CloudflareModule
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import (
     REQUEST_TYPES,
@@ -161,17 +164,7 @@ def _parsed(entries):
 
 def write_private(path, data, mode):
     """Atomic write; the temporary file already has the final mode, so the key is never readable by others."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".homelab-nas-")
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    file_lock.write_atomic(path, data, mode)
 
 
 def read_text(path):
@@ -290,7 +283,14 @@ def validate(p):
 
 def run(mod, wanted):
     api = OriginCa(mod.client, mod.zone_id)
-    return present(mod, api, wanted) if mod.params["state"] == "present" else absent(mod, api, wanted)
+    if mod.params["state"] == "absent":
+        return absent(mod, api, wanted)
+    if mod.check_mode:
+        return present(mod, api, wanted)  # writes nothing: the key file is read whole (atomic writes) without a lock
+    # Read key, list, issue, write key: one step for every task sharing the key file (forks, overlapping runs).
+    # The next holder finds this one's key and certificate and reuses them.
+    with file_lock.locked(file_lock.sibling_lock(mod.params["private_key_path"]), what="Origin CA private key"):
+        return present(mod, api, wanted)
 
 
 def main():
