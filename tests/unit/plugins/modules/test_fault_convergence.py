@@ -222,6 +222,17 @@ SCENARIOS = {
             ("SYNO.Core.Certificate.Service", "set", "error"),
         ),
     ),
+    # Bound to DSM Desktop Service: the client pins the new certificate before the import; a failure must leave
+    # the certificate DSM still presents trusted, or the rerun could not reach DSM.
+    "certificate_bound_to_dsm": Scenario(
+        "dsm_lab",
+        dsm_certificate,
+        lambda lab, fx: cert_args(fx, "leaf", services=["FTPS"]),
+        lambda lab, fx: cert_args(fx, "leaf2", default=True, services=["DSM Desktop Service", "FTPS"]),
+        cert_view,
+        cert_exposes,
+        (("SYNO.Core.Certificate", "import", "error"), ("SYNO.Core.Certificate.Service", "set", "error")),
+    ),
     "certificate_default_then_binding": Scenario(
         "dsm_lab",
         dsm_certificate,
