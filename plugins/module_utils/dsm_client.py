@@ -166,10 +166,12 @@ class DsmClient:
         digest = normalise_fingerprint("fingerprint", fingerprint)
         if not self.pins:
             # Switching from the CA check to pins: until DSM's web server restarts with the new certificate, it
-            # presents the one the CA check accepts; pin that one too, for this process only, once it passes.
+            # presents the one the CA check accepts; pin that one too, once it passes, and record it: a binding
+            # that fails (issue 12) leaves DSM presenting it, and later tasks and runs must still reach DSM.
             current = verified_fingerprint(self.host, self.port, self._ca_path, self.timeout)
             if current:
                 self.pins.add(current)
+                self.trusted.add(current)
         self.trusted.add(digest)
         self.pins.add(digest)
 

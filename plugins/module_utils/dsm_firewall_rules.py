@@ -6,10 +6,14 @@ profile form, first-match evaluation for lockout protection, and the read/save/a
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import DEFAULT_CACHE_DIR, SessionCache
 
 FIREWALL_API = "SYNO.Core.Security.Firewall"
 PROFILE_API = "SYNO.Core.Security.Firewall.Profile"
@@ -210,3 +214,38 @@ class DsmFirewall:
     def disable(self):
         # dsmctl's live-verified disable call.
         self.client.write(FIREWALL_API, "set", 1, set_type="disable")
+
+
+def table_digest(table):
+    """A digest of one interface's table (its default action and its rules in the user form, which is what DSM
+    answers back), so a saved profile can be compared with the one last applied."""
+    canonical = {
+        "policy": (table or {}).get("policy"),
+        "rules": [rule_from_dsm(r) for r in (table or {}).get("rules") or []],
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class AppliedRecord(SessionCache):
+    """What this collection last made live of one profile's interface table on one DSM, kept next to the session
+    cache (like the TLS pins). DSM answers the saved profile (Profile.get) and whether the firewall is on with
+    which profile (Firewall.get), but no public client or probe shows a read of the rules in force, nor whether
+    an apply finished; a failed Profile.Apply leaves the new rules saved and the old ones live. So the module
+    records the table's digest before it saves (the state in force until the apply finishes) and again once
+    the apply finished; a saved table whose digest is not the recorded one is applied again.
+
+    No record (another controller, or a run before this existed): the saved table is taken as the one in force."""
+
+    def __init__(self, directory, base_url, profile, interface):  # pylint: disable=super-init-not-called
+        self.directory = os.path.expanduser(directory or DEFAULT_CACHE_DIR)
+        key = hashlib.sha256(("firewall|%s|%s|%s" % (base_url, profile, interface)).encode("utf-8")).hexdigest()
+        self.path = os.path.join(self.directory, key[:32] + ".firewall.json")
+
+    def load(self):
+        """The digest of the table last known to be in force, or None."""
+        data = self._read(self.path) or {}
+        digest = data.get("applied")
+        return digest if isinstance(digest, str) else None
+
+    def record(self, digest):
+        self._write(self.path, {"applied": digest})

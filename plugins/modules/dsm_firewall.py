@@ -19,6 +19,13 @@ description:
     if that connection would be denied the task refuses, naming the rule and the fix, unless
     O(allow_lockout=true).
   - Reads the firewall state and the profile with one request.
+  - Saved but not in force. DSM saves a profile (C(Profile.set)) and makes it live (C(Profile.Apply)) in separate
+    calls, and no public client or probe shows a read of the rules in force; a failed apply leaves the new rules
+    saved and the old ones live. So the module keeps, next to the session cache (O(session_cache_dir), a file
+    per DSM, profile and interface), the digest of the rules it last saw in force, written before it saves and
+    after the apply finished. When the saved rules differ from that record (the last apply did not finish),
+    the profile is applied again and the task reports a change (RV(firewall.in_force) false before).
+    Without a record (another controller, or rules last set by hand) the saved rules are taken as in force.
 author:
   - homelab.nas maintainers (@homelab-nas)
 extends_documentation_fragment:
@@ -130,10 +137,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 firewall:
-  description: Firewall state and the profile's rules after the task (planned values in check mode).
+  description:
+    - Firewall state and the profile's rules after the task (planned values in check mode).
+    - C(in_force) is false in the diff's before when the saved rules are not the ones this controller last saw
+      applied (an apply that did not finish); the module then applies them.
   returned: always
   type: dict
-  sample: {enabled: true, profile: default, default_action: deny,
+  sample: {enabled: true, profile: default, in_force: true, default_action: deny,
            rules: [{name: lan, action: allow, protocol: tcp, ports: "443,5000,5001", source: 192.168.1.0/24,
                     enabled: true}]}
 lockout_check:
@@ -147,11 +157,14 @@ from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_ru
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.net import connection_source
 
+OFF = "off"  # the record's value while the firewall, or this profile, is not in force
 
-def view(enabled, profile, body):
+
+def view(enabled, profile, body, in_force=True):
     return {
         "enabled": enabled,
         "profile": profile,
+        "in_force": in_force,
         "default_action": body.get("policy"),
         "rules": [fw.rule_from_dsm(r) for r in body.get("rules") or []],
     }
@@ -182,7 +195,12 @@ def run(mod, rules):
     enabled = p["enabled"] if p["enabled"] is not None else was_enabled
     active = p["profile"] if p["enabled"] else was_active
     wanted = {"policy": p["default_action"], "rules": rules}
-    before = view(was_enabled, was_active, current)
+    # Saved but not in force: an earlier apply that did not finish (see AppliedRecord).
+    record = fw.AppliedRecord(p["session_cache_dir"], mod.client.base_url, p["profile"], p["interface"])
+    known = record.load()
+    live = was_enabled and was_active == p["profile"]
+    stale = live and known is not None and known != fw.table_digest(current)
+    before = view(was_enabled, was_active, current, in_force=not stale)
     after = view(enabled, active, wanted)
     result = dict(firewall=after)
 
@@ -209,14 +227,21 @@ def run(mod, rules):
 
     def apply():
         rules_changed = (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules)
+        applying = enabled and active == p["profile"] and (rules_changed or stale or not was_enabled or not live)
+        if applying:
+            # Until the apply below finishes, what is in force is what was before: recorded first, so a failure
+            # anywhere from here on (the save, Apply start, its status) leaves a rerun something to compare with.
+            record.record(known or (fw.table_digest(current) if live else OFF))
         if rules_changed:
             new_profile = dict(profile, name=p["profile"])
             new_profile[p["interface"]] = wanted
             api.save(new_profile)
-        if enabled and active == p["profile"] and (rules_changed or not was_enabled or was_active != active):
+        if applying:
             # Applying a profile is also how DSM turns the firewall on with it (dsmctl).
             locks_us_out = result.get("lockout_check", {}).get("action") == "deny"
-            if not api.apply(p["profile"], locks_us_out=locks_us_out):
+            finished = api.apply(p["profile"], locks_us_out=locks_us_out)
+            record.record(fw.table_digest(wanted))
+            if not finished:
                 mod.warn(
                     "firewall profile '%s' applied; DSM no longer answers this controller (allow_lockout), so the "
                     "apply task was not followed to its end" % p["profile"]

@@ -198,6 +198,43 @@ def test_broken_directive_leaves_the_previous_files_and_nginx_serving(nas):
     assert nas.get("photos.example.test", True)[0] == 200
 
 
+def test_a_failed_or_interrupted_reload_is_redone_by_the_next_run(nas):
+    """Patched but not served (issue 12): a reload that fails once, then one during which the run dies (killed as a
+    Task Scheduler time-out or a power cut would): the next run reloads, though the files on disk are patched."""
+    nginx_cmd = "nginx -p %s/ -c %s/etc/nginx/nginx.conf" % (nas.root, nas.root)
+    flag = os.path.join(nas.root, "reload-failed-once")
+    fails_once = "if [ -e %s ]; then %s -s reload; else touch %s; exit 1; fi" % (flag, nginx_cmd, flag)
+    failed = nas.role(nginx_patches_reload_command=fails_once)
+    assert failed.returncode != 0 and "nginx did not reload" in failed.stdout, recap(failed)
+    assert "# homelab.nas" not in open(nas.server_file).read()  # put back
+    again = nas.role(nginx_patches_reload_command=fails_once)
+    assert again.returncode == 0 and "changed=0" not in again.stdout, recap(again)
+    assert refuses(nas, "photos.example.test")
+
+    # The patch taken off, then put on by a run killed in its reload: the files are patched, nginx never read them.
+    assert nas.role(nginx_patches_hostnames=[]).returncode == 0
+    assert answers(nas, "photos.example.test")
+    os.unlink(flag)
+    # The reload command's parent is the $(...) subshell; its parent is the script.
+    dies_once = 'if [ -e %s ]; then %s -s reload; else touch %s; kill -KILL "$(cut -d" " -f4 /proc/$PPID/stat)"; fi' % (
+        flag,
+        nginx_cmd,
+        flag,
+    )
+    killed = nas.role(nginx_patches_reload_command=dies_once)
+    assert killed.returncode != 0, recap(killed)
+    assert "# homelab.nas" in open(nas.server_file).read()
+    assert nas.get("photos.example.test", False)[0] == 200  # patched on disk, not served
+    rerun = nas.role(nginx_patches_reload_command=dies_once)
+    assert rerun.returncode == 0 and "changed=0" not in rerun.stdout, recap(rerun)
+    last = nas.tasks()["results"]
+    assert any("reloaded: nginx had not read these files" in r[0]["output"] for r in last.values()), last
+    assert refuses(nas, "photos.example.test"), "the rerun did not reload the patched files"
+    assert nas.get("photos.example.test", True)[0] == 200
+    settled = nas.role(nginx_patches_reload_command=dies_once)
+    assert settled.returncode == 0 and "changed=0" in settled.stdout, recap(settled)
+
+
 def test_a_reverse_proxy_edit_then_a_tick_and_an_update_then_a_boot_put_the_patch_back(nas):
     assert nas.role().returncode == 0
     assert refuses(nas, "photos.example.test")
