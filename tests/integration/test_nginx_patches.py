@@ -311,6 +311,7 @@ def test_a_name_without_a_server_block_fails_naming_it_and_the_others_are_still_
         "etc/nginx/homelab-nas.lock",
         "etc/nginx/homelab-nas/origin-pull-ca.pem",
         "etc/nginx/homelab-nas/server.conf",
+        "etc/nginx/homelab-nas/served",  # the stamp of what nginx now serves
     }
     again = nas.role(nginx_patches_hostnames=["photos.example.test", "fotos.example.test"])
     assert again.returncode != 0 and "unchanged: hosts patched: photos.example.test" in again.stdout, recap(again)
