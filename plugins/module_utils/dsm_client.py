@@ -422,7 +422,7 @@ class DsmClient:
             device_token = None
         for secret in (self.sid, self.synotoken, self._password, self._otp_code, device_token) + more:
             if secret:
-                for form in {str(secret), quote(str(secret), safe=""), quote_plus(str(secret))}:
+                for form in (str(secret), quote(str(secret), safe=""), quote_plus(str(secret))):
                     text = text.replace(form, MASK)
         return SECRET_PARAMS.sub(lambda m: "%s=%s" % (m.group(1), MASK), text)
 

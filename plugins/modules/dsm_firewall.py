@@ -24,7 +24,7 @@ description:
     saved and the old ones live. So the module keeps, next to the session cache (O(session_cache_dir), a file
     per DSM, profile and interface), the digest of the rules it last saw in force, written before it saves and
     after the apply finished. When the saved rules differ from that record (the last apply did not finish),
-    the profile is applied again and the task reports a change (RV(firewall.in_force) false before).
+    the profile is applied again and the task reports a change (C(in_force) of RV(firewall) false before).
     Without a record (another controller, or rules last set by hand) the saved rules are taken as in force.
 author:
   - homelab.nas maintainers (@homelab-nas)

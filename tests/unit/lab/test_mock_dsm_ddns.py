@@ -89,7 +89,9 @@ def test_bad_parameters_are_114_or_120_and_change_nothing(dsm, dsm_lab, method, 
 
 def test_one_record_per_provider_and_delete_takes_an_id_array(dsm):
     assert write(dsm, "create", **FIELDS)["success"] is True
-    again = write(dsm, "create", **dict(FIELDS, hostname='"other.example.test"'))
+    other = dict(FIELDS)
+    other["hostname"] = '"other.example.test"'
+    again = write(dsm, "create", **other)
     assert error(again) == {"code": 120, "errors": {"name": "provider", "reason": "exist"}}
     assert write(dsm, "delete", id='["DynDNS"]')["success"] is True
     assert set(listed(dsm)) == {"Synology"}

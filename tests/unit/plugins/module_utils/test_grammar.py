@@ -260,7 +260,7 @@ def test_the_issues_injections_in_the_role_variables_are_each_named():
             "nginx_patches_real_ip_from": ["173.245.48.0/20;\n}\nserver { listen 80; return 200; }", "0.0.0.0/0"],
         }
     )
-    assert [e.split(":")[0] for e in errors] == [
+    assert [e.split(":", maxsplit=1)[0] for e in errors] == [
         "nginx_patches_hostnames[1]",
         "nginx_patches_hostnames[2]",
         "nginx_patches_real_ip_from[0]",
