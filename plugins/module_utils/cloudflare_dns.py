@@ -94,6 +94,35 @@ def record_key(record):
     return "%s %s" % (record["type"], v.name_key(record.get("name")))
 
 
+def cannot_share_a_name(first_type, second_type):
+    """Whether Cloudflare refuses records of these two types on one name (81053: a CNAME beside an A, AAAA or
+    CNAME; 81054: an A or AAAA beside a CNAME), so one can only replace the other."""
+    return "CNAME" in (first_type, second_type) and {first_type, second_type} <= set(TYPES)
+
+
+def in_place_of(writes, deletes):
+    """Pair a create with the record to delete that forbids it on its name (a CNAME replacing an A or AAAA, or the
+    reverse): that record is overwritten instead (PUT takes the new type). Creating first is refused while the old
+    record is there, and deleting first would leave the name unserved if the create then failed; one overwrite
+    does neither. `writes` are [(existing record or None, declared record)]. -> (writes, the deletes left)."""
+    left, planned = list(deletes), []
+    for existing, record in writes:
+        if existing is None:
+            existing = next(
+                (
+                    r
+                    for r in left
+                    if v.name_key(r.get("name")) == v.name_key(record.get("name"))
+                    and cannot_share_a_name(r["type"], record["type"])
+                ),
+                None,
+            )
+            if existing is not None:
+                left.remove(existing)
+        planned.append((existing, record))
+    return planned, left
+
+
 def view(record):
     return {k: record.get(k) for k in ("id",) + FIELDS}
 

@@ -15,6 +15,10 @@ description:
     of the managed types whose comment carries that mark and that are not declared are deleted; records without
     it (made by hand or by another program) are never touched.
   - Creates and updates are written before deletes. Check mode and the diff show the records to delete.
+  - With O(exclusive=true), a declared CNAME on a name where one of our undeclared A or AAAA records is (or a
+    declared A or AAAA where our CNAME is) replaces that record in place, with one overwrite that changes its
+    type. Cloudflare refuses the two types on one name, and the name is never without a record. The old record
+    is listed in RV(deleted).
   - Several records of one declared type and name that all carry the mark (two controllers created it at once;
     Cloudflare keeps A and AAAA names unique only per content) are one record. The one already as declared, else
     the first listed, is kept and the others are deleted (RV(duplicates)). When one of them lacks the mark, the
@@ -105,7 +109,9 @@ records:
     - {id: 372e67954025e0ba6aaa6d586b9e0b59, type: A, name: photos.example.com, content: 203.0.113.7,
        proxied: true, ttl: 1, comment: "homelab.nas: photos"}
 deleted:
-  description: The records deleted (or to delete in check mode), as C(<type> <name>).
+  description:
+    - The records deleted (or to delete in check mode), as C(<type> <name>), including one replaced in place by a
+      record of another type on its name.
   returned: always
   type: list
   elements: str
@@ -124,6 +130,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import 
     TYPES,
     CloudflareDns,
     duplicate_key,
+    in_place_of,
     one_record,
     record_key,
     wanted_record,
@@ -179,13 +186,15 @@ def converge(mod, wanted):
     if mod.params["exclusive"]:
         deletes = undeclared_ours(current, after, record_key, lambda r: r.get("comment"), prefix)
     before.update((record_key(r), r) for r in deletes)
+    # A CNAME replacing an A or AAAA of ours (or the reverse) overwrites it in place rather than create + delete.
+    writes, remaining = in_place_of(writes, deletes)
 
     def apply():
         # Creates and updates first: a failure part-way leaves a record too many, never a declared one missing.
         done = {}
         for existing, record in writes:
             done[record_key(record)] = api.overwrite(existing["id"], record) if existing else api.create(record)
-        for record in duplicates + deletes:
+        for record in duplicates + remaining:
             api.delete(record["id"])
         return dict(records=[done.get(record_key(r), after[record_key(r)]) for r in wanted])
 

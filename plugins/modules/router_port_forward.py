@@ -15,6 +15,9 @@ description:
     port forwarding cannot work.
   - Only mappings whose description starts with O(description_prefix) are ever removed by O(exclusive); mappings
     made by other programs or people are never touched.
+  - Mappings are added before undeclared ones are removed. A router that keeps a re-added mapping's old
+    description (miniupnpd) has that mapping deleted and added again; should that add fail, the mapping the router
+    held is put back before the task fails, so the port stays forwarded (RV(applied) says so).
 author:
   - homelab.nas maintainers (@homelab-nas)
 extends_documentation_fragment:
@@ -162,7 +165,8 @@ removed:
 applied:
   description:
     - When the task fails while writing, the writes the router acknowledged before the failure, in order, as
-      C(add <protocol>/<external port>) or C(delete <protocol>/<external port>).
+      C(add <protocol>/<external port>) or C(delete <protocol>/<external port>); after a failed re-add,
+      C(put back <protocol>/<external port> as it was) or C(deleted <protocol>/<external port>, not put back).
   returned: on failure after a write
   type: list
   elements: str
@@ -300,6 +304,20 @@ def plan(mod, client, declared):
     return current, to_add, to_delete, refresh
 
 
+def add_or_put_back(client, mapping, held, applied):
+    """Add a mapping just deleted to be added afresh. Should the add fail, the port would stay unforwarded until
+    a later run: what the router held goes back first (with the lease it had left), then the task fails."""
+    try:
+        client.add_mapping_any_lease(mapping)
+    except igd_client.UpnpError:
+        try:
+            client.add_mapping_any_lease(held)
+            applied.append("put back %s as it was" % key(held))
+        except igd_client.UpnpError:
+            applied.append("deleted %s, not put back" % key(held))
+        raise
+
+
 def write(mod, client, declared, to_add, to_delete):
     """Add, delete, then read back: routers silently adjust leases (and worse), so report what they hold."""
     applied = mod.partial.setdefault("applied", [])
@@ -333,7 +351,7 @@ def write(mod, client, declared, to_add, to_delete):
             # miniupnpd 2.3.1 (nftables) keeps the old description when a mapping is re-added with the
             # same internal port; a fresh mapping takes the new one.
             client.delete_mapping(mapping["external_port"], mapping["protocol"])
-            client.add_mapping_any_lease(mapping)
+            add_or_put_back(client, mapping, held, applied)
             after[key(mapping)] = client.get_mapping(mapping["external_port"], mapping["protocol"])
         if after[key(mapping)] is None or differs(after[key(mapping)], mapping):
             mod.fail(

@@ -84,7 +84,12 @@ def parse_body(content_type, body):
 
 
 class Faults:
-    """Fault injection: fail the next N matching calls with an API error or an HTTP status; add latency."""
+    """Fault injection: fail N matching calls with an API error or an HTTP status; add latency.
+
+    A rule (`fail_next` or `http_error_next`) matches calls by `api` and `method` (either left out: any). It lets
+    its first `skip` matching calls through (default 0), then fails the next `count` (default 1), so a test can
+    fail the n-th call of one API and method (the second of two creates: `skip: 1`). Each rule counts the
+    matching calls it sees on its own; a call failed by one rule is not seen by the rules after it."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -95,23 +100,35 @@ class Faults:
             self.rules = []
             self.latency = 0.0
 
+    @staticmethod
+    def _rule(kind, spec):
+        if not isinstance(spec, dict):
+            raise ValueError("%s: an object with api, method, skip, count" % kind)
+        rule = dict(spec, kind=kind)
+        for field, default in (("count", 1), ("skip", 0)):
+            value = rule.setdefault(field, default)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError("%s.%s: a whole number, 0 or more (got %r)" % (kind, field, value))
+        return rule
+
     def configure(self, spec):
+        """Add the rules of one /_lab/faults request; a malformed rule is refused (ValueError) and none added."""
+        rules = [self._rule(kind, spec[kind]) for kind in ("fail_next", "http_error_next") if kind in spec]
         with self._lock:
             if "latency_ms" in spec:
                 self.latency = float(spec["latency_ms"]) / 1000.0
-            for kind in ("fail_next", "http_error_next"):
-                if kind in spec:
-                    rule = dict(spec[kind], kind=kind)
-                    rule.setdefault("count", 1)
-                    self.rules.append(rule)
+            self.rules.extend(rules)
 
     def take(self, api, method):
-        """The fault to apply to this call, if any (consumes one count)."""
+        """The fault to apply to this call, if any (consumes one skip or one count of each rule it reaches)."""
         with self._lock:
             for rule in self.rules:
                 if rule.get("api") not in (None, api) or rule.get("method") not in (None, method):
                     continue
                 if rule["count"] <= 0:
+                    continue
+                if rule["skip"] > 0:
+                    rule["skip"] -= 1
                     continue
                 rule["count"] -= 1
                 return dict(rule)
@@ -288,7 +305,10 @@ class Lab:
     def control(self, verb, path, body):
         if path == "/_lab/faults" and verb == "POST":
             spec = json.loads(body or b"{}")
-            self.faults.configure(spec)
+            try:
+                self.faults.configure(spec)
+            except ValueError as exc:
+                return Response(400, compact_json({"error": str(exc)}))
             if spec.get("expire_sessions"):
                 self.app.expire_sessions()
             return Response(body=compact_json({"ok": True}))

@@ -193,6 +193,35 @@ def test_dns_records_failing_delete_leaves_the_declared_records_and_the_rerun_co
     assert run(cloudflare_dns_records, records=[photos, docs], exclusive=True)["changed"] is False
 
 
+def test_dns_records_replace_an_a_record_by_a_cname_in_place_and_back(run, cloudflare_lab):
+    # Cloudflare refuses a CNAME beside an A on one name (81053) and an A beside a CNAME (81054): creating first
+    # cannot work and deleting first leaves the name unserved if the create fails. The record is overwritten.
+    photos, web = dict(name="photos", content="100.128.77.2"), dict(name="web", content="100.128.77.2")
+    first = run(cloudflare_dns_records, records=[photos, web], exclusive=True)
+    web_id = next(r["id"] for r in first["records"] if r["name"] == "web.example.test")
+    alias = dict(name="web", type="CNAME", content="photos.example.test")
+    planned = run(cloudflare_dns_records, check_mode=True, diff=True, records=[photos, alias], exclusive=True)
+    assert planned["changed"] is True and planned["deleted"] == ["A web.example.test"]
+    assert "A web.example.test" in planned["diff"]["before"] and "CNAME web.example.test" in planned["diff"]["after"]
+    cloudflare_lab.clear_log()
+    done = run(cloudflare_dns_records, records=[photos, alias], exclusive=True)
+    assert not done.get("failed"), done
+    assert done["deleted"] == ["A web.example.test"]
+    assert [c["api"] for c in writes(cloudflare_lab)] == ["PUT"]
+    assert done["records"][1]["id"] == web_id and done["records"][1]["type"] == "CNAME"
+    assert records(cloudflare_lab) == [
+        ("A", "photos.example.test", "100.128.77.2", True),
+        ("CNAME", "web.example.test", "photos.example.test", True),
+    ]
+    assert run(cloudflare_dns_records, records=[photos, alias], exclusive=True)["changed"] is False
+    back = run(cloudflare_dns_records, records=[photos, web], exclusive=True)
+    assert not back.get("failed") and back["deleted"] == ["CNAME web.example.test"], back
+    assert [r[0] for r in records(cloudflare_lab)] == ["A", "A"]
+    # Without exclusive the old record stays, so Cloudflare's refusal stands and names the conflict.
+    refused = run(cloudflare_dns_records, records=[alias], exclusive=False)
+    assert refused["failed"] and "81053" in refused["msg"], refused
+
+
 def test_dns_records_refuse_a_record_declared_twice_before_any_request(run, cloudflare_lab):
     cloudflare_lab.clear_log()
     result = run(
