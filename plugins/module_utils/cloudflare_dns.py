@@ -167,9 +167,10 @@ def one_record(matches, wanted, prefix):
     """The record kept for one declared type and name, and the duplicates to delete.
 
     Cloudflare lets several A/AAAA records share a name, so two controllers creating it at once leave two. When
-    every match carries our mark (`prefix:`), they are one declared record: the one already as wanted (else the
-    first listed) is kept and the others are deleted. A record without the mark is never deleted, so several
-    matches with one of those among them stop the task (HomelabInputError) before any write."""
+    every match carries our mark (`prefix:`), they are one declared record: the one already as wanted (else any)
+    is kept and the others are deleted, choosing by record id, never by list order, so that two controllers merging
+    at once keep the same record instead of deleting each other's. A record without the mark is never deleted,
+    so several matches with one of those among them stop the task (HomelabInputError) before any write."""
     if len(matches) <= 1:
         return (matches[0] if matches else None), []
     foreign = [r for r in matches if not is_ours(r.get("comment"), prefix)]
@@ -186,8 +187,9 @@ def one_record(matches, wanted, prefix):
             "records in Cloudflare, or set comment_prefix so that the ones it marks are merged"
             % (len(matches), wanted["type"], wanted["name"])
         )
-    keep = next((r for r in matches if r == dict(wanted, id=r.get("id"))), matches[0])
-    return keep, [r for r in matches if r is not keep]
+    ordered = sorted(matches, key=lambda r: str(r.get("id")))
+    keep = next((r for r in ordered if r == dict(wanted, id=r.get("id"))), ordered[0])
+    return keep, [r for r in ordered if r is not keep]
 
 
 def duplicate_key(record):

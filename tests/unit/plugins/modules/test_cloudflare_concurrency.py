@@ -87,8 +87,11 @@ def test_one_record_module_merges_its_marked_duplicates_and_refuses_unmarked_one
     first = make("nas.example.test", "100.128.77.9", "homelab.nas: nas")
     second = make("nas.example.test", "100.128.77.8", "homelab.nas: nas")
     done = run(cloudflare_dns_record, **args)
-    assert done["changed"] is True and done["duplicates"] == ["A nas.example.test %s" % second]
-    assert done["record"]["id"] == first  # none as declared: the first listed, overwritten
+    # None as declared: the lower id is kept (overwritten), whatever the list's order, so that two controllers
+    # merging at once keep the same one.
+    kept, extra = sorted([first, second])
+    assert done["changed"] is True and done["duplicates"] == ["A nas.example.test %s" % extra]
+    assert done["record"]["id"] == kept
     assert zone(cloudflare_lab) == [("nas.example.test", "100.128.77.2", "homelab.nas: nas")]
     assert run(cloudflare_dns_record, **args)["changed"] is False
     # Without comment_prefix nothing is ours: several records stop the task, as before.
