@@ -212,3 +212,14 @@ def test_a_run_without_the_exposure_role_does_not_ask_the_router(site, router_la
     assert run.returncode == 0, run.stdout[-3000:]
     probe = run.stdout.split("TASK [Read the router's WAN address, writing nothing]")[1].split("TASK [")[0]
     assert "skipping: [lab-nas]" in probe and "Cloudflare Tunnel" not in run.stdout
+
+
+def test_ddns_mistakes_are_refused_before_anything_changes_and_the_token_is_not_repeated(
+    site, dsm_lab, router_lab, cloudflare_lab
+):
+    labs = (dsm_lab, router_lab, cloudflare_lab)
+    before = snapshot(*labs)
+    run = site(exposure_ddns="cloudflare", exposure_ddns_cloudflare_token="not a 'token' $(reboot)")
+    message = "exposure_ddns_cloudflare_token: give the NAS's own Cloudflare API token"
+    assert_refused_untouched(run, before, labs, message, task="Check the DDNS variables before anything changes")
+    assert "$(reboot)" not in run.stdout + run.stderr
