@@ -184,6 +184,13 @@ nonce_retries:
   description: How many requests were sent again after the CA answered C(badNonce).
   returned: when a certificate was ordered
   type: int
+txt_records_left:
+  description:
+    - The challenge TXT records (name, id and the error) that could not be deleted after the order; delete them in
+      Cloudflare. The next order deletes them too (they carry this module's comment).
+  returned: when a challenge record could not be deleted
+  type: list
+  elements: str
 """
 
 import datetime
@@ -327,6 +334,11 @@ class Challenges:
 
     def publish(self, todo):
         with self.mod.zone_locked():
+            # Records of an earlier run that was killed before its cleanup (they carry this module's comment).
+            for name in sorted({name for _authzr, _challb, name, _value in todo}):
+                for stale_record in self.dns.find("TXT", name):
+                    if stale_record.get("comment") == TXT_COMMENT:
+                        self.dns.delete(stale_record["id"])
             for _authzr, _challb, name, value in todo:
                 record = dict(type="TXT", name=name, content='"%s"' % value, ttl=TXT_TTL, comment=TXT_COMMENT)
                 self.created.append(self.dns.create(record))

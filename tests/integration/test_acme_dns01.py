@@ -11,13 +11,14 @@ import os
 import stat
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.homelab.nas.plugins.modules import acme_certificate, dsm_certificate
 from tests.lab import pki
 from tests.lab.acme import AcmeLab
-from tests.lab.mock_cloudflare.seed import ZONE_ID, ZONE_NAME
+from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID, ZONE_NAME
 from tests.unit.plugins.modules.runner import run_module
 
 NAMES = [ZONE_NAME, "*." + ZONE_NAME, "nas." + ZONE_NAME]
@@ -181,6 +182,23 @@ def test_a_refused_txt_write_removes_the_records_already_made(tmp_path, cloudfla
     assert len(made) == 1 and txt_records(cloudflare_lab) == []
     assert len(cloudflare_lab.calls("DELETE", DNS_RECORDS + "/:id")) == 1
     assert sorted(files_of(tmp_path)) == ["account.key"]
+
+
+def test_records_a_killed_run_left_are_removed_and_hand_made_ones_kept(tmp_path, cloudflare_lab, acme_lab, run):
+    cloudflare_lab.configure(challtestsrv_url=acme_lab.challtestsrv_url)
+    name = "_acme-challenge.nas." + ZONE_NAME
+    api = requests.Session()
+    api.headers["Authorization"] = "Bearer " + LAB_TOKEN
+    for content, comment in (("left-by-a-killed-run", acme_certificate.TXT_COMMENT), ("hand-made", "mine")):
+        made = api.post(
+            "%s/zones/%s/dns_records" % (cloudflare_lab.api_base_url, ZONE_ID),
+            json=dict(type="TXT", name=name, content=content, ttl=60, comment=comment),
+            verify=cloudflare_lab.ca_path,
+        )
+        assert made.ok, made.text
+    result = run(args_for(tmp_path, cloudflare_lab, acme_lab, hostnames=["nas." + ZONE_NAME]))
+    assert result["ordered"] is True, result
+    assert [(r["name"], r["content"]) for r in txt_records(cloudflare_lab)] == [(name, "hand-made")]
 
 
 def test_issued_then_renewed_certificate_replaces_dsms_in_place(
