@@ -59,7 +59,9 @@ options:
     type: bool
     default: true
   acme_timeout:
-    description: Seconds the CA may take to validate the challenges and issue the certificate.
+    description:
+      - Seconds the CA may take to validate the challenges and issue the certificate.
+      - Each HTTP request to the CA times out after O(timeout) seconds, as Cloudflare's do.
     type: int
     default: 300
   account_key_path:
@@ -452,7 +454,8 @@ def present(mod, wanted):
         if held["leaf"] is not None and a.days_left(held["leaf"], now) <= p["renew_before_days"]:
             doing = "it would be renewed" if mod.check_mode else "renewing"
             mod.warn("%s: %s; %s" % (p["certificate_path"], reason, doing))
-    state = dict(leaf=leaf if reason is None else None, chain=chain if reason is None else None)
+    # The chain is unknown (None) when neither chain_path nor fullchain_path is given: nothing to return then.
+    state = dict(leaf=leaf if reason is None else None, chain=held["chain"] if reason is None else None)
 
     def apply():
         if reason is None:

@@ -97,6 +97,13 @@ def test_a_valid_certificate_on_disk_is_reused_without_any_request(run, cloudfla
     assert cloudflare_lab.calls() == [] and listing(tmp_path) == before
 
 
+def test_without_chain_files_the_chain_is_unknown_not_empty(run, tmp_path):
+    write_issued(tmp_path)
+    result = run(chain_path=None)
+    assert (result["ordered"], result["chain"], result["fullchain"]) == (False, None, None)
+    assert result["certificate"] == (tmp_path / "nas.crt").read_text()
+
+
 def test_a_missing_fullchain_is_written_from_what_is_on_disk(run, tmp_path):
     write_issued(tmp_path)
     result = run(fullchain_path=str(tmp_path / "full.pem"))
