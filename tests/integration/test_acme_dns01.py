@@ -7,6 +7,7 @@ two certificates, so the file stays within seconds.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -16,9 +17,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.homelab.nas.plugins.modules import acme_certificate, dsm_certificate
+from tests.integration.test_playbook_runs import ansible
 from tests.lab import pki
 from tests.lab.acme import AcmeLab
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID, ZONE_NAME
+from tests.lab.mock_dsm.seed import LAB_PASSWORD
 from tests.unit.plugins.modules.runner import run_module
 
 NAMES = [ZONE_NAME, "*." + ZONE_NAME, "nas." + ZONE_NAME]
@@ -244,3 +247,42 @@ def test_default_nonce_rejection_and_a_preferred_alternative_chain(tmp_path, clo
     assert any("No Such CA" in str(w) for w in missing.get("warnings", []))
     default_root = x509.load_pem_x509_certificate(noisy_acme_lab.issuing_roots(0).encode())
     assert x509.load_pem_x509_certificates(missing["chain"].encode())[-1].issuer == default_root.subject
+
+
+def test_the_tls_role_gets_imports_and_renews_a_letsencrypt_dns_certificate(
+    tmp_path, cloudflare_lab, acme_lab, dsm_lab
+):
+    cloudflare_lab.configure(challtestsrv_url=acme_lab.challtestsrv_url)
+    lab = dict(
+        dir=str(tmp_path),
+        dsm_port=dsm_lab.https_port,
+        dsm_password=LAB_PASSWORD,
+        dsm_ca_path=dsm_lab.ca_path,
+        cloudflare_token=LAB_TOKEN,
+        cloudflare_url=cloudflare_lab.api_base_url,
+        cloudflare_ca_path=cloudflare_lab.ca_path,
+        acme_directory=acme_lab.directory_url,
+        acme_ca_path=acme_lab.ca_path,
+        renew_before_days=30,
+    )
+
+    def play(**overrides):
+        run = ansible(
+            "ansible-playbook",
+            "-e",
+            json.dumps({"lab": dict(lab, **overrides)}),
+            "tests/integration/playbooks/tls_letsencrypt.yml",
+        )
+        assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+        return json.loads((tmp_path / "result.json").read_text())
+
+    first = play()
+    assert first["acme"]["ordered"] is True and first["dsm"]["changed"] is True
+    imported = first["dsm"]["certificate"]
+    assert imported["description"] == "letsencrypt" and "DSM Desktop Service" in imported["services"]
+    again = play()
+    assert again["acme"]["changed"] is False and again["dsm"]["changed"] is False
+    renewed = play(renew_before_days=100000)
+    assert renewed["acme"]["ordered"] is True and renewed["dsm"]["changed"] is True
+    assert renewed["dsm"]["certificate"]["id"] == imported["id"], "replaced in place"
+    assert txt_records(cloudflare_lab) == []
