@@ -46,7 +46,7 @@ def in_zone(name, zone):
 
 
 def certificate_names(declared):
-    """The names the tls role's Origin CA certificate is requested for (its default: the zone and its wildcard)."""
+    """The names the tls role's Origin CA or ACME certificate is requested for (default: the zone and its wildcard)."""
     zone = normalise_hostname(declared.get("nas_zone"))
     names = declared.get("tls_hostnames")
     return [normalise_hostname(n) for n in names] if names else [zone, "*." + zone]
@@ -77,7 +77,7 @@ def service_errors(declared):
     zone = normalise_hostname(declared.get("nas_zone"))
     cert = (
         certificate_names(declared)
-        if declared.get("tls_certificate_source", "cloudflare_origin") == "cloudflare_origin"
+        if declared.get("tls_certificate_source", "cloudflare_origin") in ("cloudflare_origin", "letsencrypt_dns")
         else None
     )
     seen_names, seen_hosts = {}, {}

@@ -58,7 +58,7 @@ def _write_tls(directory):
 class AcmeLab:
     """pebble + pebble-challtestsrv as child processes; stop() ends both."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, nonce_reject=0, alternate_roots=0):
         os.makedirs(directory, exist_ok=True)
         self.directory = directory
         self.ca_path, cert_path, key_path = _write_tls(directory)
@@ -105,8 +105,14 @@ class AcmeLab:
         config_path = os.path.join(directory, "pebble-config.json")
         with open(config_path, "w", encoding="utf-8") as out:
             json.dump(config, out)
-        # No artificial validation delay and no deliberately rejected nonces: tests stay fast and deterministic.
-        env = dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
+        # No artificial validation delay and, unless asked (pebble's default is 5 %), no deliberately rejected
+        # nonces: tests stay fast and deterministic. alternate_roots: extra chains pebble offers (Link: alternate).
+        env = dict(
+            os.environ,
+            PEBBLE_VA_NOSLEEP="1",
+            PEBBLE_WFE_NONCEREJECT=str(nonce_reject),
+            PEBBLE_ALTERNATE_ROOTS=str(alternate_roots),
+        )
         self._spawn("pebble", [PEBBLE, "-config", config_path, "-dnsserver", "127.0.0.1:%d" % self.dns_port], env=env)
         self._wait_ready()
 
@@ -133,9 +139,9 @@ class AcmeLab:
                     raise RuntimeError("pebble or pebble-challtestsrv did not start; see %s" % self.directory) from None
                 time.sleep(0.2)
 
-    def issuing_roots(self):
-        """PEM of pebble's issuing root (made anew at every pebble start)."""
-        with urllib.request.urlopen(self._management_url + "/roots/0", context=self._tls, timeout=5) as reply:
+    def issuing_roots(self, index=0):
+        """PEM of pebble's issuing root `index` (0 the default chain's; made anew at every pebble start)."""
+        with urllib.request.urlopen(self._management_url + "/roots/%d" % index, context=self._tls, timeout=5) as reply:
             return reply.read().decode()
 
     def txt(self, name):

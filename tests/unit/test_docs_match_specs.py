@@ -30,6 +30,8 @@ SECRET_WORDS = ("password", "token", "secret", "key", "otp")
 # Options whose names look secret but whose values are not, each with the reason. Booleans and options with
 # documented choices are never secrets and need no entry.
 NOT_SECRET = {
+    ("acme_certificate", "account_key_path"): "the path of the account key file, not the key",
+    ("acme_certificate", "private_key_path"): "the path of the key file, not the key",
     ("cloudflare_origin_certificate", "private_key_path"): "the path of the key file, not the key",
     ("tls_probe_info", "client_key"): "the path of the client key file, not the key",
 }

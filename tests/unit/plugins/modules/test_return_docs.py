@@ -33,7 +33,26 @@ def _task(tmp_path, lab):
 
 
 # Per module: which lab it talks to and the smallest arguments of a successful run that changes something.
+def _acme(t, lab):
+    """A certificate and key already on disk, the fullchain missing: reused (no CA is asked), fullchain written."""
+    ca = pki.TestPki()
+    leaf, key = ca.leaf("example.test")
+    (t / "acme.crt").write_bytes(pki.pem(leaf))
+    (t / "acme.key").write_bytes(pki.pem(key))
+    (t / "acme-chain.pem").write_bytes(pki.pem(ca.inter))
+    return dict(
+        hostnames=["example.test", "*.example.test"],
+        acme_directory="https://127.0.0.1:9/dir",
+        account_key_path=str(t / "account.key"),
+        private_key_path=str(t / "acme.key"),
+        certificate_path=str(t / "acme.crt"),
+        chain_path=str(t / "acme-chain.pem"),
+        fullchain_path=str(t / "acme-full.pem"),
+    )
+
+
 CASES = {
+    "acme_certificate": ("cloudflare", _cloudflare, _acme),
     "cloudflare_dns_record": ("cloudflare", _cloudflare, lambda t, lab: dict(name="nas", content="100.128.77.2")),
     "cloudflare_dns_records": (
         "cloudflare",
