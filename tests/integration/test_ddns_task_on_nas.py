@@ -151,7 +151,9 @@ def test_address_change_then_no_change_then_cgnat_refused_and_the_token_shown_no
     last = tasks["results"]["scheduled:%d" % scheduled["id"]][0]
     assert last["exit_code"] == 0 and last["output"].startswith("changed: updated A photos.example.test 100.128.77.2")
     script = scheduled["extra"]["script"]
-    linted = subprocess.run(["shellcheck", "-s", "bash", "-"], input=script, capture_output=True, text=True)
+    linted = subprocess.run(
+        ["shellcheck", "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
+    )
     assert linted.returncode == 0, linted.stdout
     everywhere = [
         run.stdout,
