@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import time
 
+from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabError, HomelabInputError
 
 try:
@@ -118,41 +119,12 @@ if HAS_ACME:
 # -- keys and certificates -------------------------------------------------------------------------------------
 
 
-def new_key(key_type):
-    if key_type == "ecdsa":
-        return ec.generate_private_key(ec.SECP256R1())
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def key_pem(key):
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def load_key(data):
-    """A private key from PEM bytes, or None if `data` holds none (or an encrypted one)."""
-    try:
-        return serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        return None
-
-
 def key_kind(key):
     if isinstance(key, rsa.RSAPrivateKey):
         return "rsa"
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1":
         return "ecdsa"
     return None
-
-
-def _spki(public_key):
-    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def same_key(key, cert):
-    """Whether `cert` was issued for the private `key`."""
-    return _spki(key.public_key()) == _spki(cert.public_key())
 
 
 def account_jwk(key):
@@ -243,7 +215,7 @@ class AcmeOrder:
 
     def order(self, key, hostnames):
         try:
-            return self.acme.new_order(crypto_util.make_csr(key_pem(key), hostnames))
+            return self.acme.new_order(crypto_util.make_csr(pem_checks.key_pem(key), hostnames))
         except Exception as exc:  # noqa: BLE001
             raise acme_error(exc, "new order")
 

@@ -12,7 +12,6 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client impo
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 except ImportError:  # pragma: no cover - reported through pem_checks.HAS_CRYPTOGRAPHY
     pass
 
@@ -21,12 +20,6 @@ ROOT_URLS = {
     "ecdsa": "https://developers.cloudflare.com/ssl/static/origin_ca_ecc_root.pem",
 }
 REQUEST_TYPES = {"rsa": "origin-rsa", "ecdsa": "origin-ecc"}
-
-
-def same_key(cert, key):
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    der = serialization.Encoding.DER
-    return key is not None and cert.public_key().public_bytes(der, spki) == key.public_key().public_bytes(der, spki)
 
 
 def usable(entry, wanted, key, request_type, renew_before, now):
@@ -40,27 +33,20 @@ def usable(entry, wanted, key, request_type, renew_before, now):
         cert = x509.load_pem_x509_certificate(entry["certificate"].encode())
     except (KeyError, ValueError):
         return None
-    if cert.not_valid_after_utc - now <= renew_before or not same_key(cert, key):
+    if cert.not_valid_after_utc - now <= renew_before or not pem_checks.same_key(key, cert):
         return None
     return cert
 
 
 def new_key_and_csr(key_type, hostnames):
-    key = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        if key_type == "rsa"
-        else ec.generate_private_key(ec.SECP256R1())
-    )
+    key = pem_checks.new_key(key_type)
     csr = (
         x509.CertificateSigningRequestBuilder()
         .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, hostnames[0])]))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return key_pem, csr.public_bytes(serialization.Encoding.PEM).decode()
+    return pem_checks.key_pem(key), csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
 class OriginCa:

@@ -34,6 +34,40 @@ class PemError(HomelabInputError):
     """Bad input, with a message that names the option and the fix."""
 
 
+# -- private keys, shared by the certificate sources (Origin CA, ACME) and the bundle check ---------------------
+
+
+def new_key(key_type):
+    """A new private key: ECDSA P-256 for "ecdsa", else RSA 2048 (what DSM and Cloudflare both take)."""
+    if key_type == "ecdsa":
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def key_pem(key):
+    """The key as unencrypted PKCS#8 PEM bytes."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def load_key(data):
+    """A private key from PEM bytes, or None if `data` holds none (or an encrypted one)."""
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        return None
+
+
+def _spki(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def same_key(key, cert):
+    """Whether `cert` was issued for the private `key` (False without a key)."""
+    return key is not None and _spki(key.public_key()) == _spki(cert.public_key())
+
+
 def read_pem_option(name, value):
     """An option given as PEM text or as a path to a PEM file -> bytes."""
     if value is None:
@@ -153,10 +187,7 @@ def validate_bundle(cert_data, key_data, chain_data=None, passphrase=None, now=N
             "private_key: %s keys are not supported by DSM; use RSA (2048+) or ECDSA" % type(public).__name__
         )
 
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    if public.public_bytes(serialization.Encoding.DER, spki) != leaf.public_key().public_bytes(
-        serialization.Encoding.DER, spki
-    ):
+    if not same_key(key, leaf):
         raise PemError(
             "private_key: does not match certificate (different public keys); pass the key the "
             "certificate was issued for"

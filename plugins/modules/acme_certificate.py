@@ -256,7 +256,7 @@ def validate(p):
         data = read(path)
         if data is None:
             continue
-        if field.endswith("key_path") and a.load_key(data) is None:
+        if field.endswith("key_path") and pem_checks.load_key(data) is None:
             raise HomelabInputError(
                 "%s: %s exists but holds no unencrypted PEM private key, so it is not ours to overwrite; point "
                 "%s at a new file" % (field, path, field)
@@ -271,7 +271,7 @@ def validate(p):
 
 def on_disk(p, now):
     """What the files hold: the key, the leaf, its chain (from chain_path or fullchain_path) when known."""
-    key = a.load_key(read(p["private_key_path"]) or b"")
+    key = pem_checks.load_key(read(p["private_key_path"]) or b"")
     leaf = (a.load_chain(text(p["certificate_path"])) or [None])[0]
     chain = None
     if p["chain_path"] and os.path.exists(p["chain_path"]):
@@ -291,7 +291,7 @@ def order_reason(p, wanted, held):
         return "the certificate covers %s, not the declared hostnames" % ", ".join(a.names(leaf))
     if key is None:
         return "no private key at private_key_path"
-    if not a.same_key(key, leaf):
+    if not pem_checks.same_key(key, leaf):
         return "the certificate was not issued for the key at private_key_path"
     if p["regenerate_key"]:
         return "regenerate_key is set"
@@ -370,8 +370,8 @@ class Challenges:
 
 def account_key(p):
     """The account key, and whether it has to be written (created here, written only once the CA is reachable)."""
-    key = a.load_key(read(p["account_key_path"]) or b"")
-    return (key, False) if key is not None else (a.new_key("ecdsa"), True)
+    key = pem_checks.load_key(read(p["account_key_path"]) or b"")
+    return (key, False) if key is not None else (pem_checks.new_key("ecdsa"), True)
 
 
 def order(mod, wanted, held):
@@ -390,7 +390,7 @@ def order(mod, wanted, held):
         if acct_new:
             with file_lock.locked(file_lock.sibling_lock(p["account_key_path"]), what="ACME account key"):
                 if read(p["account_key_path"]) is None:  # another task may have made it meanwhile
-                    file_lock.write_atomic(p["account_key_path"], a.key_pem(acct), PRIVATE)
+                    file_lock.write_atomic(p["account_key_path"], pem_checks.key_pem(acct), PRIVATE)
                 else:
                     acct, _new = account_key(p)
                     acme.close()
@@ -403,7 +403,7 @@ def order(mod, wanted, held):
                     )
         acme.account(p["account_email"], p["terms_agreed"])
         keep = held["key"] is not None and not p["regenerate_key"] and a.key_kind(held["key"]) == p["key_type"]
-        key = held["key"] if keep else a.new_key(p["key_type"])
+        key = held["key"] if keep else pem_checks.new_key(p["key_type"])
         orderr = acme.order(key, wanted["hostnames"])
         todo = acme.challenges(orderr)
         txt = Challenges(mod)
@@ -427,7 +427,7 @@ def order(mod, wanted, held):
             raise a.AcmeError("the CA issued a certificate for %s instead" % ", ".join(a.names(leaf)), api="acme")
         # Key first: an interruption leaves a key the old certificate does not match, so the next run orders.
         if not keep:
-            file_lock.write_atomic(p["private_key_path"], a.key_pem(key), PRIVATE)
+            file_lock.write_atomic(p["private_key_path"], pem_checks.key_pem(key), PRIVATE)
         for path, content in outputs(p, leaf, chain).items():
             file_lock.write_atomic(path, content, PUBLIC)
         return leaf, chain, acme.net.nonce_retries

@@ -134,14 +134,12 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca i
     ROOT_URLS,
     OriginCa,
     new_key_and_csr,
-    same_key,
     usable,
 )
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 except ImportError:  # pragma: no cover - reported through pem_checks.HAS_CRYPTOGRAPHY
     pass
 
@@ -149,8 +147,8 @@ except ImportError:  # pragma: no cover - reported through pem_checks.HAS_CRYPTO
 def local_key(path):
     try:
         with open(path, "rb") as handle:
-            return serialization.load_pem_private_key(handle.read(), password=None)
-    except (OSError, ValueError, TypeError):
+            return pem_checks.load_key(handle.read())
+    except OSError:
         return None
 
 
@@ -180,7 +178,7 @@ def present(mod, api, wanted):
     request_type = REQUEST_TYPES[p["key_type"]]
     key = local_key(p["private_key_path"])
     listed = api.certificates()
-    foreign = key is not None and not any(same_key(cert, key) for cert in _parsed(listed))
+    foreign = key is not None and not any(pem_checks.same_key(key, cert) for cert in _parsed(listed))
     reusable = [
         (cert, entry)
         for entry in listed
