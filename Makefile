@@ -8,7 +8,7 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint ee importer collection clean role-docs
+.PHONY: demo test system-deps unit molecule sanity lint ee importer matrix collection clean role-docs
 
 $(VENV)/.installed: requirements.txt requirements-test.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,16 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-test: system-deps unit molecule sanity lint ee importer
+test: system-deps unit molecule sanity lint ee importer matrix
 
 system-deps:
 	bash tests/system-deps.sh
 
+# tests/unit through `ansible-test units` (as any collection's), tests/integration with pytest: one test file per
+# worker, a worker per core (the netns tests share one set of namespaces per file).
 unit: $(VENV)/.installed
-	$(BIN)/pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh units
+	$(BIN)/pytest -n auto --dist loadfile tests/integration
 
 # Until a scenario named "default" exists, Molecule logs a harmless "default/molecule.yml glob failed"
 # (it looks there for shared state) and goes on with every scenario.
@@ -38,7 +41,7 @@ molecule: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
 
 sanity: $(VENV)/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/sanity.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh sanity
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -63,6 +66,11 @@ importer: collection
 	cd $(BUILD) && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main dist/homelab-nas-*.tar.gz > importer.log 2>&1 \
 	  || { cat importer.log; exit 1; }
 	! grep -E "^(WARNING|ERROR)" $(BUILD)/importer.log
+
+# The other supported ansible-core releases (tests/matrix.txt), each in its own venv: unit tests and a site.yml
+# smoke run against the lab.
+matrix: collection
+	bash tests/matrix.sh
 
 # roles/*/README.md from each role's meta/argument_specs.yml (tests/unit/test_role_docs.py checks they agree).
 role-docs: $(VENV)/.installed

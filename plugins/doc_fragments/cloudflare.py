@@ -48,6 +48,7 @@ notes:
   - Reads are retried with backoff on HTTP 5xx; any request refused with HTTP 429 is retried after the
     C(Retry-After) Cloudflare sends (at most 60 seconds each, 5 retries), then the task fails with Cloudflare's answer.
 requirements:
+  - python >= 3.10 (the controller's, where these tasks run)
   - requests
 """
 

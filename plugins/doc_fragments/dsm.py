@@ -121,6 +121,6 @@ notes:
     by default C(~/.cache/homelab.nas/locks) on the host the module runs on) while it reads and writes, so
     forks and overlapping runs on one DSM take turns. It waits up to 300 seconds, then fails naming the lock.
 requirements:
-  - python >= 3.9
+  - python >= 3.10 (the controller's, where these tasks run)
   - requests
 """

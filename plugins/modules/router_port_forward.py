@@ -94,8 +94,11 @@ options:
     description: Seconds to wait for each router response.
     type: int
     default: 10
+requirements:
+  - python >= 3.8 (DSM 7's, when the task runs on the NAS; ansible-core 2.20 and later need 3.9 on targets,
+    so run it on the NAS with ansible-core 2.19 or older)
 notes:
-  - Needs only the Python standard library, so it can run on the NAS itself (DSM ships Python 3).
+  - Needs only the Python standard library, so it can run on the NAS itself (DSM 7 ships Python 3.8).
   - UPnP has no authentication; routers limit it by policy. Errors 606, 718 and 729 explain which policy refused.
 """
 

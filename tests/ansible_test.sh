@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# ansible-test sanity without Docker: a copy of the collection under ansible_collections/homelab/nas
-# (ansible-test needs that real path), each test in its own venv (--venv).
+# ansible-test without Docker: a copy of the collection under ansible_collections/homelab/nas (ansible-test
+# needs that real path), in venvs of its own (--venv). Usage: tests/ansible_test.sh sanity|units [options]
+# (`units` installs tests/unit/requirements.txt, as ansible-test does for any collection).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Outside the checkout: inside it, ansible-test would follow .gitignore and see no files.
-work=${TMPDIR:-/tmp}/homelab-nas-sanity/ansible_collections/homelab/nas
+command=$1
+shift
+work=${TMPDIR:-/tmp}/homelab-nas-$command/ansible_collections/homelab/nas
 
 # ansible-test downloads get-pip.py from a host this network cannot reach; it accepts a cached copy.
 pip_version=$(python - <<'PY'
@@ -20,4 +23,4 @@ rm -rf "$work" && mkdir -p "$work"
 git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents {} "$work"/
 cd "$work"
 python_version=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-ansible-test sanity --venv --python "$python_version" --color no "$@"
+ansible-test "$command" --venv --python "$python_version" --color no "$@"
