@@ -18,8 +18,8 @@ description:
     new port, checks DSM answers there with the same session, and moves the session cache entry and the recorded
     certificate pins to the new address, so later tasks that use the new port keep the session. Set the play's
     connection port from the result (RV(port)); see the examples.
-  - When the controller reaches DSM through a port translation (O(port) is not DSM's own port), the move is made
-    but the connection is not followed; the module warns that the translation must follow.
+  - When the controller reaches DSM through a port translation (O(port) is not DSM's own port), moving that
+    port is refused before any write, as the translation would then lead nowhere.
 author:
   - homelab.nas maintainers (@homelab-nas)
 extends_documentation_fragment:
@@ -214,10 +214,14 @@ def run(mod, _wanted):
                 **dict(result, changed=False),
             )
     elif moving:
-        mod.warn(
-            "this controller reaches DSM on port %d, which is not DSM's own %s (%s): a port translation in front "
-            "of DSM must follow DSM to %d; the connection is not followed"
-            % (mod.client.port, scheme_port.replace("_", " "), merged.get(scheme_port), new_port)
+        # A translation (router forward, proxy) in front of DSM points at the old port: it would lead nowhere.
+        own = merged.get(scheme_port)
+        mod.fail(
+            "refusing to move DSM's %s from %s to %d: this controller reaches DSM on port %d, a port translation in "
+            "front of DSM's own, which would then lead nowhere. Run this from the LAN on DSM's own port (port: %s), "
+            "or move the port by hand and then the translation"
+            % (scheme_port.replace("_", " "), own, new_port, mod.client.port, own),
+            **dict(result, changed=False),
         )
 
     def apply():

@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_web as w
 from ansible_collections.homelab.nas.plugins.modules import dsm_firewall, dsm_info, dsm_web
 from tests.unit.plugins.modules.runner import run_module
+from tests.unit.plugins.modules.test_dsm_firewall_lockout import forward  # noqa: F401  pylint: disable=unused-import
 
 WRITES = ("set", "start", "create", "delete", "update")
 
@@ -161,6 +162,17 @@ def test_a_move_the_firewall_would_not_admit_is_refused_naming_the_fix(run, dsm_
     assert "default action" in refused["msg"] and "dsm_firewall" in refused["msg"]
     assert refused["lockout_check"]["admitted"] is False
     assert writes(dsm_lab) == [] and dsm_lab.state() == before
+
+
+def test_a_move_behind_a_port_translation_is_refused(run, dsm_lab, forward):  # noqa: F811
+    # pylint: disable=redefined-outer-name
+    dsm_lab.clear_log()
+    refused = run(port=forward, https_port=free_port())
+    assert refused.get("failed") and "a port translation" in refused["msg"], refused
+    assert "port: %d" % dsm_lab.https_port in refused["msg"]
+    assert writes(dsm_lab) == [] and dsm_lab.state()["web"]["https_port"] == dsm_lab.https_port
+    # Settings other than that port still go through the translation.
+    assert run(port=forward, hsts=True)["changed"] is True
 
 
 @pytest.mark.parametrize("answer", ["answer", "drop"])
