@@ -11,6 +11,7 @@ whose set was verified live, as a whole object: every v1 field, the unchanged on
 from __future__ import annotations
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw, dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 WEB_API = "SYNO.Core.Web.DSM"
 EXTERNAL_API = "SYNO.Core.Web.DSM.External"
@@ -82,6 +83,8 @@ def merge(answers):
 
 
 def level_name(level):
+    if level is None:
+        return None
     return next((name for name, number in TLS_LEVELS.items() if number == level), "level %s" % level)
 
 
@@ -89,16 +92,31 @@ class DsmWeb:
     def __init__(self, client):
         self.client = client
 
+    def offers(self, api):
+        """Whether this DSM has `api` (an older DSM may lack External or TLSProfile)."""
+        try:
+            self.client.api_info(api)
+        except DsmError as exc:
+            if exc.code == 102:
+                return False
+            raise
+        return True
+
     def read(self):
-        """(DSM's merged web settings, its External hostname, its TLS profile default level), in one request."""
+        """(DSM's merged web settings, its External hostname, its TLS profile default level), in one request; the
+        hostname and level are None when DSM lacks their API."""
+        self.client.login()  # first: a cached session brings the cached API list
         versions = [1]
         if int(self.client.api_info(WEB_API).get("maxVersion", 1)) >= 2:
             versions.append(2)
         calls = [(WEB_API, "get", version, {}) for version in versions]
-        calls += [(EXTERNAL_API, "get", 1, {}), (TLS_API, "get", 1, {})]
+        extras = [api for api in (EXTERNAL_API, TLS_API) if self.offers(api)]
+        calls += [(api, "get", 1, {}) for api in extras]
         answers = self.client.batch(calls)
-        external, tls = answers[len(versions) :]
-        return merge(answers[: len(versions)]), external.get("hostname") or "", tls.get("default-level")
+        found = dict(zip(extras, answers[len(versions) :]))
+        hostname = found[EXTERNAL_API].get("hostname") or "" if EXTERNAL_API in found else None
+        level = found[TLS_API].get("default-level") if TLS_API in found else None
+        return merge(answers[: len(versions)]), hostname, level
 
     def write(self, merged):
         """The whole v1 object: the fields DSM answered, as `merged` has them now."""

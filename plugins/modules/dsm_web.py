@@ -99,7 +99,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 web:
-  description: DSM's web settings after the task (planned in check mode), in the module's terms.
+  description:
+    - DSM's web settings after the task (planned in check mode), in the module's terms.
+    - C(external_hostname) and C(tls_profile) are null on a DSM without their API.
   returned: always
   type: dict
   sample:
@@ -177,6 +179,9 @@ def run(mod, _wanted):
     p = mod.params
     api = w.DsmWeb(mod.client)
     merged, hostname, level = api.read()
+    for option, missing, name in (("external_hostname", hostname, w.EXTERNAL_API), ("tls_profile", level, w.TLS_API)):
+        if p[option] is not None and missing is None:
+            mod.fail("%s: this DSM does not offer %s (DSM too old); leave %s out" % (option, name, option))
     before = view(merged, hostname, level)
     wanted = dict(merged)
     for name, field in w.FIELDS.items():

@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_web as w
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 from ansible_collections.homelab.nas.plugins.modules import dsm_firewall, dsm_info, dsm_web
 from tests.unit.plugins.modules.runner import run_module
 from tests.unit.plugins.modules.test_dsm_firewall_lockout import forward  # noqa: F401  pylint: disable=unused-import
@@ -205,3 +206,24 @@ def test_check_mode_plans_a_move_without_making_it(run, dsm_lab):
     assert planned["changed"] is True and planned["moved"] is False and planned["port"] == dsm_lab.https_port
     assert planned["web"]["https_port"] == new and planned["lockout_check"]["why"] == "the firewall is off"
     assert writes(dsm_lab) == [] and dsm_lab.state()["web"]["https_port"] == dsm_lab.https_port
+
+
+def test_a_dsm_without_the_tls_profile_or_external_api_is_read_without_them():
+    asked = []
+
+    class Client:
+        def login(self):
+            pass
+
+        def api_info(self, api):
+            if api != "SYNO.Core.Web.DSM":
+                raise DsmError("absent", code=102, api=api)
+            return {"maxVersion": 1}
+
+        def batch(self, calls):
+            asked.extend(calls)
+            return [{"http_port": 5000, "https_port": 5001}]
+
+    merged, hostname, level = w.DsmWeb(Client()).read()
+    assert [c[:3] for c in asked] == [("SYNO.Core.Web.DSM", "get", 1)]
+    assert merged["https_port"] == 5001 and hostname is None and level is None
