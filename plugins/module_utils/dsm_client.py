@@ -103,6 +103,23 @@ class DsmClient:
     ):
         if not HAS_REQUESTS:
             raise DsmError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
+        # What follow() needs to make the same client for another port.
+        self._options = dict(
+            username=username,
+            password=password,
+            use_https=use_https,
+            validate_certs=validate_certs,
+            ca_path=ca_path,
+            tls_fingerprints=tls_fingerprints,
+            timeout=timeout,
+            device_id=device_id,
+            device_name=device_name,
+            enable_device_token=enable_device_token,
+            session_cache=session_cache,
+            session_cache_dir=session_cache_dir,
+            read_retries=read_retries,
+            backoff_factor=backoff_factor,
+        )
         scheme = "https" if use_https else "http"
         port = port or (5001 if use_https else 5000)
         host_part = "[%s]" % host if ":" in host and not host.startswith("[") else host
@@ -148,6 +165,26 @@ class DsmClient:
             raise_on_status=False,
         )
         self.http = session_with_retries(retry, pins=self.pins if use_https and validate_certs else None)
+
+    def follow(self, port):
+        """This client for the same DSM on another port (DSM's web server moved there), with this conversation's
+        session: DSM keeps its sessions across the move, so the session, the API list, the session cache entry and
+        the certificate pins recorded for this base URL go to the new one, and later tasks that connect to the
+        new port reuse them. This client is closed without logging out."""
+        moved = DsmClient(self.host, port=port, **self._options)
+        moved.sid, moved.synotoken = self.sid, self.synotoken
+        moved._apis, moved._apis_cached = self._apis, self._apis_cached  # pylint: disable=protected-access
+        if self.trusted and moved.trusted:
+            for pin in self.trusted.load():
+                moved.trusted.add(pin)
+            if self.validate_certs:
+                moved.pins.update(self.pins)
+        if self.cache and self.sid:
+            moved.cache.save_session(self.sid, self.synotoken, self._apis)
+            self.cache.drop_session()
+        self.sid = self.synotoken = None  # nothing left for close() to log out
+        self.http.close()
+        return moved
 
     @property
     def verify(self):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate, dsm_web
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_ports import HTTPS_PORTS, describe_https_ports
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_settings import SettingError, desired_settings
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_firewall_rules import _ports as firewall_ports
@@ -184,6 +184,7 @@ def hardening_errors(declared):
     for name in ("dsm_port", "dsm_nas_port"):
         if declared.get(name) not in (None, ""):
             _check(errors, dsm_validate.port, name, declared[name])
+    errors += _dsm_web_port_errors(declared)
     controller = declared.get("hardening_controller_address")
     if controller not in (None, ""):
         try:
@@ -227,6 +228,25 @@ def hardening_errors(declared):
             errors.append(
                 "hardening_auto_block.%s: %s is not a whole number of at least %d" % (field, block[field], low)
             )
+    return errors
+
+
+def _dsm_web_port_errors(declared):
+    """hardening_dsm_http_port / hardening_dsm_https_port by dsm_web's own rule (1-65535, not 80/443, not equal)."""
+    ports = {}
+    errors = []
+    for name in ("hardening_dsm_http_port", "hardening_dsm_https_port"):
+        value = declared.get(name)
+        if value in (None, ""):
+            continue
+        if not _is_int(value):
+            errors.append("%s: '%s' is not a port; give a number from 1 to 65535" % (name, value))
+            continue
+        ports[name] = int(value)
+    try:
+        dsm_web.check_ports(ports.get("hardening_dsm_http_port"), ports.get("hardening_dsm_https_port"))
+    except dsm_validate.InputError as exc:
+        errors.append("hardening_dsm_" + str(exc))
     return errors
 
 

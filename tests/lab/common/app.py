@@ -38,6 +38,15 @@ class MockApp:
         """Whether a connection from `peer` (host, port) to the listener on `port` gets an answer."""
         return True
 
+    def front_response(self, port, target, headers):
+        """An answer the listener on `port` gives itself, before the app sees the request (a redirect); None
+        lets the request through. `target` is the request's path and query."""
+        return None
+
+    def listener_headers(self, port):
+        """Headers the listener on `port` adds to every answer (HSTS on an HTTPS listener)."""
+        return {}
+
     def http_error_response(self, fault):
         """The answer to an injected HTTP-level fault (`http_error_next`)."""
         return Response(int(fault.get("status", 502)), b"<html>Bad Gateway</html>", "text/html")

@@ -185,15 +185,24 @@ def _handler_for(lab):
                 reset(self.connection)
                 return
             else:
-                form, files = parse_body(self.headers.get("Content-Type", ""), body)
-                request = Request(
-                    verb, split.path, query, form, files, self.headers, self.client_address[0], raw_body=body
-                )
-                response = lab.dispatch(request)
+                # What the listener answers before the app sees the request (DSM's HTTP-to-HTTPS redirect).
+                response = lab.app.front_response(self.server.server_address[1], self.path, self.headers)
+                if response is None:
+                    form, files = parse_body(self.headers.get("Content-Type", ""), body)
+                    request = Request(
+                        verb, split.path, query, form, files, self.headers, self.client_address[0], raw_body=body
+                    )
+                    response = lab.dispatch(request)
+                if getattr(response, "drop", False):
+                    # The server went away before answering (a web server restarting): no answer, a reset.
+                    self.close_connection = True
+                    reset(self.connection)
+                    return
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
-            for key, value in response.headers.items():
+            headers = dict(lab.app.listener_headers(self.server.server_address[1]), **response.headers)
+            for key, value in headers.items():
                 # a list sends the header once per value (several Set-Cookie headers in one answer)
                 for one in value if isinstance(value, (list, tuple)) else (value,):
                     self.send_header(key, one)
@@ -332,7 +341,17 @@ class Lab:
         return Response(404, compact_json({"error": "unknown control endpoint"}))
 
     def listen(self, host, port, tls=None):
-        """Start a listener; tls=(cert_path, key_path) for HTTPS. Returns the bound port.
+        """Start a listener (see serve()); returns the bound port."""
+        return self.serve(host, port, tls).server_address[1]
+
+    def stop(self, server):
+        """Stop one listener started by serve(): it no longer accepts connections."""
+        server.shutdown()
+        server.server_close()
+        self.servers = [s for s in self.servers if s is not server]
+
+    def serve(self, host, port, tls=None):
+        """Start a listener; tls=(cert_path, key_path) for HTTPS. Returns the server.
 
         With HTTPS, the app's `tls_identity()` may choose another certificate for each handshake, and
         `admits()` is asked before the handshake: a refused connection is reset before TLS starts.
@@ -342,7 +361,7 @@ class Lab:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         self.servers.append(server)
-        return server.server_address[1]
+        return server
 
     def _tls_context(self, tls):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -29,6 +29,7 @@ from tests.lab.mock_dsm import (
     tasks,
     terminal,
     utilization,
+    web,
 )
 from tests.lab.mock_dsm.api import Api, envelope_error, envelope_ok
 from tests.lab.mock_dsm.errors import ApiError
@@ -47,6 +48,7 @@ FAMILIES = (
     tasks,
     terminal,
     ddns,
+    web,
 )
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
@@ -68,6 +70,9 @@ class MockDsm(MockApp):
         # What DSM's external-address lookup (SYNO.Core.DDNS.ExtIP) finds; None: no address of that family.
         "ddns_external_ipv4": "203.0.113.7",
         "ddns_external_ipv6": None,
+        # A set of SYNO.Core.Web.DSM that moves a port: "answer" (the answer, then the move) or "drop" (the
+        # connection is cut unanswered while the web server restarts); web.py.
+        "web_set_answer": "answer",
     }
     # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
     ACTIONS = ("boot", "shutdown", "tick")
@@ -79,6 +84,7 @@ class MockDsm(MockApp):
         self.scheduler = tasks.Scheduler(self)
         self.listener_ports = set()  # the API listeners' ports (server.py), which the "dsm" service means
         self.ssh = None  # the SSH stand-in (server.py), which follows SYNO.Core.Terminal
+        self.web = None  # DSM's web server (server.py, listeners.WebListeners), which follows SYNO.Core.Web.DSM
         # What a successful write to an API changes beyond its state: DSM regenerates nginx after a
         # reverse-proxy edit and starts or stops sshd after a Terminal change.
         self.after_write = {nginx_sync.API: [nginx_sync.regenerate], terminal.API: [MockDsm.sync_ssh]}
@@ -107,6 +113,7 @@ class MockDsm(MockApp):
         self.confirm_tokens.reset()
         self.scheduler.reset()
         self.sync_ssh()
+        self.web_home()
 
     def lab_configure(self, spec):
         """Settings, plus the actions `{"boot": true}`, `{"shutdown": true}` and `{"tick": true}` (or
@@ -114,6 +121,8 @@ class MockDsm(MockApp):
         before the control call answers."""
         spec = dict(spec)
         actions = {key: spec.pop(key) for key in self.ACTIONS if key in spec}
+        if spec.get("web_set_answer", "answer") not in ("answer", "drop"):
+            raise ValueError("web_set_answer must be answer or drop")
         if spec.get("nginx_layout", "dsm7") not in ("dsm7", "dsm6"):
             raise ValueError("nginx_layout must be dsm7 or dsm6")
         for key in ("controller_address", "ddns_external_ipv4", "ddns_external_ipv6"):
@@ -141,12 +150,53 @@ class MockDsm(MockApp):
             return listeners.served_certificate(self.state.data)
 
     def admits(self, port, peer):
+        if peer is not None and self.web is not None and self.web.scheme_of(port) is None:
+            return False  # a listener DSM's web server left (a port move): nothing answers there
         return self.firewall_verdict(port)[0] == "allow"
 
     def firewall_verdict(self, port):
-        services = {"dsm": self.listener_ports | {5000, 5001}, "ssh": {self.ssh_port()}}
+        ports = set(self.web.ports().values()) if self.web is not None else self.listener_ports
+        services = {"dsm": ports | {5000, 5001}, "ssh": {self.ssh_port()}}
         with self.state.lock:
             return listeners.firewall_verdict(self.state.data, self.config, port, services)
+
+    def web_home(self):
+        """DSM's web settings name the ports the lab's listeners were started on, and DSM serves there."""
+        if self.web is None:
+            return
+        self.web.go_home()
+        with self.state.lock:
+            ports = self.web.ports()
+            current = web.settings(self.state.data)
+            if (current["http_port"], current["https_port"]) != (ports["http"], ports["https"]):
+                current.update(http_port=ports["http"], https_port=ports["https"])
+                self.state.save()
+
+    def front_response(self, port, target, headers):
+        if self.web is None or self.web.scheme_of(port) != "http":
+            return None
+        with self.state.lock:
+            location = listeners.front_response(
+                web.settings(self.state.data), self.web.ports()["https"], headers.get("Host"), target
+            )
+        if location is None:
+            return None
+        return Response(301, b"<html>301 Moved Permanently</html>", "text/html", headers={"Location": location})
+
+    def listener_headers(self, port):
+        if self.web is None or self.web.scheme_of(port) != "https":
+            return {}
+        with self.state.lock:
+            hsts = web.settings(self.state.data)["enable_hsts"]
+        return {"Strict-Transport-Security": listeners.HSTS_HEADER} if hsts else {}
+
+    @staticmethod
+    def dropped_answer():
+        """No answer at all: the connection is cut (the web server restarting under the request)."""
+        response = Response(500, b"")
+        response.drop = True
+        response.outcome = "dropped"
+        return response
 
     def ssh_port(self):
         """The port DSM's sshd listens on, as the firewall sees it (the stand-in's own port is the lab's)."""

@@ -7,6 +7,7 @@ import os
 from tests.lab.common.http import Lab
 from tests.lab.common.tls import ensure_server_tls
 from tests.lab.mock_dsm.app import MockDsm
+from tests.lab.mock_dsm.listeners import WebListeners
 from tests.lab.mock_dsm.ssh_standin import SshStandIn
 
 
@@ -31,10 +32,14 @@ def start(directory, host="127.0.0.1", http_port=0, https_port=0):
         factory = (cert.read(), key.read(), ca.read())
     app = MockDsm(os.path.join(directory, "state.json"), factory_certificate=factory)
     lab = Lab(app, directory)
+    # DSM's web server: its listeners follow SYNO.Core.Web.DSM's ports (a set that moves one moves them).
+    app.web = WebListeners(lab, host, (cert_path, key_path), http_port, https_port)
+    app.web_home()
+    ports = app.web.ports()
     info = {
         "host": host,
-        "http_port": lab.listen(host, http_port),
-        "https_port": lab.listen(host, https_port, tls=(cert_path, key_path)),
+        "http_port": ports["http"],
+        "https_port": ports["https"],
         "ca_path": ca_path,
         "state_path": app.state.path,
         "log_path": lab.log.path,

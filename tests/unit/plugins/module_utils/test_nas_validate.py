@@ -102,6 +102,10 @@ def test_certificate_coverage(pattern, name, expected):
         ({"tls_certificate_source": "pem", "tls_certificate": True, "tls_private_key": False}, "needs tls_certificate"),
         ({"dsm_port": 0}, "dsm_port: 0 is not a port"),
         ({"dsm_nas_port": 70000}, "dsm_nas_port: 70000 is not a port"),
+        ({"hardening_dsm_https_port": 443}, "hardening_dsm_https_port: 443 is reserved"),
+        ({"hardening_dsm_http_port": 80}, "hardening_dsm_http_port: 80 is reserved"),
+        ({"hardening_dsm_http_port": 8443, "hardening_dsm_https_port": 8443}, "8443 is also http_port"),
+        ({"hardening_dsm_https_port": "x"}, "hardening_dsm_https_port: 'x' is not a port"),
         (
             {"hardening_controller_address": "192.168.1.0/24"},
             "hardening_controller_address: '192.168.1.0/24' is not one",

@@ -94,6 +94,7 @@ CASES = {
     "dsm_task": ("dsm", _dsm, _task),
     "dsm_update_policy": ("dsm", _dsm, lambda t, lab: dict(mode="security_only")),
     "dsm_user": ("dsm", _dsm, lambda t, lab: dict(name=["guest"], enabled=False)),
+    "dsm_web": ("dsm", _dsm, lambda t, lab: dict(hsts=True, tls_profile="modern")),
     "tls_probe_info": (
         "dsm",
         lambda lab, t, **a: dict(a, host=lab.host, port=lab.https_port, ca_path=lab.ca_path),
