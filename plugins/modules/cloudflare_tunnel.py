@@ -32,9 +32,10 @@ extends_documentation_fragment:
   - homelab.nas.attributes.full
 options:
   account_id:
-    description: The Cloudflare account the tunnel belongs to (32 hexadecimal characters).
+    description:
+      - The Cloudflare account the tunnel belongs to (32 hexadecimal characters).
+      - Unset, the account that holds O(zone) (read from the zone, which needs Zone > Zone > Read).
     type: str
-    required: true
   name:
     description: The tunnel's name, unique in the account.
     type: str
@@ -113,7 +114,6 @@ EXAMPLES = r"""
 - name: Without it
   homelab.nas.cloudflare_tunnel:
     zone: example.com
-    account_id: 0123456789abcdef0123456789abcdef
     name: nas
     state: absent
 """
@@ -172,7 +172,7 @@ def read_token_file(path):
 
 
 def validate(p):
-    account = ct.account_id(p["account_id"])
+    account = ct.account_id(p["account_id"]) if p["account_id"] else None
     name = str(p["name"] or "").strip()
     if not name or any(ord(c) < 32 for c in name):
         raise HomelabInputError("name: give the tunnel a name (printable characters)")
@@ -389,7 +389,8 @@ def run(mod, wanted):
             "return_token: the connector token would be shown in the task's output and logs; set no_log: true on "
             "the task, or use token_path"
         )
-    tunnels = ct.CloudflareTunnels(mod.client, wanted["account"])
+    account = wanted["account"] or mod.client.get("/zones/%s" % mod.zone_id)["account"]["id"]
+    tunnels = ct.CloudflareTunnels(mod.client, account)
     dns = CloudflareDns(mod.client, mod.zone_id) if mod.params["manage_dns"] else None
     # The zone's records are listed and written under its lock (tasks of this controller take turns).
     with mod.zone_locked() if dns else contextlib.nullcontext():
@@ -401,7 +402,7 @@ def run(mod, wanted):
 def main():
     module = CloudflareModule(
         argument_spec=dict(
-            account_id=dict(type="str", required=True),
+            account_id=dict(type="str"),
             name=dict(type="str", required=True),
             ingress=dict(
                 type="list",

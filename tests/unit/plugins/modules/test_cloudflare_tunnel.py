@@ -156,9 +156,13 @@ def test_token_file_that_is_not_a_token_is_never_overwritten(run, cloudflare_lab
     assert path.read_text() == "my notes\n" and cloudflare_lab.calls() == []
 
 
-def test_return_token_on_a_no_log_task(run):
-    result = run(return_token=True, no_log=True)
-    assert json.loads(base64.b64decode(result["token"]))["t"] == result["tunnel_id"]
+def test_return_token_on_a_no_log_task_and_the_account_read_from_the_zone(run, cloudflare_lab):
+    result = run(return_token=True, no_log=True, account_id=None)
+    assert json.loads(base64.b64decode(result["token"])) == {
+        "a": ACCOUNT_ID,
+        "t": result["tunnel_id"],
+        "s": cloudflare_lab.state()["tunnels"][result["tunnel_id"]]["secret"],
+    }
 
 
 def test_absent_removes_the_cnames_the_tunnel_and_its_token_file(run, cloudflare_lab, tmp_path):
