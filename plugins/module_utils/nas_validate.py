@@ -275,6 +275,12 @@ def exposure_errors(declared, router=None):
                 "Cloudflare's edge, connects to DSM, without Cloudflare's client certificate, so nginx would refuse "
                 "every visitor); set it to false: the firewall closes the published ports to all but the LAN instead"
             )
+        if declared.get("exposure_ddns", "none") != "none":
+            errors.append(
+                "exposure_ddns: %s keeps A records at the router's address, and exposure_mode: tunnel publishes "
+                "CNAMEs to the tunnel instead (no address to follow); set exposure_ddns: none"
+                % declared["exposure_ddns"]
+            )
         return errors
     manage_router = declared.get("exposure_manage_router", True)
     public = declared.get("exposure_public_address")

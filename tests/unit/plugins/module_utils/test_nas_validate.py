@@ -209,6 +209,8 @@ def test_tunnel_mode_needs_no_public_address_and_refuses_origin_pulls():
     assert plan_errors(tunnel, router=router) == []  # CGNAT is what the tunnel is for
     errors = plan_errors(with_(exposure_mode="tunnel", tls_authenticated_origin_pulls=True))
     assert len(errors) == 1 and errors[0].startswith("tls_authenticated_origin_pulls: true cannot work")
+    (ddns,) = plan_errors(dict(tunnel, exposure_ddns="cloudflare"))
+    assert ddns.startswith("exposure_ddns: cloudflare keeps A records")
     assert plan_errors(with_(exposure_mode="vpn")) == ["exposure_mode: 'vpn' is not one of port_forward, tunnel"]
     # port_forward behind CGNAT names the mode that fixes it.
     (error,) = plan_errors(GOOD, router=router)
