@@ -224,9 +224,11 @@ def validate(p):
 
 
 def dns_plan(records, wanted_target, hostnames, prefix, tunnel_target):
-    """(writes [(existing or None, record)], deletes [record]) for the hostnames' CNAMEs, or HomelabInputError
-    naming a record on a hostname that does not carry our mark."""
-    writes, deletes = [], []
+    """(siblings, writes [(existing or None, record)], stale) for the hostnames' CNAMEs, or HomelabInputError naming
+    a record on a hostname that does not carry our mark. `siblings` are our other records on a hostname, deleted
+    before its CNAME is written (Cloudflare refuses a CNAME beside an A or AAAA, 81053; the record overwritten in
+    place keeps the name served meanwhile); `stale` our CNAMEs to the tunnel on names no longer declared."""
+    siblings, writes = [], []
     declared = {h for h, _c in hostnames}
     for hostname, comment in hostnames:
         record = dict(type="CNAME", name=hostname, content=wanted_target, proxied=True, ttl=1, comment=comment)
@@ -247,9 +249,10 @@ def dns_plan(records, wanted_target, hostnames, prefix, tunnel_target):
         keep = cname[0] if cname else (on_name[0] if on_name else None)
         if keep is None or {k: keep.get(k) for k in record} != record:
             writes.append((keep, record))
-        deletes += [r for r in on_name if r is not keep]
+        siblings += [r for r in on_name if r is not keep]
+    stale = []
     if tunnel_target:
-        deletes += [
+        stale = [
             r
             for r in records
             if r["type"] == "CNAME"
@@ -257,7 +260,7 @@ def dns_plan(records, wanted_target, hostnames, prefix, tunnel_target):
             and v.name_key(r.get("name")) not in declared
             and is_ours(r.get("comment"), prefix)
         ]
-    return writes, deletes
+    return siblings, writes, stale
 
 
 def dns_view(records, hostnames, tunnel_target):
@@ -286,11 +289,12 @@ def present(mod, wanted, tunnels, dns):
     wanted_rules = [ct.rule_view(r) for r in wanted["rules"]]
     tunnel_target = ct.target(tunnel_id) if tunnel_id else None
     records = dns.records() if dns else []
-    writes, deletes = (
+    siblings, writes, stale = (
         dns_plan(records, tunnel_target or NEW_TARGET, wanted["hostnames"], p["comment_prefix"], tunnel_target)
         if dns
-        else ([], [])
+        else ([], [], [])
     )
+    deletes = siblings + stale
     exists, held = read_token_file(p["token_path"])
     if p["token_path"] and held is not None and tunnel_id and held.get("t") != tunnel_id and tunnels.exists(held["t"]):
         raise HomelabInputError(
@@ -326,13 +330,15 @@ def present(mod, wanted, tunnels, dns):
             tunnels.put_configuration(state["tunnel_id"], dict(config, ingress=wanted["rules"]))
         if dns:
             new_target = ct.target(state["tunnel_id"])
+            for record in siblings:
+                dns.delete(record["id"])
             for existing, record in writes:
                 record = dict(record, content=new_target)
                 if existing is None:
                     dns.create(record)
                 else:
                     dns.overwrite(existing["id"], record)
-            for record in deletes:
+            for record in stale:
                 dns.delete(record["id"])
         if p["token_path"] and not token_current:
             token = state["token"] or tunnels.token(state["tunnel_id"])

@@ -116,8 +116,14 @@ def test_our_a_record_becomes_the_cname_and_a_foreign_one_stops_the_task(run, cl
     path = "/zones/%s/dns_records" % ZONE_ID
     ours = {"type": "A", "name": "photos", "content": "100.128.77.2", "proxied": True, "comment": "homelab.nas: photos"}
     assert api(cloudflare_lab, "POST", path, json=ours)[0] == 200
+    aaaa = dict(ours, type="AAAA", content="2606:4700::6812:1")
+    assert api(cloudflare_lab, "POST", path, json=aaaa)[0] == 200
     result = run(ingress=INGRESS[:1])
-    assert result["changed"] and result["dns"] == ["overwrite photos.example.test"]
+    # The AAAA goes first (Cloudflare refuses a CNAME beside it), then the A becomes the CNAME in place.
+    assert result["changed"] and sorted(result["dns"]) == [
+        "delete photos.example.test",
+        "overwrite photos.example.test",
+    ]
     assert [r[:2] for r in records(cloudflare_lab)] == [("CNAME", "photos.example.test")]
 
     foreign = {"type": "A", "name": "media", "content": "100.128.77.2", "proxied": True, "comment": "by hand"}
