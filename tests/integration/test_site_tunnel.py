@@ -99,3 +99,15 @@ def test_tunnel_mode_converges_without_forwards_or_a_records_then_changes_nothin
 
     second = site("--skip-tags", "verify,nginx_patches", **variables)
     assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-4000:]
+
+
+def test_the_role_alone_behind_cgnat_stops_before_any_write_naming_the_tunnel(
+    site, dsm_lab, router_lab, cloudflare_lab
+):
+    """Outside site.yml (no planning step) the exposure role probes the router itself, before its first write."""
+    router_lab.configure(external_ip="100.64.77.2")
+    rules = dsm_lab.state()["reverse_proxy"]
+    run = site(playbook="tests/integration/playbooks/exposure_alone.yml")
+    assert run.returncode != 0 and "set exposure_mode: tunnel" in run.stdout, run.stdout[-3000:]
+    assert dsm_lab.state()["reverse_proxy"] == rules and router_lab.state()["mappings"] == []
+    assert cloudflare_lab.state()["dns_records"] == {}
