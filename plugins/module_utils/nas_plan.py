@@ -101,6 +101,22 @@ def dns_records(services, content):
     ]
 
 
+def tunnel_ingress(services, origin="localhost"):
+    """One Cloudflare Tunnel ingress rule per service: its hostname to DSM's reverse proxy (`https://<origin>:<external
+    port>`, where the connector reaches DSM's nginx), the hostname sent as SNI so nginx picks the service's server
+    block, and DSM's certificate accepted as it is (the Origin CA's root is not one the connector trusts)."""
+    return [
+        {
+            "hostname": _field(service, index, "hostname"),
+            "service": "https://%s:%d" % (origin, _external_port(service)),
+            "no_tls_verify": True,
+            "origin_server_name": _field(service, index, "hostname"),
+            "comment": _field(service, index, "name"),
+        }
+        for index, service in _present(services)
+    ]
+
+
 def unproxied_services(services):
     """The services whose external port Cloudflare's proxy does not pass over HTTPS."""
     return [s for s in present_services(services) if _external_port(s) not in HTTPS_PORTS]

@@ -90,6 +90,8 @@ def _origin_pulls(declared, attackers):
 
 
 def _router(declared, services):
+    if declared.get("mode") == "tunnel":
+        return "Router: no forwards (exposure_mode: tunnel; the tunnel's connector on the NAS connects out)"
     router = declared.get("router") or {}
     if not declared.get("manage_router") or router.get("skipped"):
         ports = sorted({int(s.get("external_port") or 443) for s in services})
@@ -110,10 +112,12 @@ def _firewall(declared):
         return "DSM firewall: not managed by this run"
     lan = ", ".join(declared.get("lan_networks") or ()) or "no LAN networks"
     lan_ports = ["DSM %s" % (declared.get("dsm_port") or 5001)] + list(declared.get("lan_ports") or ())
-    return "DSM firewall: default deny; %s may reach %s; Cloudflare's ranges may reach the published ports" % (
-        lan,
-        ", ".join(str(p) for p in lan_ports),
+    published = (
+        "the published ports are open to the LAN only (tunnel)"
+        if declared.get("mode") == "tunnel"
+        else "Cloudflare's ranges may reach the published ports"
     )
+    return "DSM firewall: default deny; %s may reach %s; %s" % (lan, ", ".join(str(p) for p in lan_ports), published)
 
 
 def _failed(probe):
@@ -143,9 +147,9 @@ def _by_hand(declared, services, visitors):
 
 
 def exposure_summary(declared):
-    """-> list of lines. `declared`: services, zone_settings, hsts, origin_pulls, public_address, router
-    (router_port_forward's result), manage_router, firewall, lan_networks, lan_ports, dsm_port, two_factor,
-    visitors and attackers (the verify role's tls_probe_info results)."""
+    """-> list of lines. `declared`: services, mode (exposure_mode), zone_settings, hsts, origin_pulls,
+    public_address, router (router_port_forward's result), manage_router, firewall, lan_networks, lan_ports,
+    dsm_port, two_factor, visitors and attackers (the verify role's tls_probe_info results)."""
     services = [s for s in declared.get("services") or () if s.get("state", "present") == "present"]
     visitors = declared.get("visitors")
     lines = ["Published through Cloudflare:"] + (_published(services, visitors) or ["  nothing"])

@@ -23,9 +23,10 @@ from ansible_collections.homelab.nas.plugins.module_utils.nginx_patch import ngi
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 TUNNEL_FIX = (
-    "the internet cannot reach it; use a tunnel (for example Cloudflare Tunnel) instead of port "
-    "forwarding, or ask the provider for a public address"
+    "the internet cannot reach it; use a tunnel instead of port forwarding (exposure_mode: tunnel, a Cloudflare "
+    "Tunnel: docs/real-nas.md), or ask the provider for a public address"
 )
+EXPOSURE_MODES = ("port_forward", "tunnel")
 
 
 normalise_hostname = dsm_validate.name_key  # lower case, no trailing dot: how DNS compares names (RFC 4343)
@@ -277,14 +278,37 @@ def _network_errors(declared):
 
 
 def exposure_errors(declared, router=None):
-    """Where the DNS records point: a public address, given or the router's."""
+    """Where the DNS records point: a public address, given or the router's; or a tunnel, which needs none."""
     errors = []
+    mode = declared.get("exposure_mode", "port_forward")
+    if mode not in EXPOSURE_MODES:
+        return ["exposure_mode: '%s' is not one of %s" % (mode, ", ".join(EXPOSURE_MODES))]
+    lan = declared.get("nas_lan_address")
+    if lan:
+        _check(errors, dsm_validate.lan_address, "nas_lan_address", lan)
+    if mode == "tunnel":
+        # Cloudflare's origin-pull certificate reaches the origin only over a connection from its edge; through a
+        # tunnel nginx sees the connector, which has none, so nginx requiring it would refuse every visitor.
+        if declared.get("tls_authenticated_origin_pulls"):
+            errors.append(
+                "tls_authenticated_origin_pulls: true cannot work with exposure_mode: tunnel (the connector, not "
+                "Cloudflare's edge, connects to DSM, without Cloudflare's client certificate, so nginx would refuse "
+                "every visitor); set it to false: the firewall closes the published ports to all but the LAN instead"
+            )
+        if declared.get("exposure_ddns", "none") != "none":
+            errors.append(
+                "exposure_ddns: %s keeps A records at the router's address, and exposure_mode: tunnel publishes "
+                "CNAMEs to the tunnel instead (no address to follow); set exposure_ddns: none"
+                % declared["exposure_ddns"]
+            )
+        return errors
     manage_router = declared.get("exposure_manage_router", True)
     public = declared.get("exposure_public_address")
     if not manage_router and not public:
         errors.append(
             "exposure_manage_router: false leaves no address for the DNS records; set "
-            "exposure_public_address to the public address the ports are forwarded on"
+            "exposure_public_address to the public address the ports are forwarded on, or use "
+            "exposure_mode: tunnel"
         )
     if public:
         try:
@@ -303,9 +327,6 @@ def exposure_errors(declared, router=None):
                 errors.append(
                     "exposure_public_address: %s is a private or reserved address: %s" % (address, TUNNEL_FIX)
                 )
-    lan = declared.get("nas_lan_address")
-    if lan:
-        _check(errors, dsm_validate.lan_address, "nas_lan_address", lan)
     if manage_router and router and router.get("behind_cgnat"):
         errors.append(
             "exposure_manage_router: the router's WAN address %s is not public (carrier-grade or double "

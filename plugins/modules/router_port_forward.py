@@ -189,7 +189,8 @@ CGNAT_EXPLANATION = (
     "The router's WAN address %s is not a public address: the provider (carrier-grade NAT, 100.64.0.0/10) or "
     "another router in front (double NAT) sits between it and the internet, so ports forwarded here cannot be "
     "reached from outside. Ask the provider for a public IPv4 address, put the upstream router in bridge mode, "
-    "or use a tunnel (for example Cloudflare Tunnel) instead of port forwarding."
+    "or use a tunnel instead of port forwarding (Cloudflare Tunnel: homelab.nas.cloudflare_tunnel, or the exposure "
+    "role's exposure_mode: tunnel)."
 )
 
 

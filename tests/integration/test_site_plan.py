@@ -178,7 +178,7 @@ def test_router_behind_cgnat_is_refused_naming_the_tunnel(site, dsm_lab, router_
     router_lab.configure(external_ip="100.64.77.2")  # the mock withholds a reserved WAN address, as miniupnpd does
     labs = (dsm_lab, router_lab, cloudflare_lab)
     before = snapshot(*labs)
-    assert_refused_untouched(site(), before, labs, "Cloudflare Tunnel", task=ROUTER)
+    assert_refused_untouched(site(), before, labs, "exposure_mode: tunnel", task=ROUTER)
 
 
 def test_type_mistakes_still_stop_at_the_argument_specs(site, dsm_lab, router_lab, cloudflare_lab):

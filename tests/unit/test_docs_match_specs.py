@@ -33,6 +33,7 @@ NOT_SECRET = {
     ("acme_certificate", "account_key_path"): "the path of the account key file, not the key",
     ("acme_certificate", "private_key_path"): "the path of the key file, not the key",
     ("cloudflare_origin_certificate", "private_key_path"): "the path of the key file, not the key",
+    ("cloudflare_tunnel", "token_path"): "the path of the connector token file, not the token",
     ("tls_probe_info", "client_key"): "the path of the client key file, not the key",
 }
 ENV_DOC = re.compile(r"the value of the E\(([A-Z0-9_]+)\) environment variable")

@@ -16,11 +16,11 @@ import time
 from tests.lab.common.app import MockApp
 from tests.lab.common.http import Response
 from tests.lab.common.state import JsonState
-from tests.lab.mock_cloudflare import auth, challenges, dns, ips, origin_ca, seed, settings, zones
+from tests.lab.mock_cloudflare import auth, challenges, dns, ips, origin_ca, seed, settings, tunnels, zones
 from tests.lab.mock_cloudflare.envelope import error, ok
 from tests.lab.mock_cloudflare.errors import ApiError
 
-RESOURCES = (zones, settings, dns, origin_ca, ips)
+RESOURCES = (zones, settings, dns, origin_ca, ips, tunnels)
 
 
 class MockCloudflare(MockApp):
@@ -92,6 +92,7 @@ class MockCloudflare(MockApp):
     def describe_call(self, request):
         path = request.path.split("/client/v4", 1)[-1]
         shape = re.sub(r"/[0-9a-f]{32}", "/:id", path)
+        shape = re.sub(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "/:id", shape)
         shape = re.sub(r"/certificates/[0-9]+", "/certificates/:id", shape)
         # Query keys (never their values) show which filters a client used, e.g. name.exact.
         return request.verb, shape, {"query": sorted(request.query)} if request.query else {}

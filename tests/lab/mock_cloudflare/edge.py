@@ -157,6 +157,10 @@ class Edge:
             settings = {k: v["value"] for k, v in self.app.data["settings"][zone[0]].items()} if zone else {}
         if record is None:
             return self._error(530, host, ray, "no proxied record")
+        if record["type"] == "CNAME" and record["content"].lower().endswith(".cfargotunnel.com"):
+            # Cloudflare Tunnel: the edge would send this through the tunnel's connector, which the lab cannot
+            # run (tunnels.py); a tunnel without a connected cloudflared answers 530 with error 1033.
+            return self._error(530, host, ray, "no connector for the tunnel", "Cloudflare Tunnel error (1033)")
         mode = settings.get("ssl", "full")
         if not https and mode != "off" and settings.get("always_use_https") == "on":
             return 301, [("Location", "https://%s%s" % (host, path)), ("CF-Ray", ray)], b""
@@ -261,8 +265,8 @@ class Edge:
         added = [("Strict-Transport-Security", value)]
         return added + ([("X-Content-Type-Options", "nosniff")] if hsts.get("nosniff") else [])
 
-    def _error(self, status, host, ray, reason):
-        title = ERRORS[status]
+    def _error(self, status, host, ray, reason, title=None):
+        title = title or ERRORS[status]
         page = (
             "<!DOCTYPE html><html><head><title>%s | %d: %s</title></head><body><h1>Error %d</h1><p>%s</p>"
             "<p>Ray ID: %s</p></body></html>\n" % (host, status, title, status, title, ray)

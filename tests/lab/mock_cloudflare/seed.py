@@ -1,6 +1,7 @@
 """A fresh Cloudflare account as the API shows it: one zone on the Free plan, tokens, IP ranges.
 
-Tokens (lab only): LAB_TOKEN may do everything; READ_ONLY_TOKEN may only read (writes get 10000).
+Tokens (lab only): LAB_TOKEN may do everything; READ_ONLY_TOKEN may only read (writes get 10000);
+DNS_ONLY_TOKEN may write the zone but holds no Account > Cloudflare Tunnel permission (tunnels.py answers 10000).
 The account's email and Global API key (LAB_EMAIL, LAB_GLOBAL_KEY) may do everything too.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 LAB_TOKEN = "lab-cloudflare-token-0123456789abcdefghij"
 READ_ONLY_TOKEN = "lab-cloudflare-readonly-0123456789abcdef"
+DNS_ONLY_TOKEN = "lab-cloudflare-dnsonly-0123456789abcdefg"
 ZONE_NAME = "example.test"
 LAB_EMAIL = "lab@example.test"
 LAB_GLOBAL_KEY = "0123456789abcdef0123456789abcdef01234"  # 37 hex characters, like a real Global API key
@@ -120,6 +122,8 @@ def initial_state():
         "tokens": {
             LAB_TOKEN: {"id": "ed17574386854bf78a67040be0a770b0", "write": True},
             READ_ONLY_TOKEN: {"id": "9a7806061c88ada191ed06f989cc3dac", "write": False},
+            # A token that lists its permissions gets only those (tunnels.py checks `cloudflare_tunnel`).
+            DNS_ONLY_TOKEN: {"id": "5c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f", "write": True, "permissions": ["dns"]},
         },
         "account": dict(ACCOUNT, email=LAB_EMAIL, global_api_key=LAB_GLOBAL_KEY),
         "zones": {ZONE_ID: zone()},
@@ -131,5 +135,6 @@ def initial_state():
         },
         "dns_records": {},
         "certificates": {},
+        "tunnels": {},
         "ips": dict(IPS),
     }

@@ -45,6 +45,8 @@ CLOUDFLARE_PARAMETERS = {
     "setting": "setting_id",
     "record": "dns_record_id",
     "cert": "certificate_id",
+    "account": "account_id",
+    "tunnel": "tunnel_id",
 }
 
 

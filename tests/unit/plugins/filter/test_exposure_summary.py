@@ -115,3 +115,10 @@ def test_nothing_probed_or_managed_is_said_so():
     assert "Cloudflare: zone settings not managed by this run" in lines
     assert "Origin certificate: not seen" in lines and "DSM firewall: not managed by this run" in lines
     assert "2-step verification: not managed by this run" in lines
+
+
+def test_tunnel_mode_reports_no_forwards_and_the_lan_only_firewall():
+    lines = summary(hardened(mode="tunnel", router={"skipped": True}))
+    assert "Router: no forwards (exposure_mode: tunnel; the tunnel's connector on the NAS connects out)" in lines
+    (firewall,) = [line for line in lines if line.startswith("DSM firewall")]
+    assert firewall.endswith("the published ports are open to the LAN only (tunnel)")

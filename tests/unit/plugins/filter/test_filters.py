@@ -10,6 +10,7 @@ from ansible_collections.homelab.nas.plugins.filter import (
     port_forwards,
     proxied_ports,
     reverse_proxy_rules,
+    tunnel_ingress,
     unproxied_services,
 )
 
@@ -141,4 +142,17 @@ def test_absent_services_publish_nothing_and_a_shared_port_stays_forwarded():
     assert (
         _filter(unproxied_services, "unproxied_services")([{"name": "ssh", "external_port": 22, "state": "absent"}])
         == []
+    )
+
+
+def test_tunnel_ingress_sends_each_hostname_to_dsms_reverse_proxy_on_its_port():
+    rules = _filter(tunnel_ingress, "tunnel_ingress")(SERVICES + [{"name": "old", "state": "absent"}])
+    assert [(r["hostname"], r["service"], r["origin_server_name"], r["comment"]) for r in rules] == [
+        ("photos.example.test", "https://localhost:443", "photos.example.test", "photos"),
+        ("media.example.test", "https://localhost:8443", "media.example.test", "media"),
+        ("docs.example.test", "https://localhost:443", "docs.example.test", "docs"),
+    ]
+    assert all(r["no_tls_verify"] for r in rules)
+    assert _filter(tunnel_ingress, "tunnel_ingress")(SERVICES[:1], origin="10.0.0.2")[0]["service"] == (
+        "https://10.0.0.2:443"
     )

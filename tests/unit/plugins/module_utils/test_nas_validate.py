@@ -205,3 +205,17 @@ def test_an_absent_service_needs_only_its_name():
     # Names stay unique across present and absent services: the mark names the service.
     twice = plan_errors(dict(GOOD, nas_services=GOOD["nas_services"] + [{"name": "Photos", "state": "absent"}]))
     assert any(e.startswith("nas_services[2].name: 'Photos' is already the name") for e in twice)
+
+
+def test_tunnel_mode_needs_no_public_address_and_refuses_origin_pulls():
+    router = {"external_address": "100.64.0.9", "behind_cgnat": True}
+    tunnel = with_(exposure_mode="tunnel", exposure_manage_router=False, tls_authenticated_origin_pulls=False)
+    assert plan_errors(tunnel, router=router) == []  # CGNAT is what the tunnel is for
+    errors = plan_errors(with_(exposure_mode="tunnel", tls_authenticated_origin_pulls=True))
+    assert len(errors) == 1 and errors[0].startswith("tls_authenticated_origin_pulls: true cannot work")
+    (ddns,) = plan_errors(dict(tunnel, exposure_ddns="cloudflare"))
+    assert ddns.startswith("exposure_ddns: cloudflare keeps A records")
+    assert plan_errors(with_(exposure_mode="vpn")) == ["exposure_mode: 'vpn' is not one of port_forward, tunnel"]
+    # port_forward behind CGNAT names the mode that fixes it.
+    (error,) = plan_errors(GOOD, router=router)
+    assert "exposure_mode: tunnel" in error

@@ -70,6 +70,16 @@ CASES = {
             origin_ca_root_url=lab.origin_ca_root_url,
         ),
     ),
+    "cloudflare_tunnel": (
+        "cloudflare",
+        _cloudflare,
+        lambda t, lab: dict(
+            account_id="01a7362d577a6c3019a474fd6f485823",
+            name="return-docs",
+            ingress=[dict(hostname="nas", service="https://localhost:443")],
+            token_path=str(t / "tunnel.token"),
+        ),
+    ),
     "cloudflare_zone_settings": ("cloudflare", _cloudflare, lambda t, lab: dict(settings={"ssl": "strict"})),
     "dsm_certificate": ("dsm", _dsm, lambda t, lab: dict(_certificate(t), description="return-docs")),
     "dsm_ddns": (

@@ -174,7 +174,7 @@ def test_cgnat_or_double_nat_is_reported_even_when_adding_fails(run, router_lab,
     router_lab.configure(external_ip=wan)
     probe = run(mappings=[])
     assert probe["behind_cgnat"] is True and probe["changed"] is False
-    assert "carrier-grade NAT" in probe["cgnat_explanation"]
+    assert "carrier-grade NAT" in probe["cgnat_explanation"] and "exposure_mode: tunnel" in probe["cgnat_explanation"]
     failed = run(mappings=[HTTPS])
     assert failed["failed"] is True and failed["upnp_error"] == 501
     assert failed["behind_cgnat"] is True and "private or CGNAT" in failed["msg"]
