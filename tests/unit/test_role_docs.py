@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.utils import role_docs
+from tests.utils.ansible_cli import ansible_cli
 
 ROOT = role_docs.ROOT
 ROLES = role_docs.roles()
@@ -96,7 +96,7 @@ def test_render_lists_suboptions_defaults_and_markup():
 def _ansible_doc(role):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
     return subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", "role", "--json", "homelab.nas.%s" % role],
+        ansible_cli("doc") + ["-t", "role", "--json", "homelab.nas.%s" % role],
         capture_output=True,
         text=True,
         env=env,

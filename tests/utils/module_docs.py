@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+
+from tests.utils.ansible_cli import ansible_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
@@ -20,8 +21,7 @@ def module_docs():
     """{module name: ansible-doc's entry (`doc`, `examples`, `return`, ...)} for every module, in one run."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
     run = subprocess.run(
-        [os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "--json"]
-        + ["homelab.nas.%s" % name for name in MODULES],
+        ansible_cli("doc") + ["--json"] + ["homelab.nas.%s" % name for name in MODULES],
         capture_output=True,
         text=True,
         env=env,
