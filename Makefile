@@ -29,11 +29,13 @@ test: system-deps unit molecule sanity lint ee importer matrix
 system-deps:
 	bash tests/system-deps.sh
 
-# tests/unit through `ansible-test units` (as any collection's), tests/integration with pytest: one test file per
-# worker, a worker per core (the netns tests share one set of namespaces per file).
+# tests/unit through `ansible-test units` and tests/integration/targets through `ansible-test integration` (as any
+# collection's); the system tests (tests/system: whole playbooks, the lab's real components, public clients) with
+# pytest, one test file per worker, a worker per core (the netns tests share one set of namespaces per file).
 unit: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh units
-	$(BIN)/pytest -n auto --dist loadfile tests/integration
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh integration
+	$(BIN)/pytest -n auto --dist loadfile tests/system
 
 # Until a scenario named "default" exists, Molecule logs a harmless "default/molecule.yml glob failed"
 # (it looks there for shared state) and goes on with every scenario.

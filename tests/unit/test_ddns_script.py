@@ -1,6 +1,6 @@
 """The NAS's Cloudflare DDNS script (roles/exposure/templates/ddns_cloudflare.sh.j2), its Python part in-process.
 
-The lab runs the whole script through the mock DSM's task runner (tests/integration/test_ddns_task_on_nas.py); here each
+The lab runs the whole script through the mock DSM's task runner (tests/system/test_ddns_task_on_nas.py); here each
 decision is checked alone and fast: which addresses are refused, which source wins, the token file's checks,
 DSM's ExtIP answer, and that a write sends `content` only. The Python must stay DSM 7's Python 3.8.
 """

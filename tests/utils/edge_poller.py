@@ -1,5 +1,5 @@
 """A visitor through the lab's Cloudflare edge and an attacker straight to the NAS's nginx, polling in a
-thread while playbooks run (tests/integration/test_origin_pulls.py, test_workflow.py)."""
+thread while playbooks run (tests/system/test_origin_pulls.py, test_workflow.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Debian's `upnpc` (miniupnpc 2.2.4) as an outside client of a router, and the conversation every router
 of the lab must answer alike.
 
-The same `conversation()` runs against the mock router (tests/integration/test_router_upnpc_mock.py) and
-against the real miniupnpd in network namespaces (tests/integration/test_router_miniupnpd.py), so the
+The same `conversation()` runs against the mock router (tests/system/test_router_upnpc_mock.py) and
+against the real miniupnpd in network namespaces (tests/system/test_router_miniupnpd.py), so the
 mock cannot drift from what miniupnpd answers without one of them failing. The parsers read the lines
 upnpc's own source prints (miniupnpc/src/upnpc.c at tag miniupnpc_2_2_4).
 """

@@ -1,5 +1,5 @@
 """acme_certificate without a CA: what is refused before any request, what is reused from disk, check mode, and
-the helpers (badNonce retry, chain selection). Orders against pebble: tests/integration/test_acme_dns01.py."""
+the helpers (badNonce retry, chain selection). Orders against pebble: tests/system/test_acme_dns01.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """tls_probe_info against the mock Cloudflare edge (in-process module, real TLS), with a plain-HTTP origin
-behind it (Flexible) so no nginx is needed; tests/integration/test_verify_role.py runs it against nginx."""
+behind it (Flexible) so no nginx is needed; tests/system/test_verify_role.py runs it against nginx."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def test_the_role_alone_behind_cgnat_stops_before_any_write_naming_the_tunnel(
     """Outside site.yml (no planning step) the exposure role probes the router itself, before its first write."""
     router_lab.configure(external_ip="100.64.77.2")
     rules = dsm_lab.state()["reverse_proxy"]
-    run = site(playbook="tests/integration/playbooks/exposure_alone.yml")
+    run = site(playbook="tests/system/playbooks/exposure_alone.yml")
     assert run.returncode != 0 and "set exposure_mode: tunnel" in run.stdout, run.stdout[-3000:]
     assert dsm_lab.state()["reverse_proxy"] == rules and router_lab.state()["mappings"] == []
     assert cloudflare_lab.state()["dns_records"] == {}

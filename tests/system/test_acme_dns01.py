@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.homelab.nas.plugins.modules import acme_certificate, dsm_certificate
-from tests.integration.test_playbook_runs import ansible
+from tests.system.test_playbook_runs import ansible
 from tests.lab import pki
 from tests.lab.acme import AcmeLab
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID, ZONE_NAME
@@ -271,7 +271,7 @@ def test_the_tls_role_gets_imports_and_renews_a_letsencrypt_dns_certificate(
             "ansible-playbook",
             "-e",
             json.dumps({"lab": dict(lab, **overrides)}),
-            "tests/integration/playbooks/tls_letsencrypt.yml",
+            "tests/system/playbooks/tls_letsencrypt.yml",
         )
         assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
         return json.loads((tmp_path / "result.json").read_text())

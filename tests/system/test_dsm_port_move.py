@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 
-from tests.integration.test_playbook_runs import ansible
+from tests.system.test_playbook_runs import ansible
 
 
 def free_port():
@@ -23,7 +23,7 @@ def play(dsm_lab, tmp_path, start_port, new_port):
         "cache_dir": str(tmp_path / "cache"),
         "dsm_password": "lab-password",
     }
-    return ansible("ansible-playbook", "-e", json.dumps(extra), "tests/integration/playbooks/dsm_port_move.yml")
+    return ansible("ansible-playbook", "-e", json.dumps(extra), "tests/system/playbooks/dsm_port_move.yml")
 
 
 def test_a_dsm_port_move_the_run_survives(dsm_lab, tmp_path):

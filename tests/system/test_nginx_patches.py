@@ -89,7 +89,7 @@ class Nas:
         return subprocess.run(
             [
                 os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                "tests/integration/playbooks/nginx_patches.yml",
+                "tests/system/playbooks/nginx_patches.yml",
                 "-e",
                 json.dumps(variables),
                 *args,

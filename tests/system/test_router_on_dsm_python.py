@@ -1,7 +1,7 @@
 """router_port_forward where users may run it in secure mode: on the NAS, whose DSM 7 ships Python 3.8.
 
 ansible-core builds the module on the controller and runs it with the target's interpreter, so this runs
-tests/integration/playbooks/router.yml with `ansible_python_interpreter` set to a Python 3.8 (pyenv's on CI)
+tests/system/playbooks/router.yml with `ansible_python_interpreter` set to a Python 3.8 (pyenv's on CI)
 against the mock router: a forward is added, and the rerun changes nothing.
 """
 

@@ -130,7 +130,7 @@ def test_twenty_forks_over_twenty_hosts_share_the_controller_files(dsm_lab, clou
             str(inventory),
             "--forks",
             "20",
-            "tests/integration/playbooks/concurrency.yml",
+            "tests/system/playbooks/concurrency.yml",
             "-e",
             variables,
             env={"HOMELAB_NAS_LOCK_DIR": str(tmp_path / "locks")},

@@ -40,7 +40,7 @@ def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudfla
 
 
 def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router_lab, cloudflare_lab):
-    run = site(playbook="tests/integration/playbooks/site_twice.yml")
+    run = site(playbook="tests/system/playbooks/site_twice.yml")
     assert run.returncode == 0, run.stdout[-3000:]
     hostnames = sorted(e["frontend"]["fqdn"] for e in dsm_lab.state()["reverse_proxy"].values())
     assert hostnames == ["media.example.test", "nas.example.test", "photos.example.test"]  # each service once

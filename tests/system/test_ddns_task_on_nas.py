@@ -71,7 +71,7 @@ class Nas:
         return subprocess.run(
             [
                 os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                "tests/integration/playbooks/nas_ddns.yml",
+                "tests/system/playbooks/nas_ddns.yml",
                 "-e",
                 json.dumps(variables),
                 *args,

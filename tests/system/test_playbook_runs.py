@@ -47,7 +47,7 @@ def test_vvv_log_holds_neither_private_key_nor_password(dsm_lab, tmp_path):
         "--diff",
         "-e",
         extra,
-        "tests/integration/playbooks/certificate.yml",
+        "tests/system/playbooks/certificate.yml",
         extra_env={"ANSIBLE_LOG_PATH": str(log_path)},
     )
     output = run.stdout + run.stderr + log_path.read_text()
