@@ -17,11 +17,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from ansible_collections.homelab.nas.plugins.modules import acme_certificate, dsm_certificate
-from tests.system.test_playbook_runs import ansible
 from tests.lab import pki
 from tests.lab.acme import AcmeLab
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID, ZONE_NAME
 from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.system.test_playbook_runs import ansible
 from tests.unit.plugins.modules.runner import run_module
 
 NAMES = [ZONE_NAME, "*." + ZONE_NAME, "nas." + ZONE_NAME]

@@ -23,11 +23,11 @@ from cryptography.hazmat.primitives import serialization
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 from ansible_collections.homelab.nas.plugins.modules import dsm_certificate, dsm_info, dsm_security
-from tests.system.test_nginx_patches import Nas, wait_for
 from tests.lab import pki
 from tests.lab.dsm_nginx import tree
 from tests.lab.mock_dsm import firewall_eval
 from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.system.test_nginx_patches import Nas, wait_for
 from tests.unit.plugins.modules.runner import run_module
 
 FACTORY_ID = "sYnDef"
