@@ -8,7 +8,7 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint ee importer matrix collection clean role-docs
+.PHONY: demo test system-deps unit molecule sanity lint ee importer matrix docs collection clean role-docs
 
 $(VENV)/.installed: requirements.txt requirements-test.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-test: system-deps unit molecule sanity lint ee importer matrix
+test: system-deps unit molecule sanity lint ee importer docs matrix
 
 system-deps:
 	bash tests/system-deps.sh
@@ -73,6 +73,10 @@ importer: collection
 # smoke run against the lab.
 matrix: collection
 	bash tests/matrix.sh
+
+# The docs site (antsibull-docs + Sphinx, in build/docs-venv): build/docsite/build/html.
+docs: collection
+	bash tests/docs.sh
 
 # roles/*/README.md from each role's meta/argument_specs.yml (tests/unit/test_role_docs.py checks they agree).
 role-docs: $(VENV)/.installed

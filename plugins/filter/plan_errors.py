@@ -8,7 +8,7 @@ name: plan_errors
 short_description: Every mistake in the site play's declared state, before anything is written
 version_added: 0.1.0
 description:
-  - Checks the variables of the exposure, tls and hardening roles together - names inside O(_input.nas_zone) and
+  - Checks the variables of the exposure, tls and hardening roles together - names inside C(nas_zone) and
     covered by the certificate, unique service names and hostnames, ports, update time and days, DoS interfaces,
     HSTS, LAN networks, the public address and the router's WAN address - and returns one message per mistake,
     each naming the variable and the fix. An empty list means the plan is sound.
