@@ -18,6 +18,7 @@ from tests.lab.mock_dsm import (
     certificates,
     ddns,
     firewall,
+    letsencrypt,
     listeners,
     login_ui,
     nginx_sync,
@@ -47,6 +48,7 @@ FAMILIES = (
     tasks,
     terminal,
     ddns,
+    letsencrypt,
 )
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
