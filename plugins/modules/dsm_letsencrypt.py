@@ -91,7 +91,7 @@ options:
   request_timeout:
     description:
       - Seconds to wait for DSM's answer to the request. DSM's own wizard waits six minutes; a shorter wait may give
-        up while DSM is still working (the request is then not sent again: rerun the task later).
+        up while DSM is still working (the request is then not sent again; rerun the task later).
     type: int
     default: 600
 notes:
