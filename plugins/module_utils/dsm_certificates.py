@@ -1,7 +1,7 @@
 # Copyright: homelab.nas contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
-"""DSM's certificate APIs: SYNO.Core.Certificate(.CRT, .Service)."""
+"""DSM's certificate APIs: SYNO.Core.Certificate(.CRT, .Service, .LetsEncrypt)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmE
 CERT_API = "SYNO.Core.Certificate"
 CRT_API = "SYNO.Core.Certificate.CRT"
 SERVICE_API = "SYNO.Core.Certificate.Service"
+LETSENCRYPT_API = "SYNO.Core.Certificate.LetsEncrypt"
 
 
 def service_name(service):
@@ -112,6 +113,22 @@ class DsmCertificates:
             id=json.dumps(cert_id),
             desc=json.dumps(description),
             as_default=True if as_default else None,
+        )
+
+    def request_letsencrypt(self, names, email, description, as_default=False, timeout=None):
+        """DSM's own Let's Encrypt client (HTTP-01): one request that DSM answers when the certificate is issued
+        or refused, after minutes at worst, without the new certificate (re-list to find it). `domain_name` holds
+        every name `;`-joined, the common name first; strings travel JSON-quoted, as_default only when wanted (as
+        with import). Never retried: each request spends one of Let's Encrypt's rate-limit slots."""
+        return self.client.write(
+            LETSENCRYPT_API,
+            "create",
+            1,
+            request_timeout=timeout,
+            domain_name=json.dumps(";".join(names)),
+            email=json.dumps(email),
+            desc=json.dumps(description),
+            as_default="true" if as_default else None,
         )
 
     def delete(self, cert_id):

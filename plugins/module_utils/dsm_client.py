@@ -375,9 +375,11 @@ class DsmClient:
         """A call that changes nothing: GET, retried on connection errors and 5xx."""
         return self.call(api, method, version, write=False, **params)
 
-    def write(self, api, method, version, files=None, **params):
-        """A call that changes DSM: POST with the SynoToken, never retried blindly."""
-        return self.call(api, method, version, write=True, files=files, **params)
+    def write(self, api, method, version, files=None, request_timeout=None, **params):
+        """A call that changes DSM: POST with the SynoToken, never retried blindly (a POST that timed out is not
+        sent again: DSM may still be acting on it). request_timeout: seconds for this call instead of `timeout`
+        (a call DSM answers only when done, such as a Let's Encrypt request)."""
+        return self.call(api, method, version, write=True, files=files, request_timeout=request_timeout, **params)
 
     def batch(self, calls):
         """Several reads in one HTTP request (DSM's SYNO.Entry.Request compound call).
@@ -405,15 +407,17 @@ class DsmClient:
             out.append(entry.get("data") or {})
         return out
 
-    def call(self, api, method, version, write=False, files=None, raw=False, **params):
+    def call(self, api, method, version, write=False, files=None, raw=False, request_timeout=None, **params):
         self.login()
         try:
-            return self._call_once(api, method, version, write, files, raw, params)
+            return self._call_once(api, method, version, write, files, raw, params, request_timeout)
         except DsmError as exc:
             if exc.code in (102, 103, 104) and self._apis_cached:
                 # The cached API list may predate a DSM update: discover again, once.
                 self._apis, self._apis_cached = None, False
-                return self.call(api, method, version, write=write, files=files, raw=raw, **params)
+                return self.call(
+                    api, method, version, write=write, files=files, raw=raw, request_timeout=request_timeout, **params
+                )
             if exc.code not in SESSION_ERRORS:
                 raise
         # The session expired or was replaced: DSM rejected the request before acting
@@ -422,20 +426,30 @@ class DsmClient:
         if self.cache:
             self.cache.drop_session()
         self._fresh_login()
-        return self._call_once(api, method, version, write, files, raw, params)
+        return self._call_once(api, method, version, write, files, raw, params, request_timeout)
 
-    def _call_once(self, api, method, version, write, files, raw, params):
+    def _call_once(self, api, method, version, write, files, raw, params, request_timeout=None):
         info = self.api_info(api)
         query = {"api": api, "version": str(self.pick_version(api, version)), "method": method}
         body = {k: _encode(v) for k, v in params.items() if v is not None}
         if write:
             # Form fields travel in the body, the API triple in the URL (DSM dispatches on it, as DSM's own UI and
             # acme.sh send multipart uploads); the session never in the URL (see _send).
-            return self._send("POST", info["path"], query, api=api, method=method, body=body, files=files, raw=raw)
+            return self._send(
+                "POST",
+                info["path"],
+                query,
+                api=api,
+                method=method,
+                body=body,
+                files=files,
+                raw=raw,
+                timeout=request_timeout,
+            )
         query.update(body)
-        return self._send("GET", info["path"], query, api=api, method=method, raw=raw)
+        return self._send("GET", info["path"], query, api=api, method=method, raw=raw, timeout=request_timeout)
 
-    def _send(self, verb, path, query, api, method, body=None, files=None, raw=False, sid=None):
+    def _send(self, verb, path, query, api, method, body=None, files=None, raw=False, sid=None, timeout=None):
         """One request; every error it raises has the session id, SynoToken and password masked (the one place
         messages leave the client: requests' own texts quote URLs, and a message ends up in Ansible's output)."""
         if api == AUTH_API and method == "login":
@@ -443,7 +457,7 @@ class DsmClient:
         else:
             sid = sid or self.sid
         try:
-            return self._exchange(verb, path, query, api, method, body, files, raw, sid)
+            return self._exchange(verb, path, query, api, method, body, files, raw, sid, timeout or self.timeout)
         except DsmError as exc:
             exc.args = (self.redact(str(exc), sid),) + exc.args[1:]
             exc.__cause__ = None
@@ -463,7 +477,7 @@ class DsmClient:
                     text = text.replace(form, MASK)
         return SECRET_PARAMS.sub(lambda m: "%s=%s" % (m.group(1), MASK), text)
 
-    def _exchange(self, verb, path, query, api, method, body, files, raw, sid):
+    def _exchange(self, verb, path, query, api, method, body, files, raw, sid, timeout):
         # Every request of a session that has a SynoToken carries it, reads included: DSM refuses
         # token-less requests of such a session (103 per batonogov's provider and a DSM 7.3.2 capture).
         headers = {"X-SYNO-TOKEN": self.synotoken} if self.synotoken else {}
@@ -476,12 +490,12 @@ class DsmClient:
         try:
             if verb == "GET":
                 response = self.http.get(
-                    url, params=query, headers=headers, cookies=cookies, timeout=self.timeout, verify=self.verify
+                    url, params=query, headers=headers, cookies=cookies, timeout=timeout, verify=self.verify
                 )
             elif body is None and files is None:
                 # Login: credentials go in the form body, never in the URL.
                 response = self.http.post(
-                    url, data=query, headers=headers, cookies=cookies, timeout=self.timeout, verify=self.verify
+                    url, data=query, headers=headers, cookies=cookies, timeout=timeout, verify=self.verify
                 )
             else:
                 if files is None and sid:
@@ -493,7 +507,7 @@ class DsmClient:
                     files=files,
                     headers=headers,
                     cookies=cookies,
-                    timeout=self.timeout,
+                    timeout=timeout,
                     verify=self.verify,
                 )
         except PinMismatch as exc:

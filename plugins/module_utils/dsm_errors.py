@@ -63,6 +63,33 @@ CERTIFICATE_ERRORS = {
     5534: "the key is too short: DSM wants more than 1024 bits",
 }
 
+# SYNO.Core.Certificate.LetsEncrypt: DSM's message table (batonogov/terraform-provider-synology-dsm errors.go,
+# go-synology, N4S4/synology-api error_codes.py for 5528), each with what to do. Never retried by this collection:
+# every request DSM sends to Let's Encrypt spends one of its rate-limit slots.
+LETSENCRYPT_ERRORS = {
+    5520: "DSM got no response from Let's Encrypt: check that the NAS reaches the internet (DNS, gateway, proxy) "
+    "and try again later",
+    5521: "Let's Encrypt could not validate the domain over HTTP-01: TCP port 80 from the internet must reach the "
+    "NAS (forward port 80 on the router to the NAS, allow it in DSM's firewall, and check your ISP does not block "
+    "it); wait before retrying, each failed validation counts against Let's Encrypt's limits",
+    5522: "Let's Encrypt could not validate the issuer/domain: check that every name resolves publicly to this "
+    "NAS's public address and that nothing else answers port 80 for it",
+    5523: "too many Let's Encrypt accounts were registered from this IP address: wait (hours) before trying again",
+    5524: "Let's Encrypt's rate limit was reached (certificates per registered domain or duplicate certificates "
+    "per week): wait for the limit's window to pass (up to a week); do not retry now",
+    5525: "Let's Encrypt refused the e-mail address: give a valid address of a domain that accepts mail",
+    5526: "DSM refused a parameter of the request: check the names (no empty, duplicate or invalid name)",
+    5527: "Let's Encrypt is busy or under maintenance: try again later",
+    5528: "DSM's Let's Encrypt client issues wildcard certificates only for Synology DDNS domains (synology.me and "
+    "its sisters): drop the wildcard, or use acme_certificate (DNS-01) for it",
+    5529: "a name is not publicly resolvable: publish an A/AAAA record for each name pointing at the NAS's public "
+    "address (for example with cloudflare_dns_records or DDNS) and wait for it to propagate",
+    5530: "Let's Encrypt could not connect to the domain: check the public IP the names resolve to, the router's "
+    "port 80 forward, DSM's firewall and any proxy in front (a Cloudflare-proxied name must reach the NAS's port "
+    "80 through Cloudflare)",
+}
+LETSENCRYPT_API = "SYNO.Core.Certificate.LetsEncrypt"
+
 SESSION_ERRORS = frozenset((106, 107, 119))
 
 
@@ -72,6 +99,8 @@ def describe(code, api=None, details=None):
         return "parameter '%s' is invalid (%s)" % (details["name"], details.get("reason") or "rejected")
     if api == "SYNO.API.Auth" and code in AUTH_ERRORS:
         return AUTH_ERRORS[code]
+    if api and api.startswith(LETSENCRYPT_API) and code in LETSENCRYPT_ERRORS:
+        return LETSENCRYPT_ERRORS[code]
     if api and api.startswith("SYNO.Core.Certificate") and code in CERTIFICATE_ERRORS:
         return CERTIFICATE_ERRORS[code]
     return COMMON_ERRORS.get(code, "DSM error code %s" % code)

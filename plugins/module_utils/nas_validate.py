@@ -76,11 +76,10 @@ def service_errors(declared):
     """Each service's fields, unique names and hostnames, inside the zone and covered by the certificate."""
     errors = []
     zone = normalise_hostname(declared.get("nas_zone"))
-    cert = (
-        certificate_names(declared)
-        if declared.get("tls_certificate_source", "cloudflare_origin") in ("cloudflare_origin", "letsencrypt_dns")
-        else None
-    )
+    source = declared.get("tls_certificate_source", "cloudflare_origin")
+    # letsencrypt_dsm's default names are the zone and every published hostname: only given names can miss one.
+    given = source == "letsencrypt_dsm" and declared.get("tls_hostnames")
+    cert = certificate_names(declared) if source in ("cloudflare_origin", "letsencrypt_dns") or given else None
     seen_names, seen_hosts = {}, {}
     for index, service in enumerate(declared.get("nas_services") or []):
         where = "nas_services[%d]" % index
@@ -161,6 +160,11 @@ def tls_errors(declared):
     for index, name in enumerate(declared.get("tls_hostnames") or []):
         where = "tls_hostnames[%d]" % index
         host = _check(errors, dsm_validate.hostname, where, name, True)
+        if host and host.startswith("*.") and source == "letsencrypt_dsm":
+            errors.append(
+                "%s: %s is a wildcard; DSM's Let's Encrypt client (letsencrypt_dsm) validates by HTTP-01, which "
+                "cannot prove one: list each name, or use tls_certificate_source: letsencrypt_dns" % (where, host)
+            )
         if host and zone and not in_zone(host.lstrip("*."), zone):
             errors.append(
                 "%s: %s is not in nas_zone %s; an Origin CA certificate only covers names in the zone"

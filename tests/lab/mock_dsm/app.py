@@ -18,6 +18,7 @@ from tests.lab.mock_dsm import (
     certificates,
     ddns,
     firewall,
+    letsencrypt,
     listeners,
     login_ui,
     nginx_sync,
@@ -49,6 +50,7 @@ FAMILIES = (
     terminal,
     ddns,
     web,
+    letsencrypt,
 )
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)

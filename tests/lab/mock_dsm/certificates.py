@@ -81,7 +81,8 @@ def describe(entry, services):
         "is_default": entry["is_default"],
         "issuer": _name(cert.issuer),
         "key_types": "" if entry.get("factory") else key_type,
-        "renewable": False,
+        # DSM's own Let's Encrypt certificates are the ones it renews (letsencrypt.py).
+        "renewable": bool(entry.get("letsencrypt")),
         "services": services,
         "signature_algorithm": _signature_algorithm(cert),
         "subject": subject,
@@ -144,6 +145,7 @@ class Certificates:
                 chain_pem=chain_pem.decode(),
             )
             entry.pop("factory", None)
+            entry.pop("letsencrypt", None)  # an imported certificate is not one DSM renews
             if as_default:
                 self._make_default(cert_id)
             self.state.save()

@@ -46,6 +46,8 @@ def with_(**changes):
 
 def test_the_lab_plan_is_sound():
     assert plan_errors(GOOD) == []
+    # letsencrypt_dsm's default names are the zone and the published hostnames: covered without tls_hostnames.
+    assert plan_errors(with_(tls_certificate_source="letsencrypt_dsm")) == []
 
 
 def test_unset_optional_variables_take_the_role_defaults():
@@ -96,6 +98,14 @@ def test_certificate_coverage(pattern, name, expected):
             "Cloudflare's proxy does not pass 8080 over HTTPS",
         ),
         ({"tls_hostnames": ["*.*.example.test"]}, "tls_hostnames[0]"),
+        (
+            {"tls_certificate_source": "letsencrypt_dsm", "tls_hostnames": ["example.test", "*.example.test"]},
+            "tls_hostnames[1]: *.example.test is a wildcard",
+        ),
+        (
+            {"tls_certificate_source": "letsencrypt_dsm", "tls_hostnames": ["example.test"]},
+            "is not covered by the certificate's names",
+        ),
         ({"tls_hsts": {"max_age": 0}}, "tls_hsts.max_age: 0"),
         ({"tls_hsts": {"max_age": 31536000, "preload": True}}, "tls_hsts.preload needs include_subdomains"),
         ({"tls_zone_settings": {"min_tls_version": "1.5"}}, "tls_zone_settings.min_tls_version"),

@@ -98,6 +98,17 @@ CASES = {
         ),
     ),
     "dsm_info": ("dsm", _dsm, lambda t, lab: {}),
+    "dsm_letsencrypt": (
+        "dsm",
+        _dsm,
+        lambda t, lab: dict(
+            names=["nas.example.test"],
+            email="admin@example.test",
+            public_address="203.0.113.7",
+            port_80_forwarded=True,
+            check_dns=False,
+        ),
+    ),
     "dsm_reverse_proxy": ("dsm", _dsm, lambda t, lab: dict(rules=[], exclusive=True)),
     "dsm_security": ("dsm", _dsm, lambda t, lab: dict(dos_protection={"eth0": True})),
     "dsm_session": ("dsm", _dsm, lambda t, lab: {}),
