@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import LETSENCRYPT_API
-from tests.integration.test_playbook_runs import ansible
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN
 from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.system.test_playbook_runs import ansible
 
 
 def test_the_tls_role_gets_a_certificate_from_dsms_own_client_once(tmp_path, dsm_lab, cloudflare_lab):
@@ -24,7 +24,7 @@ def test_the_tls_role_gets_a_certificate_from_dsms_own_client_once(tmp_path, dsm
 
     def play():
         run = ansible(
-            "ansible-playbook", "-e", json.dumps({"lab": lab}), "tests/integration/playbooks/tls_letsencrypt_dsm.yml"
+            "ansible-playbook", "-e", json.dumps({"lab": lab}), "tests/system/playbooks/tls_letsencrypt_dsm.yml"
         )
         assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
         return json.loads((tmp_path / "result.json").read_text())
