@@ -68,6 +68,7 @@ def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router
         ),
         # Issue 14: a play that reaches the NAS over SSH keeps SSH on, or stops before the firewall's write.
         ({"hardening_controller_uses_ssh": True}, "this play reaches the NAS over SSH"),
+        ({"hardening_ssh": True, "hardening_ssh_port": 70000}, "hardening_ssh_port: 70000 is not a port"),
     ],
 )
 def test_bad_variables_fail_at_the_start(site, dsm_lab, router_lab, cloudflare_lab, overrides, message):
