@@ -30,6 +30,9 @@ def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudfla
     assert {m["NewExternalPort"] for m in router_lab.state()["mappings"]} == {443}
     assert len(cloudflare_lab.state()["dns_records"][ZONE_ID]) == 2
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
+    # Issue 14: Telnet and SSH off (the lab's play uses a local connection), QuickConnect off (the seed has it on).
+    assert state["terminal"]["enable_ssh"] is False and state["terminal"]["enable_telnet"] is False
+    assert state["quickconnect"]["enabled"] is False
     second = site()
     assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]
     # Issue 12: no DSM request of either run put the session, the token or the password in its URL (nginx logs it).
@@ -63,6 +66,9 @@ def test_roles_run_twice_for_one_host_build_the_same_lists(site, dsm_lab, router
             },
             "Cloudflare's proxy does not pass",
         ),
+        # Issue 14: a play that reaches the NAS over SSH keeps SSH on, or stops before the firewall's write.
+        ({"hardening_controller_uses_ssh": True}, "this play reaches the NAS over SSH"),
+        ({"hardening_ssh": True, "hardening_ssh_port": 70000}, "hardening_ssh_port: 70000 is not a port"),
     ],
 )
 def test_bad_variables_fail_at_the_start(site, dsm_lab, router_lab, cloudflare_lab, overrides, message):

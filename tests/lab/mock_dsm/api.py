@@ -13,9 +13,13 @@ class Api:
 
     request_format: DSM's SYNO.API.Info lists `"requestFormat": "JSON"` for most APIs (go-synology's
     api_info.json dump), not for SYNO.API.Auth.
+    available: () -> bool for a package's API, which DSM neither lists nor answers (102) while the package is
+    missing; None: always there.
     """
 
-    def __init__(self, path, min_version, max_version, methods, admin=True, session=True, request_format=True):
+    def __init__(
+        self, path, min_version, max_version, methods, admin=True, session=True, request_format=True, available=None
+    ):
         self.path = path
         self.min_version = min_version
         self.max_version = max_version
@@ -23,6 +27,10 @@ class Api:
         self.admin = admin
         self.session = session
         self.request_format = request_format
+        self.available = available
+
+    def present(self):
+        return self.available is None or bool(self.available())
 
     def info(self):
         info = {"maxVersion": self.max_version, "minVersion": self.min_version, "path": self.path}

@@ -23,6 +23,7 @@ from tests.lab.mock_dsm import (
     login_ui,
     nginx_sync,
     password_confirm,
+    quickconnect,
     reverse_proxy,
     security,
     seed,
@@ -51,6 +52,7 @@ FAMILIES = (
     ddns,
     web,
     letsencrypt,
+    quickconnect,
 )
 # APIs that go-synology's SYNO.API.Info dump lists without "requestFormat": "JSON".
 PLAIN_FORMAT = ("SYNO.API.Auth",)
@@ -75,6 +77,9 @@ class MockDsm(MockApp):
         # A set of SYNO.Core.Web.DSM that moves a port: "answer" (the answer, then the move) or "drop" (the
         # connection is cut unanswered while the web server restarts); web.py.
         "web_set_answer": "answer",
+        # The QuickConnect package (quickconnect.py): installed, and the name its set takes for on/off.
+        "quickconnect_installed": True,
+        "quickconnect_enable_field": "enabled",
     }
     # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
     ACTIONS = ("boot", "shutdown", "tick")
@@ -127,6 +132,8 @@ class MockDsm(MockApp):
             raise ValueError("web_set_answer must be answer or drop")
         if spec.get("nginx_layout", "dsm7") not in ("dsm7", "dsm6"):
             raise ValueError("nginx_layout must be dsm7 or dsm6")
+        if spec.get("quickconnect_enable_field", "enabled") not in ("enabled", "enable"):
+            raise ValueError("quickconnect_enable_field must be enabled or enable")
         for key in ("controller_address", "ddns_external_ipv4", "ddns_external_ipv6"):
             if key in spec and (spec[key] is not None or key == "controller_address"):
                 try:
@@ -249,7 +256,7 @@ class MockDsm(MockApp):
         # DSM still serves the pre-7 auth.cgi path for SYNO.API.Auth, which older clients use, and
         # SYNO.API.Info on query.cgi.
         legacy = (cgi == "auth.cgi" and name == "SYNO.API.Auth") or (cgi == "query.cgi" and name == "SYNO.API.Info")
-        if api is None or (cgi != api.path and not legacy):
+        if api is None or not api.present() or (cgi != api.path and not legacy):
             raise ApiError(102)
         try:
             request.version = int(raw_version)
@@ -312,9 +319,9 @@ class MockDsm(MockApp):
     def _query(self, request):
         wanted = request.param("query", "ALL")
         if wanted.upper() == "ALL":
-            return {name: api.info() for name, api in self.apis.items()}
+            return {name: api.info() for name, api in self.apis.items() if api.present()}
         names = [n.strip() for n in wanted.split(",")]
-        return {n: self.apis[n].info() for n in names if n in self.apis}
+        return {n: self.apis[n].info() for n in names if n in self.apis and self.apis[n].present()}
 
 
 def _cgi(path):

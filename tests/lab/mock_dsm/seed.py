@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.lab.mock_dsm import ddns, tasks
+from tests.lab.mock_dsm import ddns, quickconnect, tasks
 from tests.lab.mock_dsm.reverse_proxy import certificate_service
 from tests.lab.mock_dsm.terminal import DEFAULTS as TERMINAL_DEFAULTS
 
@@ -210,6 +210,8 @@ def initial_state(factory_certificate=None):
             "otp_enforce_option": "none",
         },
         "terminal": dict(TERMINAL_DEFAULTS),
+        # QuickConnect on with its relay, as the setup wizard leaves it with a Synology Account (quickconnect.py).
+        "quickconnect": quickconnect.initial_state(ddns.MYDS_ACCOUNT),
         # Keys of dsmctl's v2 fixture (policy_v2.json); N4S4 names autoupdate_type, schedule, smart_nano_enabled.
         "upgrade": {
             "autoupdate_enable": False,

@@ -432,3 +432,41 @@ def test_upgrade_setting_full_and_partial_writes(dsm):
     assert after["smart_nano_enabled"] is True and after["schedule"] == before["schedule"]
     half = dsm.post("entry.cgi", {"api": api, "method": "set", "version": "2", "autoupdate_type": "smart"})
     assert error(half)["code"] == 114
+
+
+# -- QuickConnect, a package API ----------------------------------------------------------------------------------
+def _set(dsm, api, method, version, **params):
+    return dsm.post("entry.cgi", dict(params, api=api, method=method, version=str(version)))
+
+
+def test_quickconnect_methods_follow_the_dumps_version_table(dsm):
+    api = "SYNO.Core.QuickConnect"
+    got = dsm.call(api, "get", 2)["data"]
+    assert got["enabled"] is True and got["server_alias"] and "relay_enabled" not in got
+    assert dsm.call(api, "get_misc_config", 3)["data"] == {"relay_enabled": True}
+    assert error(dsm.call(api, "get_misc_config", 2))["code"] == 103  # v3 only
+    assert error(dsm.call(api, "status", 2))["code"] == 103  # v1 only
+    assert _set(dsm, api, "set", 2, enabled="false")["success"] is True
+    assert dsm.call(api, "get", 1)["data"]["enabled"] is False
+    assert dsm.call(api, "get", 2)["data"]["server_alias"] == got["server_alias"]  # left out, kept
+    assert _set(dsm, api, "set_misc_config", 3, relay_enabled="false")["success"] is True
+    assert dsm.call(api, "get_misc_config", 3)["data"] == {"relay_enabled": False}
+    assert error(_set(dsm, api, "set", 2))["code"] == 114
+
+
+def test_quickconnect_takes_the_configured_name_for_on_off(dsm, dsm_lab):
+    api = "SYNO.Core.QuickConnect"
+    dsm_lab.configure(quickconnect_enable_field="enable")
+    assert error(_set(dsm, api, "set", 2, enabled="false"))["code"] == 114  # not this DSM's name
+    assert dsm.call(api, "get", 2)["data"]["enabled"] is True
+    assert _set(dsm, api, "set", 2, enable="false")["success"] is True
+    assert dsm.call(api, "get", 2)["data"]["enabled"] is False
+
+
+def test_without_the_quickconnect_package_the_api_is_neither_listed_nor_answered(dsm, dsm_lab):
+    listed = dsm.get("query.cgi", {"api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"})
+    assert "SYNO.Core.QuickConnect" in listed["data"]
+    dsm_lab.configure(quickconnect_installed=False)
+    listed = dsm.get("query.cgi", {"api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"})
+    assert "SYNO.Core.QuickConnect" not in listed["data"] and "SYNO.Core.Terminal" in listed["data"]
+    assert error(dsm.call("SYNO.Core.QuickConnect", "get", 2))["code"] == 102

@@ -24,6 +24,7 @@ from ansible_collections.homelab.nas.plugins.modules import (
     dsm_certificate,
     dsm_firewall,
     dsm_reverse_proxy,
+    dsm_services,
     router_port_forward,
 )
 from tests.lab import pki
@@ -51,7 +52,7 @@ class Scenario:
 
 # Calls that change nothing on the lab's APIs: DSM's reads (Entry.Request only batches reads here), Cloudflare's
 # GETs, the router's Get* actions and its description.
-DSM_READS = ("list", "get", "export", "status", "query", "info", "request", "login", "logout")
+DSM_READS = ("list", "get", "export", "status", "query", "info", "request", "login", "logout", "get_misc_config")
 
 
 def is_write(call):
@@ -224,6 +225,31 @@ def dns_records(content, *names, extra=()):
     return dict(records=[dict(name=name, content=content) for name in names] + list(extra), exclusive=True)
 
 
+# -- services: Terminal set, then QuickConnect off (read back), then its relay off (issue 14) -----------------------
+TERMINAL = "SYNO.Core.Terminal"
+QC = "SYNO.Core.QuickConnect"
+
+
+def services_args(on):
+    return dict(ssh={"enabled": on}, quickconnect={"enabled": on, "relay": on})
+
+
+def services_view(lab):
+    state = lab.state()
+    return {
+        "ssh": state["terminal"]["enable_ssh"],
+        "telnet": state["terminal"]["enable_telnet"],
+        "quickconnect": state["quickconnect"]["enabled"],
+        "relay": state["quickconnect"]["relay_enabled"],
+    }
+
+
+def services_exposes(mid, before, after):
+    # Each switch is before's or after's; Telnet is never on.
+    odd = [k for k in mid if mid[k] not in (before[k], after[k])] + (["telnet"] if mid["telnet"] else [])
+    return "%s: %s" % (", ".join(odd), mid) if odd else None
+
+
 SCENARIOS = {
     "firewall_new_rules": Scenario(
         "dsm_lab",
@@ -233,6 +259,15 @@ SCENARIOS = {
         fw_view,
         fw_exposes,
         FW_STEPS,
+    ),
+    "services_off": Scenario(
+        "dsm_lab",
+        dsm_services,
+        lambda lab, fx: services_args(True),
+        lambda lab, fx: services_args(False),
+        services_view,
+        services_exposes,
+        ((TERMINAL, "set"), (QC, "set"), (QC, "get"), (QC, "get_misc_config"), (QC, "set_misc_config")),
     ),
     "firewall_enable": Scenario(
         "dsm_lab",

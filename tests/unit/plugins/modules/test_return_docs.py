@@ -111,6 +111,11 @@ CASES = {
     ),
     "dsm_reverse_proxy": ("dsm", _dsm, lambda t, lab: dict(rules=[], exclusive=True)),
     "dsm_security": ("dsm", _dsm, lambda t, lab: dict(dos_protection={"eth0": True})),
+    "dsm_services": (
+        "dsm",
+        _dsm,
+        lambda t, lab: dict(ssh={"enabled": True, "port": 2222}, quickconnect={"enabled": False}),
+    ),
     "dsm_session": ("dsm", _dsm, lambda t, lab: {}),
     "dsm_task": ("dsm", _dsm, _task),
     "dsm_update_policy": ("dsm", _dsm, lambda t, lab: dict(mode="security_only")),
