@@ -278,6 +278,8 @@ def test_the_tls_role_gets_imports_and_renews_a_letsencrypt_dns_certificate(
 
     first = play()
     assert first["acme"]["ordered"] is True and first["dsm"]["changed"] is True
+    # The keys' directory did not exist: the role made it, for this user only.
+    assert stat.S_IMODE(os.stat(tmp_path / "secrets").st_mode) == 0o700
     imported = first["dsm"]["certificate"]
     assert imported["description"] == "letsencrypt" and "DSM Desktop Service" in imported["services"]
     again = play()
