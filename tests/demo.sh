@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start the lab, run site.yml twice (the second run must change nothing and log in to DSM
-# at most once), stop the lab. Usage: tests/demo.sh LAB_DIR
+# at most once), then change the router's WAN address and let the mock DSM's Task Scheduler run the NAS's
+# DDNS task (the records must follow, with no Ansible run), stop the lab. Usage: tests/demo.sh LAB_DIR
 set -euo pipefail
 lab=$(realpath -m "$1")
 cd "$(dirname "$0")/.."
@@ -38,4 +39,16 @@ grep -Eq 'lab-nas +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$lab/run.lo
 logins=$(python -m tests.lab log "$lab" --count SYNO.API.Auth.login)
 echo "DSM logins during the second run: $logins"
 [ "$logins" -le 1 ] || { echo "FAIL: expected at most one DSM login per run" >&2; exit 1; }
-echo "=== demo OK: second run changed=0, $logins login(s)"
+# DDNS with the controller off (exposure_ddns: cloudflare in the lab inventory): the ISP gives the router a new
+# address, DSM's Task Scheduler runs the NAS's DDNS task, and the records follow without Ansible.
+ddns_log="$lab/nginx/var/log/homelab-nas-ddns.log"
+echo "=== DDNS: the task on the NAS published the router's address: $(tail -n 1 "$ddns_log" | cut -d' ' -f2-)"
+python -m tests.lab config "$lab" '{"external_ip": "100.128.77.99"}' --mock router >/dev/null
+python -m tests.lab config "$lab" '{"tick": true}' >/dev/null
+line=$(tail -n 1 "$ddns_log" | cut -d' ' -f2-)
+echo "=== DDNS: the router's address changed to 100.128.77.99, DSM ran the task: $line"
+case "$line" in
+  "changed: updated A photos.example.test 100.128.77.99"*) ;;
+  *) echo "FAIL: the NAS's DDNS task did not publish the router's new address" >&2; exit 1 ;;
+esac
+echo "=== demo OK: second run changed=0, $logins login(s), DDNS followed the router's address"

@@ -47,6 +47,18 @@ def _path_error(name, value):
     return None
 
 
+def _removal_errors(declared):
+    errors = []
+    for name in ("exposure_ddns_token_file", "exposure_ddns_log_file"):
+        problem = _path_error(name, declared.get(name, "/x"))
+        if problem:
+            errors.append(problem)
+    value = declared.get("exposure_ddns_task_name", "x")
+    if not isinstance(value, str) or not value.strip() or CONTROL.search(value):
+        errors.append("exposure_ddns_task_name: give it as one non-empty line")
+    return errors
+
+
 def ddns_errors(declared):
     """Every mistake in the exposure_ddns* variables given (by name) in `declared`; [] when sound."""
     declared = {k: v for k, v in (declared or {}).items() if v is not None}
@@ -54,16 +66,20 @@ def ddns_errors(declared):
     mode = declared.get("exposure_ddns", "none")
     if mode not in MODES:
         return ["exposure_ddns: %r is not one of cloudflare, synology, none" % (mode,)]
-    if mode == "synology":
+    disable = declared.get("exposure_ddns_synology_disable", False)
+    if not isinstance(disable, bool):
+        errors.append("exposure_ddns_synology_disable: give true or false")
+    elif mode == "synology" or disable:
         try:
             dsm_validate.hostname("exposure_ddns_synology_hostname", declared.get("exposure_ddns_synology_hostname"))
         except dsm_validate.InputError as exc:
             errors.append(
-                "%s (exposure_ddns: synology needs the hostname DSM's DDNS wizard registered, such as "
-                "mynas.synology.me)" % exc
+                "%s (%s needs the hostname DSM's DDNS wizard registered, such as mynas.synology.me)"
+                % (exc, "exposure_ddns: synology" if mode == "synology" else "exposure_ddns_synology_disable")
             )
     if mode != "cloudflare":
-        return errors
+        # The other modes take an earlier cloudflare run's task and token file down: those names reach its script.
+        return errors + _removal_errors(declared)
     token = declared.get("exposure_ddns_cloudflare_token")
     if not isinstance(token, str) or not TOKEN.fullmatch(token.strip()):
         # The value itself is never repeated: it is a secret.

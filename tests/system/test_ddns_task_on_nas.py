@@ -4,6 +4,7 @@ The role installs the scheduled root task and runs it; the script asks the mock 
 GetExternalIPAddress) for the public address and the mock Cloudflare for the records, and PATCHes only what
 differs. The token goes to a root-only file through a one-shot task deleted after its run; it must appear in no
 playbook output (with --diff and -v), no task script or result DSM keeps, no log of the script or of the mocks.
+Switching to synology (then none) takes the task and the token file down and leaves DSM's Synology record alone.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class Nas:
             store = TaskStore(client, LAB_PASSWORD)
             return store.run(store.find("schedule", TASK, "root"), 60, poll=0.2)
 
+    def synology_record(self):
+        (found,) = [r for r in self.dsm_lab.state()["ddns"]["records"] if r["hostname"] == "labnas.synology.me"]
+        return found
+
     def patches(self):
         return self.cloudflare_lab.calls(api="PATCH", method="/zones/:id/dns_records/:id")
 
@@ -126,7 +131,7 @@ def recap(run):
     return run.stdout[-3000:] + run.stderr[-2000:]
 
 
-def test_address_change_then_no_change_then_cgnat_refused_and_the_token_shown_nowhere(nas):
+def test_address_change_then_no_change_then_cgnat_refused_the_token_shown_nowhere_then_switched_off(nas):
     before = nas.record("photos.example.test")
     run = nas.role("--diff", "-v")
     assert run.returncode == 0 and "changed=0" not in run.stdout, recap(run)
@@ -179,3 +184,24 @@ def test_address_change_then_no_change_then_cgnat_refused_and_the_token_shown_no
     assert nas.patches() == []
     assert nas.record("photos.example.test")["content"] == "100.128.77.2"
     assert nas.log().splitlines()[-1].split(" ", 1)[1] == outcome["output"].strip()
+
+    # Switched to DSM's own DDNS: the task and the token file (its lock, its directory) go, the log stays and
+    # says so, and the Synology record is enabled.
+    tasks_before = [t["name"] for t in nas.dsm_lab.state()["tasks"]["scheduled"].values()]
+    assert tasks_before == [TASK] and os.path.exists(nas.token_file)
+    switched = nas.role(exposure_ddns="synology", exposure_ddns_synology_hostname="labnas.synology.me")
+    assert switched.returncode == 0 and "changed=0" not in switched.stdout, recap(switched)
+    state = nas.dsm_lab.state()
+    assert state["tasks"]["scheduled"] == {}
+    assert not os.path.exists(os.path.dirname(nas.token_file))
+    assert nas.log().splitlines()[-1].split(" ", 1)[1].startswith("removed: " + nas.token_file)
+    assert nas.synology_record()["enable"] is True
+
+    # Then none: nothing left to remove, so no write to DSM at all, and the Synology record stays enabled.
+    nas.dsm_lab.clear_log()
+    off = nas.role(exposure_ddns="none")
+    assert off.returncode == 0 and "changed=0" in off.stdout, recap(off)
+    writes = [c for c in nas.dsm_lab.calls() if c["method"] not in ("list", "get", "query", "login", "logout", "info")]
+    assert writes == [], writes
+    assert nas.dsm_lab.state()["tasks"]["scheduled"] == {}
+    assert nas.synology_record()["enable"] is True

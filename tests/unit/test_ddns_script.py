@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import ipaddress
 import json
 import os
+import shlex
 import stat
+import subprocess
 
 import jinja2
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(ROOT, "roles", "exposure", "templates", "ddns_cloudflare.sh.j2")
+OFF_TEMPLATE = os.path.join(ROOT, "roles", "exposure", "templates", "ddns_off.sh.j2")
 TOKEN = "nas-ddns-token-0123456789abcdefghijklmn"
 
 
@@ -67,7 +71,7 @@ def test_the_script_is_python_3_8(script):
         ("192.168.1.20", "private"),
         ("10.1.2.3", "private"),
         ("127.0.0.1", "loopback"),
-        ("169.254.1.1", "private"),
+        ("169.254.1.1", "link-local"),
         ("203.0.113.9", "private"),
         ("224.0.0.1", "not global"),
         ("0.0.0.0", "private"),
@@ -188,3 +192,155 @@ def test_only_content_is_sent_and_only_where_it_differs(script):
     records["media.example.test"].append(dict(records["media.example.test"][0], id="c" * 32, content="1.1.1.2"))
     result = script["update"](TOKEN)
     assert sent == [] and "A media.example.test (several records)" in result.message
+
+
+def if_inet6(tmp_path, *rows):
+    """A /proc/net/if_inet6 of the given (address, scope, flags) rows, as the kernel writes it."""
+    lines = []
+    for index, (address, scope, flags) in enumerate(rows, 1):
+        hexed = ipaddress.ip_address(address).exploded.replace(":", "")
+        lines.append("%s %02x 40 %s %s eth0\n" % (hexed, index, scope, flags))
+    path = tmp_path / "if_inet6"
+    path.write_text("".join(lines))
+    return str(path)
+
+
+def test_the_nas_s_own_stable_global_ipv6_address_is_the_one_published(script, tmp_path):
+    script["IF_INET6"] = if_inet6(
+        tmp_path,
+        ("::1", "10", "80"),
+        ("fe80::211:32ff:fe12:3456", "20", "80"),
+        ("2001:470:1f0b:1::99", "00", "01"),  # temporary (privacy): changes every day
+        ("2001:470:1f0b:1::98", "00", "20"),  # deprecated
+        ("fd12:3456:789a::5", "00", "80"),
+        ("2001:470:1f0b:1::5", "00", "80"),
+    )
+    assert script["nas_ipv6"]() == ("2001:470:1f0b:1::5", None)
+
+
+@pytest.mark.parametrize(
+    "rows, says",
+    [
+        ([("fd12:3456:789a::5", "00", "80")], "fd12:3456:789a::5 is unique local (fc00::/7)"),
+        ([("fe80::211:32ff:fe12:3456", "20", "80")], "fe80::211:32ff:fe12:3456 is link-local"),
+        ([("::1", "10", "80")], "the NAS has no global IPv6 address"),
+    ],
+)
+def test_a_non_global_ipv6_address_is_refused_and_logged(script, tmp_path, rows, says):
+    script["IF_INET6"] = if_inet6(tmp_path, *rows)
+    path = script["CONFIG"]["token_file"]
+    os.makedirs(os.path.dirname(path), mode=0o700)
+    with open(path, "w", encoding="ascii") as out:
+        out.write(TOKEN)
+    os.chmod(path, 0o600)
+    script["CONFIG"]["ipv6"] = True
+    records = {"A": {"id": "a" * 32, "content": "100.128.77.2"}, "AAAA": {"id": "b" * 32, "content": "2001:470::1"}}
+    sent = []
+
+    def cloudflare(token, method, path, body=None, query=None):
+        if method == "GET":
+            return {"result": [dict(records[query["type"]], type=query["type"], name=query["name"])]}
+        sent.append((method, path, body))
+        return {"result": {}}
+
+    script["cloudflare"] = cloudflare
+    script["public_ipv4"] = lambda: ("100.128.77.2", "the router")
+    with pytest.raises(SystemExit) as ended:
+        script["main"]()
+    assert ended.value.code == 0 and sent == []  # the A records are current; no AAAA written
+    with open(script["CONFIG"]["log_file"], encoding="utf-8") as log:
+        (line,) = log.read().splitlines()
+    assert line.split(" ", 1)[1].startswith("unchanged: A photos.example.test, A media.example.test at 100.128.77.2")
+    assert "AAAA refused: the NAS has no global IPv6 address" in line and says in line
+    assert "exposure_ddns_ipv6: false" in line
+
+
+def test_an_aaaa_record_follows_the_nas_s_ipv6_address_and_only_when_it_changed(script, tmp_path):
+    script["IF_INET6"] = if_inet6(tmp_path, ("2001:470:1f0b:1::5", "00", "80"))
+    script["CONFIG"]["ipv6"] = True
+    script["CONFIG"]["hostnames"] = ["photos.example.test"]
+    records = {
+        "A": {"id": "a" * 32, "content": "100.128.77.2", "proxied": True},
+        # Cloudflare may give the address in another spelling: compared as addresses, not text.
+        "AAAA": {"id": "b" * 32, "content": "2001:470:1f0b:1:0:0:0:4", "proxied": True},
+    }
+    sent = []
+
+    def cloudflare(token, method, path, body=None, query=None):
+        if method == "GET":
+            return {"result": [dict(records[query["type"]], type=query["type"], name=query["name"])]}
+        sent.append((method, path, body))
+        records["AAAA"]["content"] = body["content"]
+        return {"result": {}}
+
+    script["cloudflare"] = cloudflare
+    script["public_ipv4"] = lambda: ("100.128.77.2", "the router")
+    result = script["update"](TOKEN)
+    assert sent == [
+        ("PATCH", "/zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records/" + "b" * 32, {"content": "2001:470:1f0b:1::5"})
+    ]
+    assert result.status == "changed" and "AAAA photos.example.test 2001:470:1f0b:1::5 (was 2001:470:1f0b:1::4)" in (
+        result.message
+    )
+    del sent[:]
+    records["AAAA"]["content"] = "2001:470:1F0B:1:0:0:0:5"
+    again = script["update"](TOKEN)
+    assert again.status == "unchanged" and sent == [] and "AAAA photos.example.test" in again.message
+    # exposure_ddns_ipv6: false: no AAAA read or written at all.
+    script["CONFIG"]["ipv6"] = False
+    reads = []
+    script["cloudflare"] = lambda token, method, path, body=None, query=None: (
+        reads.append(query["type"])
+        or {"result": [dict(records[query["type"]], type=query["type"], name=query["name"])]}
+    )
+    assert script["update"](TOKEN).status == "unchanged" and reads == ["A"]
+
+
+def off_script(token_file, log_file):
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["quote"] = shlex.quote
+    with open(OFF_TEMPLATE, encoding="utf-8") as text:
+        return env.from_string(text.read()).render(exposure_ddns_token_file=token_file, exposure_ddns_log_file=log_file)
+
+
+def test_the_clean_up_script_removes_the_token_file_once_and_keeps_what_is_not_ours(tmp_path):
+    ours = tmp_path / "etc" / "homelab-nas"
+    ours.mkdir(parents=True, mode=0o700)
+    ours.chmod(0o700)
+    token = ours / "cloudflare-ddns.token"
+    for path in (token, ours / "ddns.lock", ours / "cloudflare-ddns.token.new.123"):
+        path.write_text(TOKEN)
+    log = tmp_path / "ddns.log"
+    log.write_text("2026-01-01T00:00:00+0000 unchanged: A photos.example.test at 100.128.77.2\n")
+    script = off_script(str(token), str(log))
+    linted = subprocess.run(
+        ["shellcheck", "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
+    )
+    assert linted.returncode == 0, linted.stdout
+    first = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    assert first.returncode == 0 and first.stdout.startswith("removed: %s " % token), first
+    assert not ours.exists() and (tmp_path / "etc").exists()
+    assert log.read_text().splitlines()[-1].split(" ", 1)[1] == first.stdout.strip()
+    second = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    assert second.returncode == 0 and second.stdout.startswith("absent: "), second
+    # A directory that is not ours (not 0700, or holding something else) stays; no log is created.
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    (shared / "token").write_text(TOKEN)
+    third = subprocess.run(
+        ["bash", "-c", off_script(str(shared / "token"), str(tmp_path / "no" / "log"))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert third.returncode == 0 and not (shared / "token").exists() and shared.is_dir()
+    assert not (tmp_path / "no").exists()
+    # Values reach the script quoted: a path with a quote stays one word.
+    odd = tmp_path / "it's"
+    odd.mkdir()
+    (odd / "t").write_text(TOKEN)
+    fourth = subprocess.run(
+        ["bash", "-c", off_script(str(odd / "t"), str(tmp_path / "log2"))], capture_output=True, text=True, check=False
+    )
+    assert fourth.returncode == 0 and not (odd / "t").exists(), fourth

@@ -71,3 +71,30 @@ def test_synology_needs_a_hostname_and_none_checks_nothing_else():
     assert "exposure_ddns_synology_hostname" in error
     synology = {"exposure_ddns": "synology", "exposure_ddns_synology_hostname": "nas.synology.me"}
     assert nas_ddns.ddns_errors(synology) == []
+
+
+def test_the_other_modes_check_what_the_clean_up_script_is_given():
+    # none and synology take an earlier cloudflare run's task and token file down: those names reach its script.
+    for mode in ("none", "synology"):
+        declared = {
+            "exposure_ddns": mode,
+            "exposure_ddns_synology_hostname": "nas.synology.me",
+            "exposure_ddns_token_file": "/etc/x/$(reboot)",
+            "exposure_ddns_log_file": "var/log/ddns.log",
+            "exposure_ddns_task_name": "",
+        }
+        errors = nas_ddns.ddns_errors(declared)
+        assert [e.split(":", 1)[0] for e in errors] == [
+            "exposure_ddns_token_file",
+            "exposure_ddns_log_file",
+            "exposure_ddns_task_name",
+        ], errors
+
+
+def test_disabling_the_synology_record_needs_its_hostname():
+    (error,) = nas_ddns.ddns_errors({"exposure_ddns": "none", "exposure_ddns_synology_disable": True})
+    assert error.startswith("exposure_ddns_synology_hostname") and "exposure_ddns_synology_disable" in error
+    (error,) = nas_ddns.ddns_errors({"exposure_ddns": "none", "exposure_ddns_synology_disable": "yes"})
+    assert error == "exposure_ddns_synology_disable: give true or false"
+    asked = {"exposure_ddns_synology_disable": True, "exposure_ddns_synology_hostname": "nas.synology.me"}
+    assert nas_ddns.ddns_errors(dict(SOUND, **asked)) == []
