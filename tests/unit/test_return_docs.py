@@ -1,6 +1,9 @@
 """What a module returns is what its RETURN documents: one real run of each module against the lab, then every
 top-level key of the result is documented, and every key documented as returned `always` (or `when state=present`,
-on a present run) is there. validate-modules cannot see this: it reads the docs, never a result."""
+on a present run) is there. validate-modules cannot see this: it reads the docs, never a result.
+
+It sits with the controller's unit tests, not under plugins/modules: it runs ansible-doc, and ansible-test runs
+the tests under plugins/ with the controller's code out of reach."""
 
 from __future__ import annotations
 
