@@ -16,7 +16,7 @@ from tests.lab import pki
 from tests.unit.plugins.modules.runner import run_module
 from tests.utils.module_docs import module_docs
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py"))
 # Keys Ansible itself defines for every module result (not the module's to document).
 COMMON = {"changed", "diff", "failed", "msg", "invocation", "warnings", "deprecations", "skipped"}

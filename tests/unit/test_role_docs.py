@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from tests.utils import role_docs
-from tests.utils.ansible_cli import ansible_cli
+from tests.utils.ansible_cli import ansible_cli, collections_path
 
 ROOT = role_docs.ROOT
 ROLES = role_docs.roles()
-COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
+COLLECTIONS = collections_path()
 
 
 def _spec(role):

@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 
-from tests.utils.ansible_cli import ansible_cli
+from tests.utils.ansible_cli import ansible_cli, collections_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
+COLLECTIONS = collections_path()
 MODULES = sorted(
     name[:-3]
     for name in os.listdir(os.path.join(ROOT, "plugins", "modules"))
