@@ -74,11 +74,14 @@ class CloudflareClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.verify = (ca_path or True) if validate_certs else False
+        # other=0: an SSL error while reading an answer is neither a connect nor a read error to urllib3, which
+        # would resend even a POST (a record created twice).
         retry = RateLimitRetry(
             total=retries,
             connect=retries,
             read=retries,
             status=retries,
+            other=0,
             backoff_factor=backoff_factor,
             status_forcelist=(429, 500, 502, 503, 504),
             allowed_methods=frozenset(["GET"]),

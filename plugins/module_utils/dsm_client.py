@@ -153,12 +153,15 @@ class DsmClient:
             self.pins.update(self.trusted.load())
         # Reads: retried on connection errors and 5xx with backoff. Writes (POST) are
         # never retried once sent; urllib3 only retries them when the connection
-        # could not be made at all, when nothing reached DSM.
+        # could not be made at all, when nothing reached DSM. other=0: urllib3 counts an
+        # SSL error while reading an answer (a connection dropped mid-reply) as neither a
+        # connect nor a read error, and would resend even a POST.
         retry = Retry(
             total=read_retries,
             connect=read_retries,
             read=read_retries,
             status=read_retries,
+            other=0,
             backoff_factor=backoff_factor,
             status_forcelist=RETRY_STATUS,
             allowed_methods=frozenset(["GET"]),

@@ -296,7 +296,7 @@ def present(mod, wanted, tunnels, dns):
     )
     deletes = siblings + stale
     exists, held = read_token_file(p["token_path"])
-    if p["token_path"] and held is not None and tunnel_id and held.get("t") != tunnel_id and tunnels.exists(held["t"]):
+    if p["token_path"] and held is not None and held.get("t") != tunnel_id and tunnels.exists(held["t"]):
         raise HomelabInputError(
             "token_path: %s holds the connector token of another tunnel (%s) that still exists; point token_path at "
             "a file of its own" % (p["token_path"], held.get("t"))
@@ -325,9 +325,10 @@ def present(mod, wanted, tunnels, dns):
         if state["tunnel_id"] is None:
             created = tunnels.create(wanted["name"])
             state.update(tunnel_id=created["id"], token=created.get("token"))
-            mod.partial["tunnel_id"] = created["id"]
+            mod.partial.update(tunnel_id=created["id"], changed=True)
         if current_rules != wanted_rules:
             tunnels.put_configuration(state["tunnel_id"], dict(config, ingress=wanted["rules"]))
+            mod.partial.update(changed=True)  # a DNS failure after this still reports the change
         if dns:
             new_target = ct.target(state["tunnel_id"])
             for record in siblings:

@@ -270,6 +270,7 @@ def run(mod, want):
     def apply():
         if after_terminal != terminal:
             api.set_terminal(after_terminal)
+            mod.partial.update(changed=True)  # a QuickConnect failure after this still reports the change
         if qc_after is not None and qc_after["installed"]:
             if qc_after["enabled"] != qc_before["enabled"]:
                 api.set_quickconnect_enabled(qc_after["enabled"], qc_before)

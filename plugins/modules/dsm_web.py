@@ -230,16 +230,20 @@ def run(mod, _wanted):
         )
 
     def apply():
+        # A failure after a write reports what was already changed.
         if p["tls_profile"] is not None and before["tls_profile"] != p["tls_profile"]:
             api.set_tls_level(w.TLS_LEVELS[p["tls_profile"]])
+            mod.partial.update(changed=True)
         if p["external_hostname"] is not None and hostname != p["external_hostname"]:
             api.set_external_hostname(p["external_hostname"])
+            mod.partial.update(changed=True)
         web_fields = ("http_port", "https_port", "https_redirect", "hsts", "http2", "custom_domain")
         if any(before[k] != after[k] for k in web_fields):
             try:
                 api.write(wanted)
             except DsmError as exc:
-                if exc.code is not None or not (moving and follows):
+                # An answer (an API error code, or an HTTP error status) is DSM refusing; only silence is the move.
+                if exc.code is not None or exc.status is not None or not (moving and follows):
                     raise
                 # The connection dropped under the set: DSM's web server restarting on the new port. Whether the
                 # set took is learnt there.

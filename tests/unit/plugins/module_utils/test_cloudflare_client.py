@@ -89,6 +89,8 @@ def test_5xx_is_retried_for_reads_but_not_for_writes(cloudflare_lab):
     with pytest.raises(CloudflareError, match="HTTP 502"):
         api.request("PATCH", "/zones/%s/settings/ssl" % ZONE_ID, body={"value": "strict"})
     assert len(cloudflare_lab.calls("PATCH")) == 1
+    # An SSL error while reading an answer is an "other" error to urllib3, retried even for a POST unless zero.
+    assert api.http.get_adapter(api.base_url).max_retries.other == 0
 
 
 def test_the_mock_rate_limit_answers_429(cloudflare_lab):

@@ -162,6 +162,15 @@ def test_token_file_that_is_not_a_token_is_never_overwritten(run, cloudflare_lab
     assert path.read_text() == "my notes\n" and cloudflare_lab.calls() == []
 
 
+def test_a_new_tunnel_never_takes_over_the_token_file_of_another_one(run, cloudflare_lab, tmp_path):
+    token_path = tmp_path / "tunnel.token"
+    run(token_path=str(token_path))
+    held = token_path.read_text()
+    other = run(name="nas2", token_path=str(token_path))
+    assert other["failed"] and "holds the connector token of another tunnel" in other["msg"]
+    assert token_path.read_text() == held and [t["name"] for t in tunnels(cloudflare_lab)] == ["nas"]
+
+
 def test_return_token_on_a_no_log_task_and_the_account_read_from_the_zone(run, cloudflare_lab):
     result = run(return_token=True, no_log=True, account_id=None)
     assert json.loads(base64.b64decode(result["token"])) == {
