@@ -15,8 +15,9 @@ description:
   - A certificate on DSM that DSM's client issued for the same names (the same set, the same common name) is
     reused without any request; only its description and default flag are brought in line (C(--diff) shows
     names, description and default). A certificate imported with the same names (M(homelab.nas.dsm_certificate))
-    is not one DSM renews and is not reused; DSM tells them apart by the C(renewable) flag of its certificate list
-    (a DSM that lists none: by the issuer, so an imported Let's Encrypt certificate for the same names counts).
+    is not one DSM renews and is not reused; DSM tells them apart by the C(renewable) flag of its certificate
+    list (on a DSM that lists no such flag, by the issuer, so an imported Let's Encrypt certificate for the same
+    names counts).
   - DSM validates by HTTP-01 only, so before asking, the task checks what that needs and fails naming the fix
     when it does not hold; in check mode too. No wildcard (except under Synology's DDNS domains, where DSM
     issues them); TCP port 80 from the internet reaches the NAS (O(port_80_forwarded), or a C(tcp/80) mapping in
