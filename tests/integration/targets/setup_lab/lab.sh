@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by a target's runme.sh: starts the lab (the mock DSM, Cloudflare and router on loopback, ports chosen
 # by the system) in the target's output directory for this target, stops it when the script exits, and exports
 # what the lab inventory (playbooks/inventory/lab) reads. Needs the packages of tests/integration/requirements.txt.
