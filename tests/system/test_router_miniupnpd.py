@@ -63,7 +63,7 @@ class NetnsRouter:
             os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
             "-e",
             json.dumps({"args": args, "result_file": result_file}),
-            os.path.join(ROOT, "tests", "integration", "playbooks", "router.yml"),
+            os.path.join(ROOT, "tests", "system", "playbooks", "router.yml"),
         ]
         if check_mode:
             cmd += ["--check", "--diff"]

@@ -47,7 +47,7 @@ def _forward(args, tmp_path, python):
             os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
             "-e",
             json.dumps(extra),
-            os.path.join(ROOT, "tests", "integration", "playbooks", "router.yml"),
+            os.path.join(ROOT, "tests", "system", "playbooks", "router.yml"),
         ],
         capture_output=True,
         text=True,

@@ -23,6 +23,8 @@ TUNNEL = {
     "exposure_mode": "tunnel",
     # Cloudflare's origin-pull certificate never reaches the origin through a tunnel (the plan refuses it).
     "tls_authenticated_origin_pulls": False,
+    # No address to follow: the lab inventory's DDNS task is taken down (the plan refuses DDNS with a tunnel).
+    "exposure_ddns": "none",
 }
 
 
