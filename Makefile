@@ -45,11 +45,15 @@ molecule: collection
 sanity: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh sanity
 
-lint: $(VENV)/.installed
+# ansible-lint and galaxy-importer with a HOME of their own: a homelab.nas installed earlier in ~/.ansible/collections
+# would shadow the one being checked (build/collections, ansible.cfg).
+LINT_HOME := $(CURDIR)/$(BUILD)/lint-home
+
+lint: collection
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/antsibull-changelog lint
-	$(BIN)/ansible-lint --nocolor
+	mkdir -p $(LINT_HOME) && HOME=$(LINT_HOME) $(BIN)/ansible-lint --nocolor
 
 # The execution environment's build context in build/ee (building the image needs a container engine, which
 # this machine has not): ansible-builder accepts execution-environment.yml, and finds the collection's own
@@ -65,7 +69,7 @@ ee: collection
 # Galaxy's import of the built tarball (the collection, its docs, ansible-lint on its content) must pass
 # without a single warning.
 importer: collection
-	cd $(BUILD) && PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main dist/homelab-nas-*.tar.gz > importer.log 2>&1 \
+	mkdir -p $(LINT_HOME) && cd $(BUILD) && HOME=$(LINT_HOME) PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main dist/homelab-nas-*.tar.gz > importer.log 2>&1 \
 	  || { cat importer.log; exit 1; }
 	! grep -E "^(WARNING|ERROR)" $(BUILD)/importer.log
 
