@@ -7,14 +7,14 @@ against the mock router: a forward is added, and the rerun changes nothing.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
+
+from tests.utils.pythons import interpreter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
@@ -22,14 +22,9 @@ DSM_PYTHON = "3.8"
 
 
 def _dsm_python():
-    """A Python 3.8 that runs: pyenv's versions first (pyenv's shims exist for versions that are not active)."""
-    pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates = sorted(glob.glob(os.path.join(pyenv, "versions", DSM_PYTHON + ".*", "bin", "python" + DSM_PYTHON)))
-    candidates += [shutil.which("python" + DSM_PYTHON) or ""]
-    for python in filter(None, candidates):
-        if subprocess.run([python, "-c", ""], capture_output=True, check=False).returncode == 0:
-            return python
-    return pytest.fail("no python%s on PATH or in pyenv: CI has pyenv's; install one to run this test" % DSM_PYTHON)
+    return interpreter(DSM_PYTHON) or pytest.fail(
+        "no python%s on PATH or in pyenv: CI has pyenv's; install one to run this test" % DSM_PYTHON
+    )
 
 
 def _forward(args, tmp_path, python):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 import subprocess
 
 import pytest
+
+from tests.utils.pythons import interpreter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -25,15 +26,8 @@ print("\\n".join(bad))
 """
 
 
-def interpreter(version):
-    """A Python of that version that runs: pyenv's versions first (its shims exist for inactive versions too)."""
-    pyenv = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates = sorted(glob.glob(os.path.join(pyenv, "versions", version + ".*", "bin", "python" + version)))
-    candidates.append(shutil.which("python" + version) or "")
-    for python in filter(None, candidates):
-        if subprocess.run([python, "-c", ""], capture_output=True, check=False).returncode == 0:
-            return python
-    return pytest.fail("no python%s on PATH or in pyenv (CI has pyenv's 3.8-3.13)" % version)
+def _interpreter(version):
+    return interpreter(version) or pytest.fail("no python%s on PATH or in pyenv (CI has pyenv's 3.8-3.13)" % version)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -41,6 +35,6 @@ def test_every_plugin_compiles(version):
     files = sorted(glob.glob(os.path.join(ROOT, "plugins", "*", "*.py")))
     assert len(files) > 30
     run = subprocess.run(
-        [interpreter(version), "-c", COMPILE_ALL, *files], capture_output=True, text=True, timeout=120, check=True
+        [_interpreter(version), "-c", COMPILE_ALL, *files], capture_output=True, text=True, timeout=120, check=True
     )
     assert run.stdout.strip() == ""
