@@ -18,9 +18,10 @@ export PATH="$PWD/$venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/build/collecti
 antsibull-docs lint-collection-docs --plugin-docs build/collections/ansible_collections/homelab/nas
 rm -rf "$site" && mkdir -m 0755 "$site"
 antsibull-docs sphinx-init --use-current --dest-dir "$site" homelab.nas >/dev/null
-# The generated build.sh, without -W: the warnings are judged below.
+# The generated build.sh, without -W: the warnings are judged below. NO_COLOR: a CI that sets FORCE_COLOR would
+# otherwise wrap Sphinx's lines in escape codes; they are stripped as well, in case some tool ignores NO_COLOR.
 sed -i 's/ -W --keep-going//' "$site/build.sh"
-bash "$site/build.sh" > "$site/build.log" 2>&1 || { cat "$site/build.log"; exit 1; }
+NO_COLOR=1 bash "$site/build.sh" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' > "$site/build.log" || { cat "$site/build.log"; exit 1; }
 offline="^build succeeded|undefined label: '(common_return_values|ansible_configuration_settings)'|failed to reach any of the inventories|intersphinx inventory"
 if grep -i "warning" "$site/build.log" | grep -Eiv "$offline"; then
   echo "FAIL: the docs site built with the warnings above" >&2
