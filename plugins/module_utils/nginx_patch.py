@@ -5,13 +5,15 @@
 
 Everything here reaches a bash script (as a quoted word or inside a quoted here-document) or DSM's nginx
 (as a directive), so each value is refused unless it has the shape nginx and the script expect. Pure
-functions, no I/O: the role reads the origin-pull CA file itself and passes its text.
+functions, no I/O: the role reads (or downloads) the origin-pull CA itself and passes its text, which is checked
+against the pinned fingerprints here.
 `nginx_patch_errors(declared)` returns one message per mistake, each naming the variable and the fix;
 a variable missing from `declared` is not checked (the role default applies).
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
@@ -68,6 +70,66 @@ def ca_errors(text):
             "give only the '-----BEGIN CERTIFICATE-----' blocks of Cloudflare's origin-pull CA" % where
         ]
     return []
+
+
+# Cloudflare's origin-pull CA (the zone-level Authenticated Origin Pulls certificate): where Cloudflare publishes it
+# and its SHA-256, the certificate shown in Cloudflare's docs (origin-pull.cloudflare.net, 2019-10-10 to 2029-11-01).
+CLOUDFLARE_ORIGIN_PULL_CA_URL = "https://developers.cloudflare.com/ssl/static/authenticated_origin_pull_ca.pem"
+CLOUDFLARE_ORIGIN_PULL_CA_SHA256 = (
+    "9A:1A:C2:B4:BE:15:F9:F2:7E:EE:20:A7:34:CB:A4:E9:89:8F:61:00:1B:3B:D7:C8:4B:69:B5:6A:3E:25:A2:B9"
+)
+SHA256_HEX = re.compile(r"^[0-9A-F]{64}$")
+
+
+def _pin(value):
+    return value.replace(":", "").strip().upper() if isinstance(value, str) else ""
+
+
+def ca_pin_errors(text, pins, now=None):
+    """The origin-pull CA against the fingerprints it must have (nginx_patches_client_ca_sha256): every certificate
+    in the text pinned and not expired. An empty list of pins accepts any CA. Checked after ca_errors."""
+    where = "nginx_patches_client_ca_sha256"
+    if not isinstance(pins, list) or not all(SHA256_HEX.match(_pin(p)) for p in pins):
+        return [
+            "%s: give a list of SHA-256 fingerprints (64 hex digits, colons allowed), for example [%s]; [] accepts "
+            "any CA" % (where, CLOUDFLARE_ORIGIN_PULL_CA_SHA256)
+        ]
+    if not pins or ca_errors(text):
+        return []
+    # Imported here: only this check needs cryptography, and the filter's other checks stay light.
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
+
+    try:
+        certs = x509.load_pem_x509_certificates(ca_text(text).encode("ascii"))
+    except ValueError:
+        return ["nginx_patches_client_ca: a PEM block is not a certificate; download the CA again"]
+    wanted = {_pin(p) for p in pins}
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    errors = []
+    for cert in certs:
+        seen = cert.fingerprint(hashes.SHA256()).hex(":").upper()
+        if _pin(seen) not in wanted:
+            errors.append(
+                "nginx_patches_client_ca: the certificate %s has SHA-256 %s, which is not in %s; this is not "
+                "Cloudflare's origin-pull CA (%s, from %s). Download it again, or, for a CA of your own "
+                "(zone-level customer certificates), add its fingerprint to %s"
+                % (
+                    cert.subject.rfc4514_string(),
+                    seen,
+                    where,
+                    CLOUDFLARE_ORIGIN_PULL_CA_SHA256,
+                    CLOUDFLARE_ORIGIN_PULL_CA_URL,
+                    where,
+                )
+            )
+        elif cert.not_valid_after_utc < now:
+            errors.append(
+                "nginx_patches_client_ca: the certificate %s expired on %s, so nginx would refuse Cloudflare; "
+                "get the CA Cloudflare uses now (%s) and its fingerprint for %s"
+                % (cert.subject.rfc4514_string(), cert.not_valid_after_utc.date(), CLOUDFLARE_ORIGIN_PULL_CA_URL, where)
+            )
+    return errors
 
 
 def path_error(where, value, trailing_slash=False):
@@ -153,6 +215,8 @@ def nginx_patch_errors(declared):
                 errors.append(problem)
     if "nginx_patches_client_ca" in declared:
         errors += ca_errors(declared["nginx_patches_client_ca"])
+        if "nginx_patches_client_ca_sha256" in declared:
+            errors += ca_pin_errors(declared["nginx_patches_client_ca"], declared["nginx_patches_client_ca_sha256"])
     if verify == "on" and declared.get("tls_authenticated_origin_pulls") is False:
         errors.append(
             'nginx_patches_verify_client: "on" while tls_authenticated_origin_pulls is false: Cloudflare would '

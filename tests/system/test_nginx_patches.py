@@ -80,6 +80,7 @@ class Nas:
             "nginx_patches_root": self.root + "/",
             "nginx_patches_hostnames": ["photos.example.test"],
             "nginx_patches_client_ca": os.path.join(self.root, "test-client/origin-pull-ca.pem"),
+            "nginx_patches_client_ca_sha256": [],  # the tree's own test CA, not Cloudflare's
             "nginx_patches_real_ip_from": ["127.0.0.0/8"],
             "nginx_patches_test_command": nginx_cmd + " -t",
             "nginx_patches_reload_command": nginx_cmd + " -s reload",

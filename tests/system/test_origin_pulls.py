@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from tests.lab.dsm_nginx import tree
 from tests.lab.mock_cloudflare.seed import ZONE_ID
@@ -42,7 +44,7 @@ def poll(cloudflare_lab, lab_origin):
 
 
 def test_on_then_off_each_in_one_run_without_an_error_then_a_wrong_ca_caught(
-    site, cloudflare_lab, lab_origin, poll, tmp_path
+    site, dsm_lab, cloudflare_lab, lab_origin, poll, tmp_path
 ):
     first = site(tls_authenticated_origin_pulls=False)
     assert first.returncode == 0, first.stdout[-3000:]
@@ -80,12 +82,28 @@ def test_on_then_off_each_in_one_run_without_an_error_then_a_wrong_ca_caught(
     while_on = [seen for seen in poller.attacker if turned_on < seen[0] < before_off]
     assert while_on and not [seen for seen in while_on if seen[2] == 200]
 
-    # A CA that did not issue Cloudflare's client certificate: nginx refuses Cloudflare once it presents it,
-    # which the check after step 2 sees; Cloudflare's side goes back and nginx only asks, so visitors get through.
+    # A CA that did not issue Cloudflare's client certificate is refused by its fingerprint before anything
+    # changes (site.yml's pre_tasks; the lab's inventory pins the lab's origin-pull CA).
     wrong = tmp_path / "wrong-ca.pem"
     with open("%s/server-ca.pem" % lab_origin, encoding="utf-8") as handle:
         wrong.write_text(handle.read())
-    run = site(nginx_patches_client_ca=str(wrong), nginx_patches_probe_retries=1, nginx_patches_probe_delay=1)
+    tasks_before = dsm_lab.state()["tasks"]
+    refused = site(nginx_patches_client_ca=str(wrong))
+    assert refused.returncode != 0
+    assert "is not in nginx_patches_client_ca_sha256" in refused.stdout, refused.stdout[-3000:]
+    assert refused.stdout.index("pinned fingerprints") < refused.stdout.index("PLAY RECAP")
+    assert "homelab.nas.hardening" not in refused.stdout
+    assert dsm_lab.state()["tasks"] == tasks_before and cloudflare_aop(cloudflare_lab) == "off"
+
+    # Pinned as one's own CA, it gets as far as nginx: nginx refuses Cloudflare once it presents its certificate,
+    # which the check after step 2 sees; Cloudflare's side goes back and nginx only asks, so visitors get through.
+    pin = x509.load_pem_x509_certificate(wrong.read_bytes()).fingerprint(hashes.SHA256()).hex(":")
+    run = site(
+        nginx_patches_client_ca=str(wrong),
+        nginx_patches_client_ca_sha256=[pin],
+        nginx_patches_probe_retries=1,
+        nginx_patches_probe_delay=1,
+    )
     assert run.returncode != 0
     assert "Cloudflare's setting was put back" in run.stdout and "HTTP 400" in run.stdout, run.stdout[-3000:]
     assert cloudflare_aop(cloudflare_lab) == "off" and verify_client(lab_origin) == "optional"

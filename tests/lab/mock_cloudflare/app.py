@@ -43,6 +43,8 @@ class MockCloudflare(MockApp):
         self.origin_ca = origin_ca.OriginCa(directory)
         self.routes = [route for resource in RESOURCES for route in resource.routes(self)]
         self.hits = []
+        # The edge's origin-pull CA, which the static file below serves (set when the edge is made).
+        self.origin_pull_ca_path = None
 
     @property
     def data(self):
@@ -101,6 +103,9 @@ class MockCloudflare(MockApp):
     def handle(self, request):
         if request.path == "/static/origin_ca_rsa_root.pem":
             return Response(body=self.origin_ca.root_pem, content_type="application/x-pem-file")
+        if request.path == "/ssl/static/authenticated_origin_pull_ca.pem" and self.origin_pull_ca_path:
+            with open(self.origin_pull_ca_path, "rb") as handle:
+                return Response(body=handle.read(), content_type="application/x-pem-file")
         if not request.path.startswith("/client/v4/"):
             return Response(404, b"not found", "text/plain")
         path = request.path[len("/client/v4") :]

@@ -16,7 +16,7 @@ import struct
 import time
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from tests.lab import pki
 
@@ -59,6 +59,8 @@ class EdgeCertificates:
         _write(self.key_path, pki.pem(key), 0o600)
         pull_ca, pull_key = _load_or_make_ca(directory, "origin_pull_ca", "origin-pull.cloudflare.net (lab)")
         self.origin_pull_ca_path = os.path.join(directory, "origin_pull_ca.pem")
+        # What a play pins the origin-pull CA by (Cloudflare's is pinned in the nginx_patches role's defaults).
+        self.origin_pull_ca_sha256 = pull_ca.fingerprint(hashes.SHA256()).hex(":").upper()
         self.client_cert_path = os.path.join(directory, "origin_pull_client.pem")
         self.client_key_path = os.path.join(directory, "origin_pull_client.key")
         if not os.path.exists(self.client_cert_path) or not os.path.exists(self.client_key_path):

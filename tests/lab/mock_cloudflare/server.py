@@ -19,6 +19,7 @@ def start(directory, host="127.0.0.1", port=0, edge_https_port=0, edge_http_port
     bound = lab.listen(host, port, tls=(cert_path, key_path))
     base = "https://%s:%d" % (host, bound)
     edge = Edge(app, directory, lab.log)
+    app.origin_pull_ca_path = edge.certs.origin_pull_ca_path
     edge_servers = edge.listen(host, edge_https_port, edge_http_port)
     lab.servers += edge_servers  # stopped with the API listener
     return lab, {
@@ -32,4 +33,7 @@ def start(directory, host="127.0.0.1", port=0, edge_https_port=0, edge_http_port
         "edge_http_port": edge_servers[1].server_address[1],
         "edge_ca_path": edge.certs.ca_path,
         "origin_pull_ca_path": edge.certs.origin_pull_ca_path,
+        # Cloudflare publishes its origin-pull CA on developers.cloudflare.com; the lab's, at the same path here.
+        "origin_pull_ca_url": base + "/ssl/static/authenticated_origin_pull_ca.pem",
+        "origin_pull_ca_sha256": edge.certs.origin_pull_ca_sha256,
     }

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
+import os
+
 import pytest
 from ansible.errors import AnsibleFilterError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from ansible_collections.homelab.nas.plugins.filter import nginx_patch_errors as nginx_filter
 from ansible_collections.homelab.nas.plugins.module_utils.nas_validate import plan_errors
-from ansible_collections.homelab.nas.plugins.module_utils.nginx_patch import ca_text, nginx_patch_errors
+from ansible_collections.homelab.nas.plugins.module_utils.nginx_patch import (
+    CLOUDFLARE_ORIGIN_PULL_CA_SHA256,
+    CLOUDFLARE_ORIGIN_PULL_CA_URL,
+    ca_text,
+    nginx_patch_errors,
+)
 from tests.lab import pki
 
 CA = pki.pem(pki.TestPki().root).decode()
@@ -103,3 +113,51 @@ def test_the_filter_refuses_a_non_mapping_and_the_ca_is_carried_line_by_line():
     with pytest.raises(AnsibleFilterError):
         run(["nginx_patches_hostnames"])
     assert ca_text("  " + CA.replace("\n", "\r\n") + "\n\n").splitlines() == CA.strip().splitlines()
+
+
+def _sha256(pem_text):
+    return x509.load_pem_x509_certificate(pem_text.encode()).fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def test_the_origin_pull_ca_must_carry_a_pinned_fingerprint():
+    pin = _sha256(CA)
+    assert errors_with(nginx_patches_client_ca_sha256=[pin]) == []
+    # Colons and case do not matter; [] accepts any CA (a CA of one's own that is not pinned).
+    assert errors_with(nginx_patches_client_ca_sha256=[pin.replace(":", "").lower()]) == []
+    assert errors_with(nginx_patches_client_ca_sha256=[]) == []
+    other = errors_with(nginx_patches_client_ca_sha256=[CLOUDFLARE_ORIGIN_PULL_CA_SHA256])
+    assert len(other) == 1 and other[0].startswith("nginx_patches_client_ca: the certificate CN=")
+    assert pin in other[0] and "is not in nginx_patches_client_ca_sha256" in other[0]
+    assert CLOUDFLARE_ORIGIN_PULL_CA_URL in other[0]
+    # A bundle is refused when any of its certificates is not pinned.
+    two = CA + pki.pem(pki.TestPki().root).decode()
+    assert len(errors_with(nginx_patches_client_ca=two, nginx_patches_client_ca_sha256=[pin])) == 1
+
+
+@pytest.mark.parametrize("pins", ["AB:CD", ["not-hex" * 9], [64 * "G"], [None]])
+def test_a_malformed_pin_list_is_refused_naming_the_shape(pins):
+    problem = errors_with(nginx_patches_client_ca_sha256=pins)
+    assert len(problem) == 1 and problem[0].startswith("nginx_patches_client_ca_sha256: give a list of SHA-256")
+
+
+def test_an_expired_pinned_ca_is_refused():
+    key = pki.rsa_key()
+    old = pki.issue("origin-pull (old)", key, ca=True, days=10, not_before=datetime.datetime(2019, 1, 1))
+    text = pki.pem(old).decode()
+    problem = errors_with(nginx_patches_client_ca=text, nginx_patches_client_ca_sha256=[_sha256(text)])
+    assert len(problem) == 1 and "expired on 2019-01-11" in problem[0], problem
+
+
+def test_the_pinned_default_is_cloudflares_published_fingerprint():
+    """The role's default, its argument spec and the module_utils constant name the same fingerprint."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "nginx_patches")
+    with open(os.path.join(root, "defaults", "main.yml"), encoding="utf-8") as handle:
+        defaults = yaml.safe_load(handle)
+    with open(os.path.join(root, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    assert defaults["nginx_patches_client_ca_sha256"] == [CLOUDFLARE_ORIGIN_PULL_CA_SHA256]
+    assert spec["nginx_patches_client_ca_sha256"]["default"] == [CLOUDFLARE_ORIGIN_PULL_CA_SHA256]
+    assert defaults["nginx_patches_client_ca_url"] == CLOUDFLARE_ORIGIN_PULL_CA_URL
+    assert spec["nginx_patches_client_ca_url"]["default"] == CLOUDFLARE_ORIGIN_PULL_CA_URL
