@@ -136,7 +136,7 @@ def _by_hand(declared, services, visitors):
     if declared.get("two_factor") == "none":
         todo.append(
             "2-step verification is not enforced for DSM accounts (hardening_two_factor; the automation account "
-            "first needs 2FA and a device token: playbooks/dsm_device_token.yml)"
+            "first needs 2FA and a device token: playbooks/dsm_login.yml)"
         )
     if declared.get("firewall") is False:
         todo.append("DSM's firewall is not limited to the LAN and Cloudflare (hardening_firewall)")

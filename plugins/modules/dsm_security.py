@@ -131,7 +131,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.dsm_system import DsmS
 
 DEVICE_TOKEN_HOWTO = (
     "turn on 2-step verification for it in DSM, then log in once with a code so this controller keeps a device "
-    "token (ansible-playbook -i INVENTORY playbooks/dsm_device_token.yml; docs/real-nas.md) and run again"
+    "token (ansible-playbook -i INVENTORY playbooks/dsm_login.yml; docs/real-nas.md) and run again"
 )
 
 

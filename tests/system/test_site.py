@@ -102,7 +102,7 @@ def test_two_factor_for_an_account_without_it_is_refused_before_anything_changes
     run = site(hardening_two_factor="administrators")
     assert run.returncode != 0, run.stdout[-3000:]
     assert "two_factor_enforcement: administrators would enforce" in run.stdout and "406" in run.stdout
-    assert "dsm_device_token.yml" in run.stdout
+    assert "dsm_login.yml" in run.stdout
     assert untouched(dsm_lab, router_lab, cloudflare_lab)
     assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
 
@@ -111,7 +111,7 @@ def test_two_factor_for_administrators_with_a_device_token_keeps_the_next_run_in
     """otp-admin has 2FA: one login with a code saves a device token, then site.yml enforces 2FA for
     administrators and the next run logs in with the token alone (no code anywhere)."""
     account = {"dsm_username": "otp-admin"}
-    once = site(playbook="playbooks/dsm_device_token.yml", dsm_otp_code=pyotp.TOTP(OTP_SECRET).now(), **account)
+    once = site(playbook="playbooks/dsm_login.yml", otp=pyotp.TOTP(OTP_SECRET).now(), **account)
     assert once.returncode == 0, once.stdout[-3000:]
     assert [t["name"] for t in dsm_lab.state()["users"]["otp-admin"]["device_tokens"]] == ["homelab.nas"]
     first = site(hardening_two_factor="administrators", **account)

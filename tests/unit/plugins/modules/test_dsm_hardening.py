@@ -38,7 +38,7 @@ SEED = dict(
 @pytest.fixture
 def remembered(run):
     """otp-admin (an administrator with 2FA) after the one-time login with a code that saves a device token,
-    as playbooks/dsm_device_token.yml does it."""
+    as playbooks/dsm_login.yml does it."""
     once = run(dsm_session, username="otp-admin", otp_code=pyotp.TOTP(OTP_SECRET).now(), enable_device_token=True)
     assert once["device_token_saved"] is True, once
     return dict(username="otp-admin")
@@ -65,7 +65,7 @@ def test_two_factor_enforcement_covering_an_account_without_2fa_is_refused_befor
     result = run(dsm_security, **dict(SEED, two_factor_enforcement=enforce))
     assert result.get("failed") is True and result["changed"] is False, result
     assert result["msg"].startswith("two_factor_enforcement: %s would enforce" % enforce)
-    assert "'ansible'" in result["msg"] and "406" in result["msg"] and "dsm_device_token.yml" in result["msg"]
+    assert "'ansible'" in result["msg"] and "406" in result["msg"] and "dsm_login.yml" in result["msg"]
     assert dsm_lab.state()["security"] == before["security"]
     assert [c for c in dsm_lab.calls() if c["method"] == "set"] == []
 
