@@ -128,3 +128,26 @@ def test_old_cloudflare_ips_name_redirects_with_a_deprecation(cloudflare_lab):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "173.245.48.0/20" in run.stdout
     assert "cloudflare_ips_info" in run.stderr and "2.0.0" in run.stderr
+
+
+def test_api_modules_run_in_the_worker_as_modules_would(dsm_lab, tmp_path):
+    """Issue 15: the DSM modules run in the controller's worker (plugins/action, plugin_utils/in_process.py), with
+    no module process (ping, a module, still gets one), and behave as modules: module_defaults, check mode (DSM
+    unchanged), --diff, loops, argument errors; the password is not in the -vvv output."""
+    before = dsm_lab.state()
+    extra = json.dumps(
+        {
+            "lab": {"https_port": dsm_lab.https_port, "ca_path": dsm_lab.ca_path},
+            "cache_dir": str(tmp_path / "cache"),
+            "dsm_password": "lab-password",
+        }
+    )
+    run = ansible("ansible-playbook", "-vvv", "--diff", "-e", extra, "tests/system/playbooks/in_process.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "AnsiballZ_ping.py" in run.stdout
+    assert "AnsiballZ_dsm" not in run.stdout and "dsm_info.py" not in run.stdout
+    assert "lab-password" not in run.stdout + run.stderr
+    # --diff shows the planned change of the check-mode task.
+    assert "security_only" in run.stdout.split("A change in check mode")[1].split("TASK [")[0]
+    after = dsm_lab.state()
+    assert after["upgrade"] == before["upgrade"] and after["users"] == before["users"]

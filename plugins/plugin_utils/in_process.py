@@ -1,0 +1,112 @@
+# Copyright: homelab.nas contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Private to homelab.nas: no compatibility promise to other collections (plugins/module_utils/README.md).
+"""Runs one of the collection's API modules inside the controller's worker process.
+
+The DSM, Cloudflare and TLS-probe modules only make HTTP(S) requests from the controller, so starting a Python
+process for each of them (building the module's package, starting the interpreter and Ansible's module base) costs
+more than the module's own work (issue 15). Each such module has an action plugin of the same name that runs the
+module's `main()` here, in the worker Ansible forked for the task, the way Ansible would run it in a process of its
+own: the task's arguments (module_defaults already merged by Ansible, since the action has the module's name) plus
+the internal ones Ansible adds (check mode, diff, no_log, verbosity...), serialised as Ansible serialises them, and
+the module's JSON answer parsed as Ansible parses a module's. Check mode, `--diff`, `no_log` and the module's
+documentation are the module's, unchanged. Not for modules that must run on the managed host
+(router_port_forward in UPnP secure mode runs on the NAS), and not async.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import io
+import json
+import traceback
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
+from ansible.plugins.action import ActionBase
+from ansible.vars.clean import remove_internal_keys
+
+try:  # ansible-core 2.19+: arguments and results carry data tags, (de)serialised by a profile
+    from ansible.module_utils import _internal as module_internal
+    from ansible.module_utils.common.json import Direction, get_module_encoder
+
+    PROFILE = "legacy"
+except ImportError:  # ansible-core < 2.19
+    from ansible.module_utils.common.json import AnsibleJSONEncoder
+
+    module_internal = None
+    PROFILE = None
+
+MODULES = "ansible_collections.homelab.nas.plugins.modules."
+
+
+def _encoded(args):
+    """The task's arguments as Ansible sends them to a module process."""
+    payload = {"ANSIBLE_MODULE_ARGS": args}
+    if PROFILE:
+        return json.dumps(payload, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)).encode()
+    return json.dumps(payload, cls=AnsibleJSONEncoder, vault_to_text=True).encode()
+
+
+@contextlib.contextmanager
+def _module_process(args):
+    """What a module process would have: its arguments where AnsibleModule reads them, no controller (2.19+ sends a
+    module's warnings to the controller's display instead of its result when it thinks it is the controller), empty
+    warning lists, and stdout to read the answer from."""
+    saved = basic._ANSIBLE_ARGS, getattr(basic, "_ANSIBLE_PROFILE", None)  # pylint: disable=protected-access
+    basic._ANSIBLE_ARGS = _encoded(args)  # pylint: disable=protected-access
+    if PROFILE:
+        basic._ANSIBLE_PROFILE = PROFILE  # pylint: disable=protected-access
+    controller = module_internal.is_controller if module_internal else None
+    if module_internal:
+        module_internal.is_controller = False
+    module_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    module_warnings._global_deprecations.clear()  # pylint: disable=protected-access
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            yield out
+    finally:
+        basic._ANSIBLE_ARGS = saved[0]  # pylint: disable=protected-access
+        if PROFILE:
+            basic._ANSIBLE_PROFILE = saved[1]  # pylint: disable=protected-access
+        if module_internal:
+            module_internal.is_controller = controller
+
+
+class InProcessAction(ActionBase):
+    """The action plugin of a module that runs in the controller's worker (see the module docstring)."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True  # the module says whether it supports check mode, as in a process of its own
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        fqcn = self._task.resolved_action or self._task.action
+        module = importlib.import_module(MODULES + fqcn.rpartition(".")[2])
+        args = dict(self._task.args)
+        self._update_module_args(fqcn, args, task_vars or {})
+        with _module_process(args) as out:
+            try:
+                module.main()
+            except SystemExit:
+                pass  # exit_json and fail_json end the module this way, its answer printed
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                # What a module process that died of an exception reports.
+                result.update(failed=True, msg="MODULE FAILURE: %s" % exc, exception=traceback.format_exc())
+                return result
+        answer = {"stdout": out.getvalue(), "stderr": "", "rc": 0}
+        if len(inspect.signature(self._parse_returned_data).parameters) > 1:
+            data = self._parse_returned_data(answer, PROFILE)  # pylint: disable=too-many-function-args
+        else:
+            data = self._parse_returned_data(answer)
+        if not data.get("_ansible_parsed"):
+            raise AnsibleActionFail("%s printed no result: %s" % (fqcn, out.getvalue()[-500:]))
+        remove_internal_keys(data)
+        result.update(data)
+        return result
