@@ -29,26 +29,28 @@ from ansible.module_utils.common import warnings as module_warnings
 from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
+MODULES = "ansible_collections.homelab.nas.plugins.modules."
+
 try:  # ansible-core 2.19+: arguments and results carry data tags, (de)serialised by a profile
     from ansible.module_utils import _internal as module_internal
     from ansible.module_utils.common.json import Direction, get_module_encoder
 
     PROFILE = "legacy"
+
+    def _encoded(args):
+        """The task's arguments as Ansible sends them to a module process."""
+        encoder = get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)
+        return json.dumps({"ANSIBLE_MODULE_ARGS": args}, cls=encoder).encode()
+
 except ImportError:  # ansible-core < 2.19
     from ansible.module_utils.common.json import AnsibleJSONEncoder
 
     module_internal = None
     PROFILE = None
 
-MODULES = "ansible_collections.homelab.nas.plugins.modules."
-
-
-def _encoded(args):
-    """The task's arguments as Ansible sends them to a module process."""
-    payload = {"ANSIBLE_MODULE_ARGS": args}
-    if PROFILE:
-        return json.dumps(payload, cls=get_module_encoder(PROFILE, Direction.CONTROLLER_TO_MODULE)).encode()
-    return json.dumps(payload, cls=AnsibleJSONEncoder, vault_to_text=True).encode()
+    def _encoded(args):
+        """The task's arguments as Ansible sends them to a module process (vaulted values as their text)."""
+        return json.dumps({"ANSIBLE_MODULE_ARGS": args}, cls=AnsibleJSONEncoder, vault_to_text=True).encode()
 
 
 @contextlib.contextmanager
