@@ -115,7 +115,8 @@ EXAMPLES = r"""
 - name: Stop when the NAS cannot be reached from the internet
   ansible.builtin.assert:
     that: not router.behind_cgnat
-    fail_msg: "{{ router.cgnat_explanation }}"
+    # cgnat_explanation is only returned behind CGNAT, and fail_msg is templated either way.
+    fail_msg: "{{ router.cgnat_explanation | default('') }}"
 
 - name: Close a port again, on a router found by URL
   homelab.nas.router_port_forward:
