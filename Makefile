@@ -53,6 +53,10 @@ lint: collection
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+	$(BIN)/antsibull-changelog generate --output $(BUILD)/CHANGELOG.rst --output-format rst
+	diff -u CHANGELOG.rst $(BUILD)/CHANGELOG.rst \
+	  || { echo "FAIL: CHANGELOG.rst is not what changelogs/changelog.yaml gives (antsibull-changelog generate)" >&2; exit 1; }
 	mkdir -p $(LINT_HOME) && HOME=$(LINT_HOME) $(BIN)/ansible-lint --nocolor
 
 # The execution environment's build context in build/ee (building the image needs a container engine, which

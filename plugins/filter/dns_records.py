@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: dns_records
 short_description: Proxied Cloudflare DNS records for a list of published services
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the records
     M(homelab.nas.cloudflare_dns_records) is given, one proxied record per service to publish (C(state=absent)

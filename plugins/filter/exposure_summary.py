@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: exposure_summary
 short_description: What a site.yml run left exposed, as lines a person reads
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - The summary the C(homelab.nas.verify) role prints last, made from the declared state and what the role's
     probes saw (each published URL and its backend with what a visitor got, Cloudflare's SSL mode and HSTS,

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: firewall_rules
 short_description: The hardening firewall's allow rules for the LAN and Cloudflare
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Builds the O(homelab.nas.dsm_firewall#module:rules) of M(homelab.nas.dsm_firewall) for a default-deny
     firewall. Each LAN network reaches DSM (its default ports, O(dsm_port) and O(nas_port)), the extra

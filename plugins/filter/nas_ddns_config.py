@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nas_ddns_config
 short_description: The values the NAS's Cloudflare DDNS script carries, parsed and re-rendered
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - From the exposure role's DDNS variables (checked with C(homelab.nas.nas_ddns_errors) first), the settings
     the scheduled script carries as JSON - the zone, its ID, the hostnames (lower-cased, no trailing dot, each

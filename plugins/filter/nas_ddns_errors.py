@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nas_ddns_errors
 short_description: Every mistake in the exposure role's DDNS variables, before the NAS's DDNS task is rendered
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Checks C(exposure_ddns) (V(cloudflare), V(synology) or V(none)) and, for V(cloudflare), each variable that
     reaches the root script on the NAS to its grammar - the token (Cloudflare's token alphabet; never repeated in

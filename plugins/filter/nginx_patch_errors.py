@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nginx_patch_errors
 short_description: Every mistake in the nginx_patches role's variables, before the patch script is rendered
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Checks each variable that reaches the patch script or DSM's nginx to its grammar - hostnames (RFC 1123, a
     leading C(*.) allowed), C(set_real_ip_from) networks as CIDRs no wider than /8 (IPv4) or /16 (IPv6) outside

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: nginx_patch_values
 short_description: The hostnames and networks the nginx patch script carries, parsed and re-rendered
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Parses the C(nginx_patches) role's hostnames (RFC 1123, a leading C(*.) allowed) and C(set_real_ip_from)
     networks, and returns them as the patch script carries them - hostnames lower-cased without a trailing dot,

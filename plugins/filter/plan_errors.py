@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: plan_errors
 short_description: Every mistake in the site play's declared state, before anything is written
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Checks the variables of the exposure, tls and hardening roles together - names inside C(nas_zone) and
     covered by the certificate, unique service names and hostnames, ports, update time and days, DoS interfaces,

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: port_forwards
 short_description: Router port forwards for a list of published services
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
     O(homelab.nas.router_port_forward#module:mappings) of M(homelab.nas.router_port_forward), one forward per

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: present_services
 short_description: The services of a nas_services list that are to be published
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Of the C(nas_services) list, every service not declared with C(state=absent), in their order.
   - A role that needs the published hostnames takes them from this list, so a service being removed is not

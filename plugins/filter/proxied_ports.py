@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: proxied_ports
 short_description: The ports Cloudflare's proxy passes to an origin
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - The HTTPS (or HTTP) ports Cloudflare's proxy passes, from the one list the collection's modules use.
 author:

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: reverse_proxy_rules
 short_description: DSM reverse-proxy rules from a list of published services
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
     O(homelab.nas.dsm_reverse_proxy#module:rules)

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: tunnel_ingress
 short_description: Cloudflare Tunnel ingress rules for a list of published services
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Turns the C(nas_services) list of the C(homelab.nas.exposure) role into the
     O(homelab.nas.cloudflare_tunnel#module:ingress) of M(homelab.nas.cloudflare_tunnel), one rule per service to

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: unproxied_services
 short_description: The services on an external port Cloudflare's proxy does not pass
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Of the C(nas_services) list, those whose external port (443 unless given) is not one of the HTTPS ports
     Cloudflare proxies (see P(homelab.nas.proxied_ports#filter)); visitors could not reach them through a

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: acme_certificate
 short_description: Get a certificate from an ACME CA (Let's Encrypt) by DNS-01 through Cloudflare
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Makes sure the PEM files at O(certificate_path) (and O(chain_path), O(fullchain_path)) hold a certificate for
     exactly O(hostnames) (wildcards allowed) signed for the key at O(private_key_path), ordering one from the ACME

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_dns_record
 short_description: Manage an A, AAAA or CNAME record in a Cloudflare zone, proxied or not
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates or deletes one DNS record identified by its type and name.
   - Warns when a proxied record is meant for a port Cloudflare's proxy does not pass.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_dns_records
 short_description: Manage a set of A, AAAA and CNAME records in a Cloudflare zone, removing our undeclared ones
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Creates or updates every record of O(records), each identified by its type and name, with one list call for
     the whole zone.

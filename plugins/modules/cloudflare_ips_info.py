@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_ips_info
 short_description: Cloudflare's current IPv4 and IPv6 ranges, validated and collapsed
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads the ranges Cloudflare's proxies connect from (C(GET /ips)), checks every one is a valid network and
     collapses overlapping or adjacent ones, for DSM's trusted proxies, the firewall's allow list and nginx's

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_origin_certificate
 short_description: Request, reuse, renew or revoke a Cloudflare Origin CA certificate
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes sure a valid Cloudflare Origin CA certificate covers O(hostnames), for the origin (the NAS) to present
     to Cloudflare under the "Full (strict)" SSL mode.

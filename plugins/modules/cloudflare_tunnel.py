@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_tunnel
 short_description: A remotely managed Cloudflare Tunnel, its ingress rules and the proxied CNAMEs of its hostnames
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Makes sure the account has a remotely managed Cloudflare Tunnel named O(name) (C(config_src=cloudflare)), whose
     ingress rules send each hostname of O(ingress) to its service, followed by the catch-all rule O(catch_all).

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cloudflare_zone_settings
 short_description: Set a Cloudflare zone's TLS and security settings in one idempotent step
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Brings zone settings such as the SSL/TLS encryption mode, minimum TLS version, TLS 1.3, Always Use HTTPS,
     Automatic HTTPS Rewrites, Opportunistic Encryption, Authenticated Origin Pulls and HSTS to the declared values.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_certificate
 short_description: Import, replace, bind or delete a TLS certificate on Synology DSM
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Imports a certificate with its private key and intermediate chain into DSM
     (Control Panel > Security > Certificate), makes it the default, and binds it to DSM services and

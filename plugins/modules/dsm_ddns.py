@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_ddns
 short_description: DSM's DDNS records (Control Panel > External Access > DDNS)
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Adds, changes or removes one of DSM's own DDNS records, which DSM then keeps pointing at its external
     address by itself, also while the controller is off.

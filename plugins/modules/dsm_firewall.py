@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_firewall
 short_description: DSM's firewall, its profile and ordered rule list, with lockout protection
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns DSM's firewall on or off, and makes a profile's rules for one interface exactly the declared ordered
     list, with the action for traffic no rule matches.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_info
 short_description: Read facts from Synology DSM (version, certificates and their bindings)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads the DSM model and version, and every certificate with its fingerprint, validity, default flag
     and the services bound to it. Changes nothing; for audits and tests.

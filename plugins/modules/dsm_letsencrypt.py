@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_letsencrypt
 short_description: A Let's Encrypt certificate from DSM's own client (Control Panel > Security > Certificate)
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Asks DSM to get a certificate from Let's Encrypt for O(names) (the first is the common name, the rest subject
     alternative names), as DSM's "Get a certificate from Let's Encrypt" wizard does. DSM then renews it by itself

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_reverse_proxy
 short_description: Manage DSM's reverse proxy rules (Login Portal > Advanced > Reverse Proxy)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates and deletes reverse proxy rules, one per O(rules) item, each identified by its frontend
     (protocol, hostname, port) or else its description.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_security
 short_description: DSM's trusted proxies, DoS protection, auto-block, account protection and 2FA policy
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Brings Control Panel > Security's protections to the declared state. Only the options given are managed.
   - Reads everything it manages with one request.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_services
 short_description: DSM's SSH, Telnet and QuickConnect, with lockout care for SSH
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Brings Control Panel > Terminal & SNMP (SSH, its port, Telnet, the serial console) and Control Panel > External
     Access > QuickConnect (on or off, its relay) to the declared state.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_session
 short_description: Log in to Synology DSM once for a play, or log out at its end
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - With O(state=present), makes sure a DSM session is in the session cache, logging in if needed. Put it
     first in a play on a 2FA account with O(otp_code) (and O(enable_device_token)) so the single-use code

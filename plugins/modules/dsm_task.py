@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_task
 short_description: DSM Task Scheduler tasks (boot-up, shutdown and scheduled user-defined scripts)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, changes, runs and deletes user-defined script tasks of DSM's Task Scheduler (Control Panel >
     Task Scheduler) over the Web API, as root or as a DSM user.

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_update_policy
 short_description: DSM's automatic update mode and schedule
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Sets how DSM installs updates (Control Panel > Update & Restore > Update Settings) and when.
 author:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_user
 short_description: Enable or disable DSM accounts, such as the built-in admin and guest
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Disables (or enables) existing DSM accounts. Hardening guides disable C(admin) and C(guest).
   - Refuses to disable the account the task itself logs in with.

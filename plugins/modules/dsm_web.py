@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: dsm_web
 short_description: DSM's web settings (ports, HTTPS redirect, HSTS, HTTP/2, custom domain) and its TLS profile
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Brings Control Panel > Login Portal > DSM and Security > Advanced > TLS / SSL Profile Level to the declared
     state. Only the options given are managed; everything else DSM holds is written back as it was read.

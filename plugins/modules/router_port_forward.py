@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: router_port_forward
 short_description: Forward router ports to the NAS over UPnP IGD, and detect carrier-grade NAT
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, updates or removes port mappings on the router with UPnP Internet Gateway Device (IGD v1 and v2,
     WANIPConnection or WANPPPConnection), the protocol most consumer routers share.
@@ -115,7 +115,8 @@ EXAMPLES = r"""
 - name: Stop when the NAS cannot be reached from the internet
   ansible.builtin.assert:
     that: not router.behind_cgnat
-    fail_msg: "{{ router.cgnat_explanation }}"
+    # cgnat_explanation is only returned behind CGNAT, and fail_msg is templated either way.
+    fail_msg: "{{ router.cgnat_explanation | default('') }}"
 
 - name: Close a port again, on a router found by URL
   homelab.nas.router_port_forward:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: tls_probe_info
 short_description: What a visitor or an attacker sees of a published hostname over HTTP(S)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Makes one HTTP or HTTPS request from the controller, as a browser would (SNI and C(Host) are O(server_name)),
     and returns what it saw, the negotiated TLS version, the server certificate (names, expiry, fingerprint),
