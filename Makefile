@@ -8,7 +8,7 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint ee importer matrix docs collection clean role-docs
+.PHONY: demo test system-deps unit molecule sanity lint ee importer matrix docs collection clean role-docs bench
 
 $(VENV)/.installed: requirements.txt requirements-test.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
 test: system-deps unit molecule sanity lint ee importer docs matrix
+
+# What a no-op site.yml costs on the lab, as ratios in one call (tests/bench; docs/performance.md has the figures).
+# Not a test and not part of `make test`. Sizes and runs: BENCH_PAIRS, BENCH_HOSTS, BENCH_SERVICES.
+bench: collection
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tests.bench $(BUILD)/bench
 
 system-deps:
 	bash tests/system-deps.sh

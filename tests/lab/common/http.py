@@ -160,9 +160,6 @@ class RequestLog:
 def _handler_for(lab):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-        # TCP_NODELAY, as nginx in front of DSM and Cloudflare's edge send: with Nagle's algorithm on, each
-        # kept-alive request waits ~40 ms for the client's delayed ACK, which no real server makes it do.
-        disable_nagle_algorithm = True
         server_version = "nginx"
         sys_version = ""
 
@@ -239,10 +236,22 @@ def reset(sock):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    """Admission and the TLS handshake happen in the connection's own thread, not in accept()."""
+class LabServer(ThreadingHTTPServer):
+    """Every HTTP(S) listener of the lab (the mocks' and the Cloudflare edge's): a thread per connection, and
+    TCP_NODELAY on each accepted socket, as nginx (in front of DSM, and Cloudflare's edge) sends by default
+    (`tcp_nodelay on`). With Nagle's algorithm on, an answer written in two sends (headers, then body) waits for
+    the client's delayed ACK, ~40 ms per kept-alive request, which no real server makes it do."""
 
     daemon_threads = True
+
+    def get_request(self):
+        sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, address
+
+
+class _Server(LabServer):
+    """Admission and the TLS handshake happen in the connection's own thread, not in accept()."""
 
     def __init__(self, address, handler, lab, tls_context):
         self.lab = lab

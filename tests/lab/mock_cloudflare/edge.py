@@ -19,8 +19,9 @@ import socket
 import ssl
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from tests.lab.common.http import LabServer
 from tests.lab.mock_cloudflare.edge_tls import EdgeCertificates, peek_server_name
 
 # Cloudflare's 5xx pages: status -> title (developers.cloudflare.com/support/troubleshooting/http-status-codes/
@@ -275,9 +276,7 @@ class Edge:
         return status, [("Content-Type", "text/html; charset=UTF-8"), ("CF-Ray", ray)], page.encode()
 
 
-class _EdgeServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _EdgeServer(LabServer):
     def __init__(self, address, edge, tls):
         self.edge, self.tls = edge, tls
         super().__init__(address, _EdgeHandler)
@@ -297,7 +296,6 @@ class _EdgeServer(ThreadingHTTPServer):
 
 class _EdgeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
