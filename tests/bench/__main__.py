@@ -186,7 +186,7 @@ def per_task(record, logs):
     """[(task, action, items, {mock: requests})] for the tasks that made requests or are ours."""
     tasks = record["tasks"]
     starts = [t["t"] for t in tasks]
-    counts = [dict() for _ in tasks]
+    counts = [{} for _task in tasks]
     for mock, entries in logs.items():
         for entry in entries:
             index = max(0, sum(1 for s in starts if s <= entry["t"]) - 1)
@@ -247,7 +247,7 @@ def main(argv):
             results.update(paired)
         else:  # the same method without the tool: A B A B ..., the ratio pair by pair
             noops, floors = [], []
-            for _ in range(pairs):
+            for _pair in range(pairs):
                 noops.append(runner.run(log="noop.log"))
                 floors.append(runner.run(playbook=floor_playbook, extra=[recorded], log="floor.log"))
             results["noop"], results["floor"] = noops, floors
