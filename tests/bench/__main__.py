@@ -153,18 +153,10 @@ class Runner:
 
 
 def services(count):
-    """nas_services of `count` services: the lab's two, then generated ones."""
-    out = [
-        {"name": "photos", "hostname": "photos.example.test", "backend_port": 8080},
-        {
-            "name": "media",
-            "hostname": "media.example.test",
-            "backend_host": "192.168.1.20",
-            "backend_port": 8096,
-            "websocket": True,
-        },
-    ]
-    for index in range(3, count + 1):
+    """nas_services of `count` services: the lab inventory's own, then generated ones."""
+    with open(os.path.join(LAB_INVENTORY, "group_vars", "all", "nas.yml"), encoding="utf-8") as handle:
+        out = list(yaml.safe_load(handle)["nas_services"])
+    for index in range(len(out) + 1, count + 1):
         out.append({"name": "svc%d" % index, "hostname": "svc%d.example.test" % index, "backend_port": 9000 + index})
     return out[:count]
 
