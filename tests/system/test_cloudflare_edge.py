@@ -61,7 +61,10 @@ def visit(lab, host, path="/", https=True, headers=None, max_version=None):
     reply = connection.getresponse()
     body = reply.read().decode().strip()
     connection.close()
-    return reply.status, {k.lower(): v for k, v in reply.getheaders()}, body
+    answered = {}
+    for name, value in reply.getheaders():  # a header sent twice shows as one comma-joined value (RFC 9110 5.3)
+        answered[name.lower()] = answered[name.lower()] + ", " + value if name.lower() in answered else value
+    return reply.status, answered, body
 
 
 class Echo(http.server.BaseHTTPRequestHandler):
@@ -70,6 +73,8 @@ class Echo(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
         self.send_response(200)
+        if self.headers.get("X-Lab-Answer-HSTS"):  # an origin that sends its own HSTS header
+            self.send_header("Strict-Transport-Security", self.headers["X-Lab-Answer-HSTS"])
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -261,6 +266,20 @@ def test_always_use_https_and_hsts(cloudflare_lab, origin):
     headers = visit(cloudflare_lab, "photos.example.test")[1]
     assert headers["strict-transport-security"] == "max-age=15552000; includeSubDomains"
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_zones_hsts_replaces_the_origins(cloudflare_lab, origin):
+    """With the zone's HSTS on, visitors get the zone's header only, not the origin's beside it (an origin sending
+    two years got the zone's one year at the edge: jikig-ai/soleur#2527). With it off, the origin's passes."""
+    setting(cloudflare_lab, "ssl", "flexible")  # the echo origin on port 80
+    own = {"X-Lab-Answer-HSTS": "max-age=63072000; includeSubDomains; preload"}
+    headers = visit(cloudflare_lab, "photos.example.test", headers=own)[1]
+    assert headers["strict-transport-security"] == "max-age=63072000; includeSubDomains; preload"
+    hsts = {"enabled": True, "max_age": 31536000, "include_subdomains": True, "preload": True, "nosniff": False}
+    setting(cloudflare_lab, "security_header", {"strict_transport_security": hsts})
+    headers = visit(cloudflare_lab, "photos.example.test", headers=own)[1]
+    assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains; preload"
+    assert "x-content-type-options" not in headers
 
 
 def test_min_tls_version(cloudflare_lab, origin):

@@ -178,7 +178,10 @@ class Edge:
             return self._error(status, host, ray, answer_headers)
         answer_headers.append(("CF-Ray", ray))
         if https:
-            answer_headers += self._security_headers(settings)
+            # The zone's HSTS header replaces the origin's (seen live: jikig-ai/soleur#2527).
+            added = self._security_headers(settings)
+            replaced = {name.lower() for name, _value in added}
+            answer_headers = [(k, v) for k, v in answer_headers if k.lower() not in replaced] + added
         return status, answer_headers, answer
 
     def _forward(self, origin, origin_tls, mode, settings, host, verb, path, headers, body, client, ray, https):
