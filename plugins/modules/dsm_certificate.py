@@ -65,6 +65,9 @@ options:
     description:
       - Make this certificate DSM's default. V(false) only checks it is not the default (DSM cannot unset a
         default without another one being made default). Unset leaves it as it is.
+      - Where DSM Desktop Service uses the current default, a new default may move it along (DSM binds services
+        without an explicit assignment to the default), so the task pins this certificate too, as for a binding
+        of V(DSM Desktop Service).
     type: bool
   services:
     description:
@@ -233,15 +236,27 @@ def present(module, api, certificates, current, bundle):
         services=sorted(set(before["services"] if before else []) | set(wanted_services)),
     )
 
+    # A new default moves DSM Desktop Service with it when DSM binds it implicitly ("used by every service without
+    # an explicit assignment", batonogov's set_as_default), and not when it is bound by name (a DSM 7 guide has
+    # users re-assign services after a new default). CRT.list shows both alike, so trust both outcomes.
+    old_default = next((c["id"] for c in certificates if c.get("is_default")), None)
+    desktop_on_default = any(
+        service.get("service") == DESKTOP_SERVICE and cert_id == old_default for service, cert_id in services.values()
+    )
+    new_default = after["default"] and not (before and before["default"])
+
     def apply():
         updates = {}
         needs_import = before is None or any(
             before[k] != after[k] for k in ("fingerprint_sha256", "chain_fingerprints_sha256")
         )
         cert_id = after["id"]
-        if any(services[name][0].get("service") == DESKTOP_SERVICE for name in after["services"] if name in services):
-            # DSM's own web server presents this certificate from the next handshake on: trust it (pinned, in
-            # this task and, recorded, in later ones) before the write that makes it so.
+        to_desktop = any(
+            services[name][0].get("service") == DESKTOP_SERVICE for name in after["services"] if name in services
+        )
+        if to_desktop or (new_default and desktop_on_default):
+            # DSM's own web server presents this certificate from the next handshake on (or may): trust it
+            # (pinned, in this task and, recorded, in later ones) before the write that makes it so.
             module.client.expect_certificate(after["fingerprint_sha256"])
         if needs_import:
             reply = api.import_bundle(bundle, p["description"], cert_id=cert_id, as_default=after["default"])

@@ -141,6 +141,27 @@ def test_a_new_default_leaves_an_explicit_binding_until_the_binding_moves(dsm_la
     assert handshake(dsm_lab, cafile=dsm_lab.ca_path) == factory
 
 
+def test_with_implicit_bindings_a_new_default_switches_the_served_certificate(dsm_lab, certs):
+    """A DSM whose services follow the default certificate (lab config service_bindings: implicit): making a new
+    default is what changes the certificate a fresh connection sees, and CRT.list shows DSM Desktop Service
+    under whichever certificate is the default."""
+    dsm_lab.configure(service_bindings="implicit")
+    factory = handshake(dsm_lab, cafile=dsm_lab.ca_path)
+    with client(dsm_lab) as api:
+        assert desktop_service(api)[1] == "sYnDef" and "default" not in dsm_lab.state()["bindings"]
+        new_id = import_cert(api, certs, as_default=True)
+        assert handshake(dsm_lab) == fingerprint(open(certs["leaf.pem"], "rb").read()) != factory
+        service, old_id = desktop_service(api)
+        assert old_id == new_id
+        # Binding it by name is still possible, with the certificate it follows now as old_id.
+        api.write(
+            "SYNO.Core.Certificate.Service", "set", 1, settings=[{"service": service, "old_id": old_id, "id": "sYnDef"}]
+        )
+    assert handshake(dsm_lab, cafile=dsm_lab.ca_path) == factory
+    dsm_lab.reset()
+    assert dsm_lab.state()["bindings"]["default"] == "sYnDef"
+
+
 def test_binding_dsm_desktop_service_keeps_the_controller_verifying_dsm(dsm_lab, certs, capsys, tmp_path):
     """What the tls role does (tls_dsm_services: [DSM Desktop Service]): DSM presents a certificate the lab CA
     did not sign; the binding task pinned it, so the next module still verifies DSM, and a controller that

@@ -80,6 +80,10 @@ class MockDsm(MockApp):
         # The QuickConnect package (quickconnect.py): installed, and the name its set takes for on/off.
         "quickconnect_installed": True,
         "quickconnect_enable_field": "enabled",
+        # How the seed's services use the factory certificate (listeners.py; sources disagree): "explicit", each
+        # bound to it by name, so a new default moves none of them; "implicit", none bound, so every one follows
+        # the default certificate until Certificate.Service binds it.
+        "service_bindings": "explicit",
     }
     # Lab actions, not settings: run the boot-up / shutdown tasks, or the due scheduled tasks (tasks.py).
     ACTIONS = ("boot", "shutdown", "tick")
@@ -134,6 +138,8 @@ class MockDsm(MockApp):
             raise ValueError("nginx_layout must be dsm7 or dsm6")
         if spec.get("quickconnect_enable_field", "enabled") not in ("enabled", "enable"):
             raise ValueError("quickconnect_enable_field must be enabled or enable")
+        if spec.get("service_bindings", "explicit") not in ("explicit", "implicit"):
+            raise ValueError("service_bindings must be explicit or implicit")
         for key in ("controller_address", "ddns_external_ipv4", "ddns_external_ipv6"):
             if key in spec and (spec[key] is not None or key == "controller_address"):
                 try:
@@ -144,6 +150,10 @@ class MockDsm(MockApp):
         if root and not os.path.exists(os.path.join(root, "lab.json")):
             raise ValueError("nginx_root %s is not a DSM-shaped tree (python -m tests.lab.dsm_nginx build)" % root)
         super().lab_configure(spec)
+        if spec.get("service_bindings") == "implicit":
+            with self.state.lock:
+                listeners.unbind_default_users(self.state.data)
+                self.state.save()
         if "nginx_root" in spec or "nginx_layout" in spec:
             nginx_sync.regenerate(self)  # the tree now shows this DSM's entries
         if actions.get("shutdown"):

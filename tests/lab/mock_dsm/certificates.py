@@ -12,6 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
+from tests.lab.mock_dsm import listeners
 from tests.lab.mock_dsm.api import Api
 from tests.lab.mock_dsm.errors import ApiError
 from tests.lab.mock_dsm.params import invalid, maybe_json as _json_param, required
@@ -111,9 +112,9 @@ class Certificates:
             certs = []
             for cert_id in sorted(self.data["certificates"]):
                 bound = [
-                    self.data["services"][key]
-                    for key, owner in sorted(self.data["bindings"].items())
-                    if owner == cert_id
+                    service
+                    for key, service in sorted(self.data["services"].items())
+                    if listeners.certificate_of(self.data, key) == cert_id
                 ]
                 certs.append(describe(self.data["certificates"][cert_id], bound))
         return {"certificates": certs}
@@ -252,7 +253,7 @@ class Certificates:
                     raise invalid("service", "invalid")
                 if "old_id" not in setting:
                     raise ApiError(114)
-                if setting["old_id"] != self.data["bindings"].get(key, ""):
+                if setting["old_id"] != listeners.certificate_of(self.data, key):
                     raise invalid("old_id", "invalid")
                 if setting.get("id") not in self.data["certificates"]:
                     raise invalid("id", "invalid")

@@ -7,6 +7,7 @@ docs, `set_as_default`: "used by every service without an explicit assignment").
 certificate the default does not move a service bound explicitly (a DSM 7 guide tells users to
 re-assign each service after setting the new default), so the seed's explicit binding of `default`
 keeps the factory certificate until an import replaces it in place or Certificate.Service moves it.
+Which of the two a fresh DSM does is not known, so the lab offers both (config `service_bindings`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,25 @@ DESKTOP = "default"  # the service key of "DSM Desktop Service"
 
 def served_certificate(data):
     """(chain PEM: leaf then intermediates, key PEM) that DSM's HTTPS listener presents now."""
-    certificates = data["certificates"]
-    entry = certificates.get(data["bindings"].get(DESKTOP))
-    if entry is None:
-        entry = next(c for c in certificates.values() if c["is_default"])
+    entry = data["certificates"][certificate_of(data, DESKTOP)]
     chain = entry["cert_pem"].rstrip("\n") + "\n" + (entry.get("chain_pem") or "")
     return chain.encode(), entry["key_pem"].encode()
+
+
+def certificate_of(data, service):
+    """The id of the certificate a service uses: its binding, else the default certificate."""
+    return data["bindings"].get(service) or default_certificate(data)
+
+
+def default_certificate(data):
+    return next(c["id"] for c in data["certificates"].values() if c["is_default"])
+
+
+def unbind_default_users(data):
+    """Services bound to the default certificate follow it from now on instead (`service_bindings: implicit`)."""
+    default_id = default_certificate(data)
+    for service in [key for key, owner in data["bindings"].items() if owner == default_id]:
+        del data["bindings"][service]
 
 
 def firewall_verdict(data, config, port, services):

@@ -288,3 +288,19 @@ def test_without_session_cache_a_failing_task_still_logs_out(run, dsm_lab, certs
     assert result["failed"] is True
     assert dsm_lab.state()["active_sessions"] == 0
     assert len(dsm_lab.calls("SYNO.API.Auth", "logout")) == 1
+
+
+@pytest.mark.parametrize("bindings", ["explicit", "implicit"])
+def test_a_new_default_keeps_the_controller_trusting_dsm_whether_desktop_follows_it_or_not(
+    run, dsm_lab, certs, bindings
+):
+    """DSM Desktop Service bound by name stays on the factory certificate; one bound implicitly follows the new
+    default, and DSM presents a certificate the lab CA did not sign. Either way the next task verifies DSM."""
+    dsm_lab.configure(service_bindings=bindings)
+    factory = presented(dsm_lab)
+    made = run(**lab_cert(certs, default=True))
+    assert made["changed"] is True, made
+    moved = presented(dsm_lab) == made["certificate"]["fingerprint_sha256"]
+    assert moved is (bindings == "implicit") and (presented(dsm_lab) == factory) is not moved
+    again = run(**lab_cert(certs, default=True))
+    assert again.get("failed") is not True and again["changed"] is False, again
