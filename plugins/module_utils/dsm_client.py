@@ -382,12 +382,6 @@ class DsmClient:
             self.logout()
         self.http.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     # -- calls -------------------------------------------------------------
     def read(self, api, method, version, **params):
         """A call that changes nothing: GET, retried on connection errors and 5xx."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from contextlib import closing
 
 import pyotp
 import pytest
@@ -246,7 +247,7 @@ def test_logout_ends_the_session_on_dsm_and_locally(dsm_lab, tmp_path):
 
 
 def test_without_cache_each_client_logs_out_on_close(dsm_lab, tmp_path):
-    with make_client(dsm_lab, tmp_path, session_cache=False) as client:
+    with closing(make_client(dsm_lab, tmp_path, session_cache=False)) as client:
         client.read("SYNO.Core.Certificate.CRT", "list", 1)
     assert dsm_lab.state()["active_sessions"] == 0
     assert not (tmp_path / "cache").exists()
