@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import cloudflare_tunnel as ct
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareClient, CloudflareError
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from tests.lab.mock_cloudflare.seed import ACCOUNT, DNS_ONLY_TOKEN, ZONE_ID
 
 CONFIG = {
@@ -76,3 +77,18 @@ def test_a_token_without_the_tunnel_permission_is_refused(cloudflare_lab):
     finally:
         client.close()
     assert stored(cloudflare_lab) == {}
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("http://nas.lan:70000", "ingress[0].service: 70000 is not a port; use 1-65535"),
+        ("tcp://192.168.1.10:0", "ingress[0].service: 0 is not a port; use 1-65535"),
+        ("tcp://192.168.1.10", "ingress[0].service: 'tcp://192.168.1.10' needs a port (tcp://host:port)"),
+    ],
+)
+def test_a_service_port_is_checked_by_the_shared_port_rule(value, message):
+    with pytest.raises(HomelabInputError) as err:
+        ct.service("ingress[0].service", value)
+    assert str(err.value) == message
+    assert ct.service("ingress[0].service", "https://192.168.1.10:5001/") == "https://192.168.1.10:5001"
