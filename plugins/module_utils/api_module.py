@@ -86,9 +86,13 @@ class ApiModule(AnsibleModule):
         except HomelabInputError as exc:
             self.fail_json(msg=str(exc), **self.partial)
 
-    def converge(self, before, after, apply, result=None):
+    def converge(self, before, after, apply, result=None, after_apply=None):
         """The result of moving `before` to `after`: changed, diff (before -> after), and `apply()` called
-        only when something changes and not in check mode. apply may return a dict of result updates."""
+        only when something changes and not in check mode. apply may return a dict of result updates.
+
+        after_apply: when the state apply produced is only known once it ran (a certificate the CA issued),
+        `after_apply()` gives it, and the diff's after is that instead of the predicted `after` (which check
+        mode, and a task that changes nothing, show)."""
         result = dict(result or {})
         result["changed"] = before != after
         if self._diff:
@@ -97,6 +101,8 @@ class ApiModule(AnsibleModule):
             updates = apply()
             if updates:
                 result.update(updates)
+            if after_apply is not None and self._diff:
+                result["diff"]["after"] = after_apply()
         return result
 
     def fail(self, msg, **kwargs):

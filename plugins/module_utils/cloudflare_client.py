@@ -163,3 +163,7 @@ class CloudflareClient:
                 )
             self._zones[name] = zones[0]["id"]
         return self._zones[name]
+
+    def zone_account_id(self, zone_id):
+        """The id of the account that holds the zone (GET /zones/{zone_id}: the zone's `account`)."""
+        return self.get("/zones/%s" % zone_id)["account"]["id"]

@@ -32,8 +32,7 @@ def check_port(p, warn, where=""):
     """The visitors' port (option `port`): a port, and one Cloudflare's proxy passes if proxied (a warning)."""
     if p.get("port") is None:
         return
-    if not 1 <= p["port"] <= 65535:
-        raise HomelabInputError("%sport: %s is not a port; use 1-65535" % (where, p["port"]))
+    v.port("%sport" % where, p["port"])
     if p["proxied"] and p["port"] not in PROXIED_PORTS:
         warn(
             "%sport %s is not one Cloudflare's proxy passes, so visitors cannot reach it through this "

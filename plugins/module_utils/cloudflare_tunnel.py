@@ -59,8 +59,8 @@ def service(field, value):
     except ValueError:
         v.hostname(field, host)
     port = match.group("port")
-    if port is not None and not 1 <= int(port) <= 65535:
-        raise HomelabInputError("%s: port %s is not a port; use 1-65535" % (field, port))
+    if port is not None:
+        v.port(field, port)
     if match.group("scheme") == "tcp" and port is None:
         raise HomelabInputError("%s: '%s' needs a port (tcp://host:port)" % (field, value))
     return text.rstrip("/")

@@ -9,13 +9,57 @@ import io
 import json
 import zipfile
 
-from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_errors, pem_checks
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 CERT_API = "SYNO.Core.Certificate"
 CRT_API = "SYNO.Core.Certificate.CRT"
 SERVICE_API = "SYNO.Core.Certificate.Service"
 LETSENCRYPT_API = "SYNO.Core.Certificate.LetsEncrypt"
+
+# SYNO.Core.Certificate* import errors, with the meanings of DSM's own message table (as the public
+# clients N4S4/synology-api error_codes.py and batonogov/terraform-provider-synology-dsm errors.go give it).
+CERTIFICATE_ERRORS = {
+    5510: "DSM rejected the certificate file (not a valid certificate)",
+    5511: "DSM rejected the private key file (not a valid private key)",
+    5512: "DSM rejected the intermediate certificate file",
+    5513: "DSM does not support the certificate's cipher type",
+    5514: "the private key does not match the certificate",
+    5515: "DSM wants a certificate issued by a trusted authority",
+    5516: "the uploaded files must be UTF-8 encoded",
+    5517: "the certificate does not verify against the intermediate certificates",
+    5518: "DSM does not support DSA certificates",
+    5519: "the certificate signing request is invalid",
+    5534: "the key is too short: DSM wants more than 1024 bits",
+}
+
+# SYNO.Core.Certificate.LetsEncrypt: DSM's message table (batonogov/terraform-provider-synology-dsm errors.go,
+# go-synology, N4S4/synology-api error_codes.py for 5528), each with what to do. Never retried by this collection:
+# every request DSM sends to Let's Encrypt spends one of its rate-limit slots.
+LETSENCRYPT_ERRORS = {
+    5520: "DSM got no response from Let's Encrypt: check that the NAS reaches the internet (DNS, gateway, proxy) "
+    "and try again later",
+    5521: "Let's Encrypt could not validate the domain over HTTP-01: TCP port 80 from the internet must reach the "
+    "NAS (forward port 80 on the router to the NAS, allow it in DSM's firewall, and check your ISP does not block "
+    "it); wait before retrying, each failed validation counts against Let's Encrypt's limits",
+    5522: "Let's Encrypt could not validate the issuer/domain: check that every name resolves publicly to this "
+    "NAS's public address and that nothing else answers port 80 for it",
+    5523: "too many Let's Encrypt accounts were registered from this IP address: wait (hours) before trying again",
+    5524: "Let's Encrypt's rate limit was reached (certificates per registered domain or duplicate certificates "
+    "per week): wait for the limit's window to pass (up to a week); do not retry now",
+    5525: "Let's Encrypt refused the e-mail address: give a valid address of a domain that accepts mail",
+    5526: "DSM refused a parameter of the request: check the names (no empty, duplicate or invalid name)",
+    5527: "Let's Encrypt is busy or under maintenance: try again later",
+    5528: "DSM's Let's Encrypt client issues wildcard certificates only for Synology DDNS domains (synology.me and "
+    "its sisters): drop the wildcard, or use acme_certificate (DNS-01) for it",
+    5529: "a name is not publicly resolvable: publish an A/AAAA record for each name pointing at the NAS's public "
+    "address (for example with cloudflare_dns_records or DDNS) and wait for it to propagate",
+    5530: "Let's Encrypt could not connect to the domain: check the public IP the names resolve to, the router's "
+    "port 80 forward, DSM's firewall and any proxy in front (a Cloudflare-proxied name must reach the NAS's port "
+    "80 through Cloudflare)",
+}
+dsm_errors.register(CERT_API, CERTIFICATE_ERRORS)
+dsm_errors.register(LETSENCRYPT_API, LETSENCRYPT_ERRORS)
 
 
 def service_name(service):

@@ -16,6 +16,7 @@ import socket
 import ssl
 from urllib.parse import quote, quote_plus
 
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_errors
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import SESSION_ERRORS, DsmError
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache, TrustedCertificates
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
@@ -31,6 +32,20 @@ from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
 )
 
 AUTH_API = "SYNO.API.Auth"
+# AUTH_API (DSM login guide; acme.sh's deploy hook interprets them the same way).
+AUTH_ERRORS = {
+    400: "no such account or the password is incorrect",
+    401: "the account is disabled",
+    402: "permission denied",
+    403: "a 2-step verification code is required: set otp_code, or device_id from an earlier login",
+    404: "the 2-step verification code is wrong or expired",
+    406: "2-step verification is enforced for this account but not set up yet: enrol it in DSM first",
+    407: "this IP address is blocked by DSM's auto-block",
+    408: "the password has expired and must be changed",
+    409: "the password has expired and must be changed",
+    410: "the password must be changed at next login",
+}
+dsm_errors.register(AUTH_API, AUTH_ERRORS)
 PROBE_SESSION = "homelab.nas.check"  # a session name of its own: logging the probe out leaves the main one alone
 # Status codes worth retrying for a read: DSM's nginx answers 502/503/504 while
 # synoscgi restarts (for example right after a certificate import).
@@ -366,12 +381,6 @@ class DsmClient:
         if self.cache is None and self.sid:
             self.logout()
         self.http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # -- calls -------------------------------------------------------------
     def read(self, api, method, version, **params):

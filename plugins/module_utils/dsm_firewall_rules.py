@@ -36,6 +36,7 @@ SERVICES = {
 }
 ACTIONS = ("allow", "deny")
 PROTOCOLS = ("tcp", "udp", "tcp_udp", "all")
+OFF = "off"  # AppliedRecord's value while the firewall, or this profile, is not in force
 
 
 def _ports(field, value):
@@ -149,6 +150,31 @@ def verdict(profile, address, port, interface=None):
     return answer
 
 
+def table(policy, rules):
+    """One interface's table in DSM's profile form: its default action and its rules (DSM's rule objects)."""
+    return {"policy": policy, "rules": rules}
+
+
+def table_of(profile, interface):
+    """The table a profile as read holds for `interface`: DSM's default (allow, no rules) when it has none."""
+    return profile.get(interface) or table("allow", [])
+
+
+def with_table(profile, name, interface, new_table):
+    """The whole profile `name` as Profile.set takes it: what was read, with `interface`'s table replaced."""
+    whole = dict(profile, name=name)
+    whole[interface] = new_table
+    return whole
+
+
+def table_view(dsm_table):
+    """A table in the user form (what results and diffs show): default_action and the rules."""
+    return {
+        "default_action": dsm_table.get("policy"),
+        "rules": [rule_from_dsm(r) for r in dsm_table.get("rules") or []],
+    }
+
+
 def family(address):
     """4 or 6."""
     return 6 if ":" in str(address) else 4
@@ -210,6 +236,45 @@ class DsmFirewall:
             )
         self.client.write(APPLY_API, "stop", 1, task_id=task)
         return True
+
+    def save_and_apply(
+        self,
+        name,
+        policy,
+        rules,
+        profile,
+        interface="global",
+        record=None,
+        in_force=OFF,
+        live=True,
+        reapply=False,
+        locks_us_out=False,
+    ):
+        """Give profile `name` (`profile`, as read) the table {policy, rules} on `interface`, and with `live` make
+        it the one in force, in the order that leaves a rerun something to compare with (AppliedRecord):
+
+        1. when an apply follows, `record` gets `in_force` (the digest of what is in force until the apply
+           finishes, or OFF): a failure anywhere from here on (the save, Apply start, its status) leaves it;
+        2. Profile.set, when the table differs from the saved one;
+        3. Apply (also how DSM turns the firewall on with the profile), when `live` and the table changed or
+           `reapply` (the saved table not in force, the firewall off, another profile active);
+        4. `record` gets the new table's digest.
+
+        Returns None when nothing was applied, else whether the apply was followed to its end (apply())."""
+        wanted = table(policy, rules)
+        current = table_of(profile, interface)
+        changed = (current.get("policy"), current.get("rules") or []) != (policy, rules)
+        applying = live and (changed or reapply)
+        if applying and record is not None:
+            record.record(in_force)
+        if changed:
+            self.save(with_table(profile, name, interface, wanted))
+        if not applying:
+            return None
+        finished = self.apply(name, locks_us_out=locks_us_out)
+        if record is not None:
+            record.record(table_digest(wanted))
+        return finished
 
     def disable(self):
         # dsmctl's live-verified disable call.

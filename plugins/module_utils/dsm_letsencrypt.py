@@ -16,9 +16,9 @@ import re
 import socket
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import DsmCertificates
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import LETSENCRYPT_ERRORS, DsmCertificates
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_ddns import DsmDdns
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import LETSENCRYPT_ERRORS, DsmError
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 # Synology's DDNS domains, the only ones DSM's client issues a wildcard for (DSM error 5528 elsewhere).
 SYNOLOGY_DDNS_DOMAINS = ("synology.me", "diskstation.me", "i234.me", "myds.me", "dscloud.biz", "dscloud.me")

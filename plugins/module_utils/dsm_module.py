@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.homelab.nas.plugins.module_utils import file_lock
+from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate, file_lock
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import (
     HAS_REQUESTS,
@@ -50,25 +50,23 @@ class DsmModule(ApiModule):
         spec = dsm_argument_spec()
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, **kwargs)
-        port = self.params["port"]
-        if port is not None and not 1 <= port <= 65535:
-            self.fail_json(
-                msg="port: %s is not a TCP port; use 1-65535 (DSM's defaults are 5001 for HTTPS, 5000 for HTTP)" % port
-            )
-        for index, value in enumerate(self.params["tls_fingerprints"] or []):
-            try:
-                normalise_fingerprint("tls_fingerprints[%d]" % index, value)
-            except HomelabInputError as exc:
-                self.fail_json(msg=str(exc))
-        if self.params["tls_fingerprints"] and not self.params["validate_certs"]:
-            self.fail_json(
-                msg="tls_fingerprints: pins are a way of verifying DSM's certificate and validate_certs is false; "
-                "set validate_certs: true (the default) to use them"
-            )
         if not self.params["validate_certs"] and self.params["use_https"]:
             self.warn(
                 "validate_certs is false: DSM's certificate is not verified, so anyone on the path could read the "
                 "password. Pin DSM's certificate instead (tls_fingerprints; docs/real-nas.md, first contact)"
+            )
+
+    def check_connection(self, params):
+        """The connection options (ApiModule.run checks them before the task's own, before any request)."""
+        super().check_connection(params)
+        if params["port"] is not None:
+            dsm_validate.port("port", params["port"], hint=" (DSM's defaults are 5001 for HTTPS, 5000 for HTTP)")
+        for index, value in enumerate(params["tls_fingerprints"] or []):
+            normalise_fingerprint("tls_fingerprints[%d]" % index, value)
+        if params["tls_fingerprints"] and not params["validate_certs"]:
+            raise HomelabInputError(
+                "tls_fingerprints: pins are a way of verifying DSM's certificate and validate_certs is false; "
+                "set validate_certs: true (the default) to use them"
             )
 
     def run(self, body, validate=None):

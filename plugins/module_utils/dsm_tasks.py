@@ -23,6 +23,7 @@ EVENT_API = "SYNO.Core.EventScheduler"
 EVENT_ROOT_API = "SYNO.Core.EventScheduler.Root"
 CONFIRM_API = "SYNO.Core.User.PasswordConfirm"
 USER_API = "SYNO.Core.User"
+USER_NOT_FOUND = 3106  # SYNO.Core.User get's answer for a name no account has (batonogov; N4S4's error table)
 # The task API is versioned per method: list 3, get/create/set 4, delete/run/set_enable 2, history 1.
 LIST_V, CONFIG_V, ACTION_V, HISTORY_V = 3, 4, 2, 1
 EVENTS = {"boot": "bootup", "shutdown": "shutdown"}
@@ -138,7 +139,12 @@ class TaskStore:
     def _uid(self, owner):
         if owner == "root":
             return "0"
-        users = self.client.read(USER_API, "get", 1, name=owner).get("users") or []
+        try:
+            users = self.client.read(USER_API, "get", 1, name=owner).get("users") or []
+        except DsmError as exc:
+            if exc.code != USER_NOT_FOUND:
+                raise
+            users = []
         if not users:
             raise DsmError("owner: no DSM account '%s'" % owner)
         return str(users[0]["uid"])

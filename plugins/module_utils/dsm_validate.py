@@ -105,13 +105,15 @@ def hostname(field, value, wildcard=False):
     return name
 
 
-def port(field, value):
+def port(field, value, hint=""):
+    """A TCP/UDP port, 1-65535: the one check of a port's range (modules, wrappers, the plan). `hint` follows the
+    fix in the message (the usual ports, for example)."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         number = -1
     if not 1 <= number <= 65535 or isinstance(value, bool):
-        raise InputError("%s: %s is not a port; use 1-65535" % (field, value))
+        raise InputError("%s: %s is not a port; use 1-65535%s" % (field, value, hint))
     return number
 
 

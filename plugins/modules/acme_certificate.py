@@ -466,7 +466,9 @@ def present(mod, wanted):
         state.update(leaf=new_leaf, chain=new_chain)
         return dict(nonce_retries=retries)
 
-    result = mod.converge(before, after, apply, result)
+    # A new certificate's description is known once the CA issued it: the diff shows that one, not the prediction.
+    issued = (lambda: description(state["leaf"])) if reason is not None else None
+    result = mod.converge(before, after, apply, result, after_apply=issued)
     if state["leaf"] is not None:
         leaf_pem, chain_pem = a.pem(state["leaf"]), "".join(a.pem(c) for c in state["chain"] or [])
         result.update(
@@ -476,8 +478,6 @@ def present(mod, wanted):
             not_after=description(state["leaf"])["not_after"],
             days_left=a.days_left(state["leaf"], now),
         )
-        if "diff" in result and reason is not None:
-            result["diff"]["after"] = description(state["leaf"])
         if result["days_left"] <= p["renew_before_days"]:
             mod.warn(
                 "the certificate at %s expires in %d days, within renew_before_days (%d)"

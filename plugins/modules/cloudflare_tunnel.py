@@ -396,7 +396,7 @@ def run(mod, wanted):
             "return_token: the connector token would be shown in the task's output and logs; set no_log: true on "
             "the task, or use token_path"
         )
-    account = wanted["account"] or mod.client.get("/zones/%s" % mod.zone_id)["account"]["id"]
+    account = wanted["account"] or mod.client.zone_account_id(mod.zone_id)
     tunnels = ct.CloudflareTunnels(mod.client, account)
     dns = CloudflareDns(mod.client, mod.zone_id) if mod.params["manage_dns"] else None
     # The zone's records are listed and written under its lock (tasks of this controller take turns).

@@ -157,17 +157,9 @@ from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_ru
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.net import connection_source
 
-OFF = "off"  # the record's value while the firewall, or this profile, is not in force
 
-
-def view(enabled, profile, body, in_force=True):
-    return {
-        "enabled": enabled,
-        "profile": profile,
-        "in_force": in_force,
-        "default_action": body.get("policy"),
-        "rules": [fw.rule_from_dsm(r) for r in body.get("rules") or []],
-    }
+def view(enabled, profile, table, in_force=True):
+    return dict({"enabled": enabled, "profile": profile, "in_force": in_force}, **fw.table_view(table))
 
 
 def validate(params):
@@ -191,10 +183,10 @@ def run(mod, rules):
     p = mod.params
     api = fw.DsmFirewall(mod.client)
     was_enabled, was_active, profile = api.read(p["profile"])
-    current = profile.get(p["interface"]) or {"policy": "allow", "rules": []}
+    current = fw.table_of(profile, p["interface"])
     enabled = p["enabled"] if p["enabled"] is not None else was_enabled
     active = p["profile"] if p["enabled"] else was_active
-    wanted = {"policy": p["default_action"], "rules": rules}
+    wanted = fw.table(p["default_action"], rules)
     # Saved but not in force: an earlier apply that did not finish (see AppliedRecord).
     record = fw.AppliedRecord(p["session_cache_dir"], mod.client.base_url, p["profile"], p["interface"])
     known = record.load()
@@ -207,8 +199,7 @@ def run(mod, rules):
     if enabled and active == p["profile"]:
         address = p["controller_address"] or connection_source(mod.client.host, mod.client.port, mod.client.timeout)
         port = p["controller_port"] or mod.client.port
-        whole = dict(profile)
-        whole[p["interface"]] = wanted
+        whole = fw.with_table(profile, p["profile"], p["interface"], wanted)
         action, rule, table = fw.verdict(whole, address, port, p["controller_interface"])
         result["lockout_check"] = dict(address=address, port=port, action=action, rule=rule, interface=table)
         if action == "deny" and not p["allow_lockout"]:
@@ -226,27 +217,25 @@ def run(mod, rules):
             )
 
     def apply():
-        rules_changed = (current.get("policy"), current.get("rules") or []) != (wanted["policy"], rules)
-        applying = enabled and active == p["profile"] and (rules_changed or stale or not was_enabled or not live)
-        if applying:
-            # Until the apply below finishes, what is in force is what was before: recorded first, so a failure
-            # anywhere from here on (the save, Apply start, its status) leaves a rerun something to compare with.
-            record.record(known or (fw.table_digest(current) if live else OFF))
-        if rules_changed:
-            new_profile = dict(profile, name=p["profile"])
-            new_profile[p["interface"]] = wanted
-            api.save(new_profile)
-        if applying:
-            # Applying a profile is also how DSM turns the firewall on with it (dsmctl).
-            locks_us_out = result.get("lockout_check", {}).get("action") == "deny"
-            finished = api.apply(p["profile"], locks_us_out=locks_us_out)
-            record.record(fw.table_digest(wanted))
-            if not finished:
-                mod.warn(
-                    "firewall profile '%s' applied; DSM no longer answers this controller (allow_lockout), so the "
-                    "apply task was not followed to its end" % p["profile"]
-                )
-        elif not enabled and was_enabled:
+        # Until an apply finishes, what is in force is what was before (recorded first: see save_and_apply).
+        finished = api.save_and_apply(
+            p["profile"],
+            p["default_action"],
+            rules,
+            profile,
+            interface=p["interface"],
+            record=record,
+            in_force=known or (fw.table_digest(current) if live else fw.OFF),
+            live=enabled and active == p["profile"],
+            reapply=stale or not was_enabled or not live,
+            locks_us_out=result.get("lockout_check", {}).get("action") == "deny",
+        )
+        if finished is False:
+            mod.warn(
+                "firewall profile '%s' applied; DSM no longer answers this controller (allow_lockout), so the "
+                "apply task was not followed to its end" % p["profile"]
+            )
+        if not enabled and was_enabled:
             api.disable()
 
     return mod.converge(before, after, apply, result)

@@ -178,7 +178,7 @@ applied:
 
 
 from ansible_collections.homelab.nas.plugins.module_utils import igd_client
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import lan_address
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_validate import lan_address, port as check_port
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import MAX_LEASE
 from ansible_collections.homelab.nas.plugins.module_utils.net import local_address_towards
@@ -211,8 +211,7 @@ def validate(p):
             )
         internal_port = item["internal_port"] or item["external_port"]
         for name, port in (("external_port", item["external_port"]), ("internal_port", internal_port)):
-            if not 1 <= port <= 65535:
-                raise HomelabInputError("%s.%s: %s is not a port; use 1-65535" % (where, name, port))
+            check_port("%s.%s" % (where, name), port)
         client = item["internal_client"]
         if client is not None:  # a LAN address only: a forward to a public one would relay to the internet
             client = lan_address("%s.internal_client" % where, client)

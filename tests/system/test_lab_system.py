@@ -15,6 +15,7 @@ import hashlib
 import os
 import socket
 import ssl
+from contextlib import closing
 
 import pytest
 from cryptography import x509
@@ -114,7 +115,7 @@ def test_the_listener_starts_with_the_factory_certificate_the_lab_ca_signed(dsm_
 
 
 def test_an_import_in_place_switches_the_served_certificate_and_its_chain(dsm_lab, certs):
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         assert import_cert(api, certs, cert_id=FACTORY_ID) == FACTORY_ID
     served = handshake(dsm_lab)
     assert served == fingerprint(open(certs["leaf.pem"], "rb").read())
@@ -127,7 +128,7 @@ def test_an_import_in_place_switches_the_served_certificate_and_its_chain(dsm_la
 
 def test_a_new_default_leaves_an_explicit_binding_until_the_binding_moves(dsm_lab, certs):
     factory = handshake(dsm_lab, cafile=dsm_lab.ca_path)
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         new_id = import_cert(api, certs, as_default=True)
         assert dsm_lab.state()["certificates"][new_id]["is_default"] is True
         # DSM Desktop Service stays on the certificate it was bound to.
@@ -234,7 +235,7 @@ def test_a_reverse_proxy_edit_regenerates_the_dsm7_tree(dsm_lab, nginx_tree):
     # Attaching renders the mock's own entries, not the tree's factory list.
     assert "server_name nas.example.test;" in open(server_file).read()
     assert "media.example.test" not in open(server_file).read()
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         api.write("SYNO.Core.AppPortal.ReverseProxy", "create", 1, entry=rp_entry("blog", "blog.example.test"))
         assert "server_name blog.example.test;" in open(server_file).read()
         assert wait_for(lambda: tree.probe(root, "blog.example.test") == (200, "blog client=127.0.0.1"))
@@ -249,7 +250,7 @@ def test_a_reverse_proxy_edit_wipes_the_nginx_patch(dsm_lab, nginx_tree, tmp_pat
     nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
     assert nas.role().returncode == 0
     assert wait_for(lambda: nas.get("photos.example.test", False)[0] == 400), "the patch did not apply"
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         entry = rp_uuid(api, "photos.example.test")
         entry["backend"]["port"] = 8081
         api.write("SYNO.Core.AppPortal.ReverseProxy", "update", 1, entry=entry)
@@ -296,17 +297,17 @@ def test_a_firewall_without_a_rule_for_the_controller_drops_the_next_request(dsm
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
     # The same rules let a controller on the LAN through.
     dsm_lab.configure(controller_address="192.168.1.50")
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
 
 
 def test_an_allowed_controller_keeps_working_and_firewall_off_answers_everyone(dsm_lab):
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         apply_profile(api, lan_only(dsm_lab, "127.0.0.0/8"))
         assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
         api.write(FW, "set", 1, enable_firewall=False)
     dsm_lab.configure(controller_address="203.0.113.9")
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
 
 
@@ -380,13 +381,13 @@ def login_code(dsm_lab, account):
 
 def test_enforced_2fa_answers_406_to_password_only_logins_of_the_accounts_it_covers(dsm_lab):
     assert login_code(dsm_lab, "ansible") == 0
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="admin")
     assert login_code(dsm_lab, "ansible") == 406  # an administrator without 2FA
     assert login_code(dsm_lab, "otp-admin") == 403  # has 2FA: asked for the code, as before
     assert login_code(dsm_lab, "alice") == 0  # not an administrator
     dsm_lab.reset()
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="user")
     assert login_code(dsm_lab, "alice") == 406
 
@@ -399,7 +400,7 @@ def test_hardening_two_factor_does_not_lock_the_automation_account_out(dsm_lab, 
     assert result.get("failed") is True and "406" in result["msg"], result
     assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
     assert login_code(dsm_lab, "ansible") == 0
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="admin")
     assert login_code(dsm_lab, "ansible") == 406
 
@@ -416,7 +417,7 @@ def ssh_banner(dsm_lab):
 
 def test_terminal_opens_and_closes_the_ssh_stand_in(dsm_lab):
     assert isinstance(ssh_banner(dsm_lab), ConnectionRefusedError)  # DSM ships with SSH off
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         assert api.read("SYNO.Core.Terminal", "get", 3)["enable_ssh"] is False
         api.write(
             "SYNO.Core.Terminal", "set", 3, enable_ssh=True, enable_telnet=False, ssh_port=22, forbid_console=False
@@ -433,7 +434,7 @@ def test_terminal_opens_and_closes_the_ssh_stand_in(dsm_lab):
 
 
 def test_a_reset_closes_the_ssh_stand_in_again(dsm_lab):
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         api.write("SYNO.Core.Terminal", "set", 3, enable_ssh=True)
     assert ssh_banner(dsm_lab).startswith(b"SSH-2.0-")
     dsm_lab.reset()

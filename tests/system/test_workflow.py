@@ -11,6 +11,7 @@ import os
 import shutil
 import ssl
 import time
+from contextlib import closing
 
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from ansible_collections.homelab.nas.plugins.modules import dsm_certificate
@@ -97,7 +98,7 @@ def test_a_fresh_nas_published_then_kept_through_an_update_and_a_ui_edit(
 
     # An edit in DSM's UI: DSM rewrites its reverse-proxy file (the patch is gone) until the scheduled task runs.
     edit_started = time.monotonic()
-    with ui_client(dsm_lab) as ui:
+    with closing(ui_client(dsm_lab)) as ui:
         entry = next(e for e in ui.read(RP, "list", 1)["entries"] if e["frontend"]["fqdn"] == "photos.example.test")
         entry["proxy_read_timeout"] = 120
         ui.write(RP, "update", 1, entry=entry)

@@ -95,6 +95,47 @@ def test_no_change_calls_nothing(run):
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
+def producing(before, predicted, produced, calls):
+    """A change whose real after is known once apply ran (a certificate the CA issued)."""
+
+    def body(mod, _wanted):
+        state = {}
+
+        def apply():
+            state["after"] = produced
+            return {"applied": True}
+
+        def after_apply():
+            calls.append("after_apply")
+            return state["after"]
+
+        return mod.converge(before, predicted, apply, after_apply=after_apply)
+
+    return body
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_the_diff_after_is_what_apply_produced_and_the_prediction_in_check_mode(run, check_mode):
+    calls = []
+    before, predicted, produced = {"cert": "old"}, {"cert": "(a new one)"}, {"cert": "serial 42"}
+    result = run(producing(before, predicted, produced, calls), check_mode=check_mode, diff=True)
+    assert result["changed"] is True
+    if check_mode:
+        assert result["diff"] == {"before": before, "after": predicted} and calls == [] and "applied" not in result
+    else:
+        assert result["diff"] == {"before": before, "after": produced} and calls == ["after_apply"]
+        assert result["applied"] is True
+
+
+def test_after_apply_is_not_called_when_nothing_changes_or_no_diff_is_asked(run):
+    calls = []
+    unchanged = run(producing({"cert": "a"}, {"cert": "a"}, {"cert": "b"}, calls), diff=True)
+    assert unchanged["changed"] is False and unchanged["diff"]["after"] == {"cert": "a"}
+    no_diff = run(producing({"cert": "a"}, {"cert": "b"}, {"cert": "c"}, calls))
+    assert no_diff["changed"] is True and no_diff["applied"] is True and "diff" not in no_diff
+    assert calls == []
+
+
 @pytest.mark.parametrize(
     "error,expected",
     [

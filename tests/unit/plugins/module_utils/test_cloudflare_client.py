@@ -7,7 +7,7 @@ import time
 import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareClient, CloudflareError
-from tests.lab.mock_cloudflare.seed import LAB_TOKEN, READ_ONLY_TOKEN, ZONE_ID
+from tests.lab.mock_cloudflare.seed import ACCOUNT, LAB_TOKEN, READ_ONLY_TOKEN, ZONE_ID
 
 
 def client(lab, token=LAB_TOKEN, **kwargs):
@@ -20,6 +20,14 @@ def test_zone_lookup_and_token_verification(cloudflare_lab):
     assert api.zone_id("example.test") == ZONE_ID
     with pytest.raises(CloudflareError, match="zone 'nope.test' not found"):
         api.zone_id("nope.test")
+
+
+def test_zone_account_is_the_account_holding_the_zone(cloudflare_lab):
+    api = client(cloudflare_lab)
+    assert api.zone_account_id(ZONE_ID) == ACCOUNT["id"]
+    with pytest.raises(CloudflareError) as err:
+        api.zone_account_id("0" * 32)
+    assert err.value.status == 404 and 7003 in err.value.codes and err.value.api == "/zones/%s" % ("0" * 32)
 
 
 @pytest.mark.parametrize(

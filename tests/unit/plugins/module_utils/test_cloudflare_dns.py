@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import CloudflareDns, fqdn
+import pytest
+
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_dns import CloudflareDns, check_port, fqdn
+from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from tests.lab.mock_cloudflare.seed import ZONE_ID
 
 
@@ -33,3 +36,14 @@ def test_names_are_made_absolute_in_the_zone():
     assert fqdn("@", "example.test") == "example.test"
     assert fqdn("NAS.", "example.test") == "nas.example.test"
     assert fqdn("nas.example.test", "Example.Test.") == "nas.example.test"
+
+
+def test_the_visitors_port_is_checked_by_the_shared_port_rule():
+    warnings = []
+    for bad in (0, 65536):
+        with pytest.raises(HomelabInputError) as err:
+            check_port({"port": bad, "proxied": True}, warnings.append, where="records[2].")
+        assert str(err.value) == "records[2].port: %d is not a port; use 1-65535" % bad
+    check_port({"port": 8443, "proxied": True}, warnings.append)
+    check_port({"port": 8444, "proxied": True}, warnings.append)
+    assert len(warnings) == 1 and "port 8444 is not one Cloudflare's proxy passes" in warnings[0]

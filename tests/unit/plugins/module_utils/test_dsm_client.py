@@ -5,12 +5,24 @@ from __future__ import annotations
 import os
 import stat
 import time
+from contextlib import closing
 
 import pyotp
 import pytest
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient, presented_fingerprint
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError, describe
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
+    CERT_API,
+    CRT_API,
+    LETSENCRYPT_API,
+    LETSENCRYPT_ERRORS,
+)
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import (
+    AUTH_API,
+    AUTH_ERRORS,
+    DsmClient,
+    presented_fingerprint,
+)
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import COMMON_ERRORS, DsmError, describe
 from tests.lab.mock_dsm.seed import OTP_SECRET
 
 
@@ -91,7 +103,7 @@ def test_login_errors_are_mapped_to_clear_messages(dsm_lab, tmp_path, username, 
     with pytest.raises(DsmError) as err:
         client.login()
     assert err.value.code == code
-    assert describe(code, "SYNO.API.Auth") in str(err.value)
+    assert describe(code, AUTH_API) in str(err.value)
     assert password not in str(err.value)
 
 
@@ -235,7 +247,7 @@ def test_logout_ends_the_session_on_dsm_and_locally(dsm_lab, tmp_path):
 
 
 def test_without_cache_each_client_logs_out_on_close(dsm_lab, tmp_path):
-    with make_client(dsm_lab, tmp_path, session_cache=False) as client:
+    with closing(make_client(dsm_lab, tmp_path, session_cache=False)) as client:
         client.read("SYNO.Core.Certificate.CRT", "list", 1)
     assert dsm_lab.state()["active_sessions"] == 0
     assert not (tmp_path / "cache").exists()
@@ -301,7 +313,19 @@ def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path
 )
 def test_certificate_codes_carry_dsms_own_meanings(code, fragment):
     # DSM's message table (N4S4 error_codes.py, batonogov errors.go): the old table was one code off.
-    assert fragment in describe(code, "SYNO.Core.Certificate")
+    assert fragment in describe(code, CERT_API)
+    assert fragment in describe(code, CRT_API), "the family's sub-APIs share its table"
+
+
+def test_each_family_gives_its_own_codes_and_the_rest_fall_back_to_the_common_table():
+    # The table of the most specific family that knows the code: Let's Encrypt's, then the certificates'.
+    assert describe(5521, LETSENCRYPT_API) == LETSENCRYPT_ERRORS[5521]
+    assert "not a valid certificate" in describe(5510, LETSENCRYPT_API)
+    assert describe(5521, CERT_API) == "DSM error code 5521", "Let's Encrypt's codes are not the certificates'"
+    assert describe(400, AUTH_API) == AUTH_ERRORS[400]
+    assert describe(400, "SYNO.Core.Share") == "DSM error code 400", "auth codes mean nothing for another API"
+    assert describe(5510, "SYNO.Core.CertificateX") == "DSM error code 5510", "a family is a dotted prefix"
+    assert describe(105, CERT_API) == describe(105) == COMMON_ERRORS[105]
 
 
 # -- certificate pins (issue 11: DSM presenting a certificate no CA the controller has signed) ----------------

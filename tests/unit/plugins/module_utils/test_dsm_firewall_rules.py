@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_firewall_rules as fw, dsm_validate as v
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 
 def test_ports_are_canonical_and_services_expand():
@@ -150,3 +151,51 @@ def test_firewall_read_save_apply_disable(dsm_lab, dsm_client):
     assert enabled is True and [fw.rule_from_dsm(r)["name"] for r in profile["global"]["rules"]] == ["lan"]
     api.disable()
     assert api.read("default")[0] is False
+
+
+def test_save_and_apply_records_then_saves_then_applies(dsm_lab, dsm_client, dsm_writes, tmp_path):
+    api = fw.DsmFirewall(dsm_client)
+    record = fw.AppliedRecord(str(tmp_path), dsm_client.base_url, "default", "global")
+    _enabled, _active, profile = api.read("default")
+    lan = [fw.normalise_rule(0, {"name": "lan", "ports": ["dsm", str(dsm_lab.https_port)], "source": "127.0.0.0/8"})]
+
+    # Not live: the table is saved, nothing applied, nothing recorded.
+    assert api.save_and_apply("default", "deny", lan, profile, record=record, live=False) is None
+    saved = dsm_lab.state()["firewall"]["profiles"]["default"]
+    assert saved == {"name": "default", "global": {"policy": "deny", "rules": lan}}
+    assert dsm_lab.state()["firewall"]["enable_firewall"] is False and record.load() is None
+    assert dsm_writes() == [(fw.PROFILE_API, "set")]
+
+    # The apply fails: what was in force stays recorded, so a rerun knows the saved table is not live.
+    profile = api.read("default")[2]
+    more = lan + [fw.normalise_rule(1, {"name": "web", "ports": ["https"]})]
+    dsm_lab.fault(fail_next={"api": fw.APPLY_API, "method": "start", "code": 100, "count": 1})
+    with pytest.raises(DsmError) as err:
+        api.save_and_apply("default", "deny", more, profile, record=record, in_force=fw.OFF)
+    assert err.value.api == fw.APPLY_API and err.value.code == 100
+    assert record.load() == fw.OFF
+    state = dsm_lab.state()["firewall"]
+    assert [r["name"] for r in state["profiles"]["default"]["global"]["rules"]] == ["lan", "web"]
+    assert state["enable_firewall"] is False and "applied" not in state
+
+    # The same table again: no save; applied because asked to (reapply), then recorded as in force.
+    profile = api.read("default")[2]
+    assert api.save_and_apply("default", "deny", more, profile, record=record, reapply=True) is True
+    state = dsm_lab.state()["firewall"]
+    assert state["enable_firewall"] is True and state["applied"]["global"] == fw.table("deny", more)
+    assert record.load() == fw.table_digest(fw.table("deny", more))
+    assert dsm_writes()[-3:] == [(fw.APPLY_API, "start"), (fw.APPLY_API, "start"), (fw.APPLY_API, "stop")]
+    assert dsm_writes().count((fw.PROFILE_API, "set")) == 2
+
+    # Nothing differs and nothing asks for an apply: no request at all.
+    calls = len(dsm_lab.calls())
+    assert api.save_and_apply("default", "deny", more, api.read("default")[2], record=record) is None
+    assert len(dsm_lab.calls()) == calls + 1, "only the read"
+
+
+def test_the_profile_shape_keeps_the_other_interfaces():
+    profile = {"name": "p", "global": fw.table("allow", []), "eth0": fw.table("deny", [])}
+    whole = fw.with_table(profile, "p", "eth1", fw.table("deny", RULES))
+    assert whole == dict(profile, eth1={"policy": "deny", "rules": RULES}) and profile.get("eth1") is None
+    assert fw.table_of({"name": "p"}, "eth1") == {"policy": "allow", "rules": []}
+    assert fw.table_view(fw.table("deny", RULES[:1]))["rules"][0]["name"] == "lan"

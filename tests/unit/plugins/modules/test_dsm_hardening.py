@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pyotp
 import pytest
 
@@ -164,7 +166,7 @@ def test_an_account_past_its_expiry_date_counts_as_disabled(run, dsm_lab):
     client_args = dsm_lab.client_args()
     from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 
-    with DsmClient(session_cache=False, **client_args) as client:
+    with closing(DsmClient(session_cache=False, **client_args)) as client:
         client.write("SYNO.Core.User", "set", 1, name="alice", expired="2001/1/1")
     result = run(dsm_user, name=["alice"], enabled=True)
     assert result["changed"] is True and result["diff"]["before"]["alice"] == {"enabled": False}

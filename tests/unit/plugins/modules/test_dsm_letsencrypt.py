@@ -9,9 +9,9 @@ import time
 import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_letsencrypt as le
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import LETSENCRYPT_API
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import LETSENCRYPT_API, LETSENCRYPT_ERRORS
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import LETSENCRYPT_ERRORS, DsmError
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 from ansible_collections.homelab.nas.plugins.modules import dsm_letsencrypt
 from tests.unit.plugins.modules.runner import run_module
 

@@ -4,6 +4,7 @@ relay through SYNO.Core.QuickConnect (a package API), and the SSH lockout refusa
 from __future__ import annotations
 
 import socket
+from contextlib import closing
 
 import pytest
 
@@ -148,7 +149,7 @@ def test_quickconnect_off_whichever_name_dsm_takes(run, dsm_lab, field):
 
 
 def test_quickconnect_without_an_id_is_not_turned_on(run, dsm_lab):
-    with DsmClient(session_cache=False, **dsm_lab.client_args()) as client:
+    with closing(DsmClient(session_cache=False, **dsm_lab.client_args())) as client:
         client.write(QUICKCONNECT, "set", 2, enabled=False, server_alias="")  # a DSM never given a QuickConnect ID
     dsm_lab.clear_log()
     refused = run(ssh={"enabled": True}, quickconnect={"enabled": True})

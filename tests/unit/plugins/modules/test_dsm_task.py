@@ -90,6 +90,12 @@ def test_root_task_with_a_wrong_password_confirm_fails(run, dsm_lab):
     assert tasks(dsm_lab)["event"] == {}
 
 
+def test_an_event_task_of_an_unknown_owner_fails_naming_it(run, dsm_lab):
+    result = run(name="report", trigger="shutdown", owner="mallory", script="true")
+    assert result["failed"] is True and "owner: no DSM account 'mallory'" in result["msg"], result["msg"]
+    assert tasks(dsm_lab)["event"] == {}
+
+
 @pytest.mark.parametrize("trigger,extra", [("schedule", {"schedule": EVERY_5}), ("boot", {})])
 def test_run_exit_0_returns_output(run, dsm_lab, tmp_path, trigger, extra):
     result = run(

@@ -9,6 +9,7 @@ from ansible_collections.homelab.nas.plugins.modules import (
     cloudflare_dns_record,
     cloudflare_dns_records,
     dsm_firewall,
+    dsm_info,
     dsm_reverse_proxy,
     dsm_security,
     router_port_forward,
@@ -146,6 +147,24 @@ def test_auto_block_allow_list_is_bounded_its_block_list_is_not(dsm, dsm_lab):
 def test_firewall_refuses_an_unknown_interface_and_a_source_that_wide(dsm, dsm_lab, args, fragment):
     args.setdefault("rules", [{"source": "192.168.1.0/24", "ports": "dsm"}])
     refused(dsm_lab, dsm, dsm_firewall, fragment, **args)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"port": 0}, "port: 0 is not a port; use 1-65535 (DSM's defaults are 5001 for HTTPS, 5000 for HTTP)"),
+        ({"port": 65536}, "port: 65536 is not a port; use 1-65535 (DSM's defaults are 5001 for HTTPS, 5000 for HTTP)"),
+        ({"tls_fingerprints": ["AB" * 32, "not-a-digest"]}, "tls_fingerprints[1]: 'not-a-digest' is not a SHA-256"),
+        (
+            {"tls_fingerprints": ["AB" * 32], "validate_certs": False},
+            "tls_fingerprints: pins are a way of verifying DSM's certificate and validate_certs is false; set "
+            "validate_certs: true (the default) to use them",
+        ),
+    ],
+)
+def test_dsm_connection_options_are_refused_before_any_request_naming_the_option(dsm, dsm_lab, args, message):
+    refused(dsm_lab, dsm, dsm_info, message, **args)
+    assert dsm(dsm_info, check_mode=True, **args)["msg"].startswith(message.split(":")[0] + ":")
 
 
 @pytest.mark.parametrize(
