@@ -14,6 +14,7 @@ import os
 import stat
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 import requests
@@ -97,7 +98,7 @@ class Nas:
             read_retries=0,
             timeout=10,
         )
-        with client:
+        with closing(client):
             store = TaskStore(client, LAB_PASSWORD)
             return store.run(store.find("schedule", TASK, "root"), 60, poll=0.2)
 

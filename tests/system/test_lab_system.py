@@ -148,7 +148,7 @@ def test_with_implicit_bindings_a_new_default_switches_the_served_certificate(ds
     under whichever certificate is the default."""
     dsm_lab.configure(service_bindings="implicit")
     factory = handshake(dsm_lab, cafile=dsm_lab.ca_path)
-    with client(dsm_lab) as api:
+    with closing(client(dsm_lab)) as api:
         assert desktop_service(api)[1] == "sYnDef" and "default" not in dsm_lab.state()["bindings"]
         new_id = import_cert(api, certs, as_default=True)
         assert handshake(dsm_lab) == fingerprint(open(certs["leaf.pem"], "rb").read()) != factory

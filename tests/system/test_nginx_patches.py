@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 
 import pytest
 
@@ -59,15 +60,18 @@ class Nas:
         return tree.digest(self.root)
 
     def api(self):
-        return DsmClient(
-            host=self.dsm_lab.host,
-            port=self.dsm_lab.https_port,
-            username="ansible",
-            password=LAB_PASSWORD,
-            ca_path=self.dsm_lab.ca_path,
-            session_cache=False,
-            read_retries=0,
-            timeout=10,
+        """A DSM client for a `with` block, logged out at its end."""
+        return closing(
+            DsmClient(
+                host=self.dsm_lab.host,
+                port=self.dsm_lab.https_port,
+                username="ansible",
+                password=LAB_PASSWORD,
+                ca_path=self.dsm_lab.ca_path,
+                session_cache=False,
+                read_retries=0,
+                timeout=10,
+            )
         )
 
     def tasks(self):
