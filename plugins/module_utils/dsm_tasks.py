@@ -230,6 +230,8 @@ class TaskStore:
         else:
             self.client.write(TASK_API, "run", ACTION_V, tasks=[{"id": task["id"], "real_owner": task["_real_owner"]}])
         deadline = time.monotonic() + timeout
+        # A short script's result is there within a fraction of a second: look soon, then back off to `poll`.
+        delay = min(poll, 0.1)
         while True:
             fresh = _new_entries(before, self._history(task))
             if fresh:
@@ -239,7 +241,8 @@ class TaskStore:
                     "run: task '%s' gave no result within %s seconds (it may still be running; see "
                     "Control Panel > Task Scheduler > Action > View result)" % (task["name"], timeout)
                 )
-            time.sleep(poll)
+            time.sleep(delay)
+            delay = min(delay * 2, poll)
         entry = fresh[0]
         info = entry.get("exit_info") or entry
         result = {
