@@ -8,7 +8,8 @@ LAB := $(BUILD)/lab
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_FORCE_COLOR := false
 
-.PHONY: demo test system-deps unit molecule sanity lint ee importer matrix docs collection clean role-docs bench
+.PHONY: demo test system-deps unit units integration system molecule sanity lint ee importer matrix docs collection \
+  clean role-docs bench
 
 $(VENV)/.installed: requirements.txt requirements-test.txt tests/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +25,11 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-test: system-deps unit molecule sanity lint ee importer docs matrix
+# The stages share nothing but the venv and the built collection (labs on free ports, own work and home
+# directories), so two run at once, the longest first, each one's output printed whole when it ends.
+STAGES := system matrix molecule sanity units integration lint importer docs ee
+test: system-deps $(VENV)/.installed
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(STAGES)
 
 # What a no-op site.yml costs on the lab, as ratios in one call (tests/bench; docs/performance.md has the figures).
 # Not a test and not part of `make test`. Sizes and runs: BENCH_PAIRS, BENCH_HOSTS, BENCH_SERVICES.
@@ -37,10 +42,16 @@ system-deps:
 # tests/unit through `ansible-test units` and tests/integration/targets through `ansible-test integration` (as any
 # collection's); the system tests (tests/system: whole playbooks, the lab's real components, public clients) with
 # pytest, one test file per worker, a worker per core (the netns tests share one set of namespaces per file).
-unit: $(VENV)/.installed
+unit: units integration system
+
+units: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh units
+
+integration: $(VENV)/.installed
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/ansible_test.sh integration
-	$(BIN)/pytest -n auto --dist loadfile tests/system
+
+system: $(VENV)/.installed
+	$(BIN)/pytest -n auto --dist loadfile --durations=15 tests/system
 
 # Until a scenario named "default" exists, Molecule logs a harmless "default/molecule.yml glob failed"
 # (it looks there for shared state) and goes on with every scenario.
@@ -77,8 +88,10 @@ ee: collection
 
 # Galaxy's import of the built tarball (the collection, its docs, ansible-lint on its content) must pass
 # without a single warning.
+IMPORTER_HOME := $(CURDIR)/$(BUILD)/importer-home
+
 importer: collection
-	mkdir -p $(LINT_HOME) && cd $(BUILD) && HOME=$(LINT_HOME) PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main dist/homelab-nas-*.tar.gz > importer.log 2>&1 \
+	mkdir -p $(IMPORTER_HOME) && cd $(BUILD) && HOME=$(IMPORTER_HOME) PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/python -m galaxy_importer.main dist/homelab-nas-*.tar.gz > importer.log 2>&1 \
 	  || { cat importer.log; exit 1; }
 	! grep -E "^(WARNING|ERROR)" $(BUILD)/importer.log
 
