@@ -151,3 +151,15 @@ def test_api_modules_run_in_the_worker_as_modules_would(dsm_lab, tmp_path):
     assert "security_only" in run.stdout.split("A change in check mode")[1].split("TASK [")[0]
     after = dsm_lab.state()
     assert after["upgrade"] == before["upgrade"] and after["users"] == before["users"]
+
+
+def test_router_port_forward_runs_in_the_worker_only_with_the_controllers_python(router_lab, tmp_path):
+    """router_port_forward on the controller with the controller's own Python runs in the worker; with another
+    interpreter it is a module process (test_router_on_dsm_python.py runs it with Python 3.8 that way)."""
+    args = {"igd_url": router_lab.igd_url, "mappings": [{"external_port": 443, "internal_port": 5001}]}
+    extra = json.dumps({"args": args, "result_file": str(tmp_path / "result.json")})
+    run = ansible("ansible-playbook", "-vvv", "-e", extra, "tests/system/playbooks/router.yml")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))["changed"] is True
+    assert "AnsiballZ_router_port_forward" not in run.stdout
+    assert "AnsiballZ_copy.py" in run.stdout  # the next task, a module, still gets its process

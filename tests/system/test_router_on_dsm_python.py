@@ -40,6 +40,7 @@ def _forward(args, tmp_path, python):
     run = subprocess.run(
         [
             os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+            "-vvv",
             "-e",
             json.dumps(extra),
             os.path.join(ROOT, "tests", "system", "playbooks", "router.yml"),
@@ -52,6 +53,8 @@ def _forward(args, tmp_path, python):
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    # A module process, with that interpreter (not the controller's worker, whose Python is another).
+    assert "AnsiballZ_router_port_forward.py" in run.stdout and python in run.stdout
     return json.loads(result_file.read_text(encoding="utf-8"))
 
 

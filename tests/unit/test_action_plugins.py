@@ -1,5 +1,6 @@
-"""Every module that only talks HTTP(S) from the controller runs in the worker through an action plugin of its name
-(plugins/plugin_utils/in_process.py); router_port_forward, which may have to run on the NAS, has none."""
+"""Every module runs in the worker through an action plugin of its name (plugins/plugin_utils/in_process.py);
+router_port_forward's does so only on the controller with the controller's Python, since it may have to run on the
+NAS (tests/system: test_playbook_runs.py and test_router_on_dsm_python.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,14 @@ import os
 from ansible_collections.homelab.nas.plugins.plugin_utils.in_process import InProcessAction
 
 PLUGINS = os.path.join(os.path.dirname(__file__), "..", "..", "plugins")
-ON_THE_HOST = {"router_port_forward"}
 
 
 def _names(kind):
     return {f[:-3] for f in os.listdir(os.path.join(PLUGINS, kind)) if f.endswith(".py") and f != "__init__.py"}
 
 
-def test_every_api_module_and_only_those_has_an_in_process_action():
-    assert _names("action") == _names("modules") - ON_THE_HOST
+def test_every_module_and_only_those_has_an_in_process_action():
+    assert _names("action") == _names("modules")
 
 
 def test_each_action_plugin_is_the_in_process_one():
