@@ -353,6 +353,8 @@ class DsmClient:
             cached = self.cache.load_session()
             if cached:
                 self.sid = cached.get("sid")
+                if cached.get("apis") and self._apis is None:  # the API list came with it: no discovery
+                    self._apis, self._apis_cached = cached["apis"], True
         if self.sid:
             path = self.api_info(AUTH_API)["path"]
             version = self.pick_version(AUTH_API, 7)
@@ -399,6 +401,15 @@ class DsmClient:
         calls: [(api, method, version, {params})]; returns each call's data in order and raises the
         first call's error, named after that call.
         """
+        out = []
+        for data, error in self.batch_results(calls):
+            if error is not None:
+                raise error
+            out.append(data)
+        return out
+
+    def batch_results(self, calls):
+        """As batch(), but each call's (data, None) or (None, DsmError), for reads whose errors are answers."""
         self.login()  # first: a cached session brings the cached API list, so no discovery is needed
         compound = []
         for api, method, version, params in calls:
@@ -413,11 +424,23 @@ class DsmClient:
             raise DsmError("SYNO.Entry.Request answered %d results for %d calls" % (len(results), len(calls)))
         out = []
         for (api, method, _version, _params), entry in zip(calls, results):
-            if not entry.get("success"):
+            if entry.get("success"):
+                out.append((entry.get("data") or {}, None))
+            else:
                 error = entry.get("error") or {}
-                raise DsmError.from_code(error.get("code", 100), api, method, error.get("errors"))
-            out.append(entry.get("data") or {})
+                out.append((None, DsmError.from_code(error.get("code", 100), api, method, error.get("errors"))))
         return out
+
+    def offers(self, name):
+        """Whether DSM offers an API (a package's API is missing while the package is not installed)."""
+        self.login()  # first: a cached session brings the cached API list, so no discovery is needed
+        try:
+            self.api_info(name)
+        except DsmError as exc:
+            if exc.code != 102:
+                raise
+            return False
+        return True
 
     def call(self, api, method, version, write=False, files=None, raw=False, request_timeout=None, **params):
         self.login()

@@ -75,6 +75,14 @@ def terminal_wire(view):
     }
 
 
+NOT_INSTALLED = {"installed": False, "enabled": None, "relay": None, "relay_readable": False}
+
+
+def _missing(error):
+    """DSM's answer for an API it does not have (102): QuickConnect's package is not installed."""
+    return error is not None and error.code == 102
+
+
 class DsmServices:
     def __init__(self, client):
         self.client = client
@@ -87,16 +95,54 @@ class DsmServices:
         """Terminal's set with all four fields (unchanged ones as read), at v3."""
         self.client.write(TERMINAL_API, "set", 3, **terminal_wire(view))
 
+    def read(self, with_quickconnect=True):
+        """(terminal, quickconnect or None) in one compound request: what dsm_services manages."""
+        calls = [(TERMINAL_API, "get", 3, {})]
+        installed = with_quickconnect and self.client.offers(QUICKCONNECT_API)
+        if installed:
+            calls.append((QUICKCONNECT_API, "get", 2, {}))
+            if self._has_misc_config():
+                calls.append((QUICKCONNECT_API, "get_misc_config", 3, {}))
+        results = self.client.batch_results(calls)
+        if results[0][1] is not None:
+            raise results[0][1]
+        terminal = terminal_view(results[0][0])
+        if not with_quickconnect:
+            return terminal, None
+        if not installed or _missing(results[1][1]):
+            return terminal, NOT_INSTALLED
+        if results[1][1] is not None:
+            raise results[1][1]
+        return terminal, self._quickconnect_view(results[1][0], results[2] if len(results) > 2 else (None, None))
+
     # -- QuickConnect --------------------------------------------------------------------------
     def quickconnect(self):
         """{installed, enabled, relay, relay_readable, server_alias, region, domains}; installed False (the rest
         None) when DSM does not offer the API: the QuickConnect package is missing."""
+        if not self.client.offers(QUICKCONNECT_API):
+            return NOT_INSTALLED
         try:
             raw = self.client.read(QUICKCONNECT_API, "get", 2)
         except DsmError as exc:
-            if exc.code != 102:
-                raise
-            return {"installed": False, "enabled": None, "relay": None, "relay_readable": False}
+            if _missing(exc):
+                return NOT_INSTALLED
+            raise
+        misc = (None, None)
+        if self._has_misc_config():
+            try:
+                misc = (self.client.read(QUICKCONNECT_API, "get_misc_config", 3), None)
+            except DsmError as exc:
+                misc = (None, exc)
+        return self._quickconnect_view(raw, misc)
+
+    def _has_misc_config(self):
+        # The relay setting is a v3 method (get_misc_config); DSM builds whose QuickConnect stops at v2 have none.
+        return int(self.client.api_info(QUICKCONNECT_API).get("maxVersion", 1)) >= 3
+
+    @staticmethod
+    def _quickconnect_view(raw, misc):
+        """The view from QuickConnect's get and get_misc_config's (data, error); the relay is unreadable when DSM
+        refuses that method (103/104)."""
         enabled = flag(raw.get("enabled"))
         if enabled is None:
             raise DsmError(
@@ -105,16 +151,12 @@ class DsmServices:
                 method="get",
             )
         relay, readable = None, False
-        # The relay setting is a v3 method (get_misc_config); DSM builds whose QuickConnect stops at v2 have none.
-        if int(self.client.api_info(QUICKCONNECT_API).get("maxVersion", 1)) >= 3:
-            try:
-                misc = self.client.read(QUICKCONNECT_API, "get_misc_config", 3)
-            except DsmError as exc:
-                if exc.code not in (103, 104):
-                    raise
-            else:
-                relay = flag(misc.get("relay_enabled"))
-                readable = relay is not None
+        data, error = misc
+        if error is not None and error.code not in (103, 104):
+            raise error
+        if data is not None:
+            relay = flag(data.get("relay_enabled"))
+            readable = relay is not None
         domains = [str(raw[k]).lower() for k in ("domain", "ddns_domain") if raw.get(k)]
         return {
             "installed": True,

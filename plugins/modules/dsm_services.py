@@ -249,8 +249,7 @@ def check_ssh(mod, want, before, after, result):
 
 def run(mod, want):
     api = svc.DsmServices(mod.client)
-    terminal = api.terminal()
-    qc_before = api.quickconnect() if want["quickconnect"] is not None else None
+    terminal, qc_before = api.read(with_quickconnect=want["quickconnect"] is not None)
 
     after_terminal = {
         "ssh": {

@@ -246,6 +246,16 @@ def test_logout_ends_the_session_on_dsm_and_locally(dsm_lab, tmp_path):
     assert client.cache.load_session() is None
 
 
+def test_a_later_tasks_logout_is_one_request_with_the_cached_api_list(dsm_lab, tmp_path):
+    """The play's last task (dsm_session state=absent) finds the session and DSM's API list in the cache: it
+    logs out without asking DSM for its APIs again."""
+    make_client(dsm_lab, tmp_path).login()
+    dsm_lab.clear_log()
+    make_client(dsm_lab, tmp_path).logout()
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.API.Auth", "logout")]
+    assert dsm_lab.state()["active_sessions"] == 0
+
+
 def test_without_cache_each_client_logs_out_on_close(dsm_lab, tmp_path):
     with closing(make_client(dsm_lab, tmp_path, session_cache=False)) as client:
         client.read("SYNO.Core.Certificate.CRT", "list", 1)

@@ -30,6 +30,19 @@ class FakeClient:
 
     write = read
 
+    def offers(self, name):
+        return True
+
+    def batch_results(self, calls):
+        """One compound request, as the client sends it: each call's (data, error)."""
+        out = []
+        for api, method, version, params in calls:
+            try:
+                out.append((self.read(api, method, version, **params), None))
+            except DsmError as exc:
+                out.append((None, exc))
+        return out
+
 
 QC_GET = {"enabled": "true", "server_alias": "nas", "region": "eu", "domain": "quickconnect.to"}
 

@@ -70,6 +70,8 @@ def test_services_converge_then_a_rerun_writes_nothing(run, dsm_lab):
     assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"], again
     assert writes(dsm_lab) == []
     assert terminal(dsm_lab)["forbid_console"] is True
+    # Terminal, QuickConnect and its relay in one compound read (issue 15: one request per no-op task).
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Entry.Request", "request")]
 
 
 def test_check_mode_writes_nothing_and_plans_the_change(run, dsm_lab):
