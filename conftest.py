@@ -22,3 +22,5 @@ def _lock_dir(tmp_path_factory):
     """The modules' lock directory (HOMELAB_NAS_LOCK_DIR, file_lock.py) in the test session's tmp, not in ~/.cache;
     playbook runs inherit it."""
     os.environ.setdefault("HOMELAB_NAS_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
+    # The Cloudflare modules' zone ids (cloudflare_zone_cache.py) in the session's tmp too, not in ~/.cache.
+    os.environ.setdefault("HOMELAB_NAS_CLOUDFLARE_CACHE_DIR", str(tmp_path_factory.mktemp("cloudflare-cache")))

@@ -59,4 +59,14 @@ options:
     type: str
     required: true
     aliases: [zone_name]
+  zone_cache:
+    description:
+      - Keep the zone's id on the controller once looked up, so later tasks and runs do not ask Cloudflare for it
+        again. The entry is keyed by O(api_base_url), a SHA-256 of O(api_token) and the zone name (the token is never
+        written), in E(HOMELAB_NAS_CLOUDFLARE_CACHE_DIR) or else C(~/.cache/homelab.nas/cloudflare) (created mode
+        0700, files 0600).
+      - A cached id Cloudflare no longer knows (the zone was deleted and added again) is dropped and looked up again
+        before anything is written.
+    type: bool
+    default: true
 """

@@ -68,6 +68,7 @@ class CloudflareClient:
         timeout=30,
         retries=5,
         backoff_factor=1.0,
+        zone_cache=None,
     ):
         if not HAS_REQUESTS:
             raise CloudflareError("the python 'requests' library is required: %s" % REQUESTS_IMPORT_ERROR)
@@ -90,6 +91,9 @@ class CloudflareClient:
         self.http = session_with_retries(retry)
         self.http.headers.update({"Authorization": "Bearer %s" % api_token, "Content-Type": "application/json"})
         self._zones = {}
+        self._zone_cache = zone_cache  # cloudflare_zone_cache.ZoneIds, or None
+        self._cached_zones = set()  # the names whose id came from zone_cache in this task
+        self.writes = 0  # requests that may have changed something
 
     def close(self):
         self.http.close()
@@ -97,6 +101,8 @@ class CloudflareClient:
     def request(self, method, path, params=None, body=None):
         """The envelope of one call; raises CloudflareError unless `success` is true."""
         url = self.base_url + path
+        if method != "GET":
+            self.writes += 1
         try:
             # verify per request: a Session-level verify loses to REQUESTS_CA_BUNDLE.
             response = self.http.request(
@@ -154,15 +160,35 @@ class CloudflareClient:
             page += 1
 
     def zone_id(self, name):
-        """The id of a zone by its name (cached for the task)."""
+        """The id of a zone by its name: kept for the task, and in zone_cache for later tasks and runs."""
         if name not in self._zones:
+            cached = self._zone_cache.get(name) if self._zone_cache else None
+            if cached:
+                self._zones[name] = cached
+                self._cached_zones.add(name)
+                return cached
             zones = self.get("/zones", name=name)
             if not zones:
                 raise CloudflareError(
                     "zone '%s' not found: check the name, and that api_token may read it (Zone: Read)" % name
                 )
             self._zones[name] = zones[0]["id"]
+            if self._zone_cache:
+                self._zone_cache.put(name, self._zones[name])
         return self._zones[name]
+
+    def forget_stale_zone(self, error):
+        """After `error`: when it says a zone id taken from zone_cache is unknown (Cloudflare's 7003 "Could not route
+        to /zones/<id>", or an invalid zone identifier) and nothing was written yet, forget that id so the next
+        zone_id() looks it up again, and say so. A zone deleted and made again under its name gets a new id."""
+        unknown = set(getattr(error, "codes", None) or []) & {7003, 1001} or getattr(error, "status", None) == 404
+        if not (unknown and self._cached_zones and self.writes == 0):
+            return False
+        for name in self._cached_zones:
+            self._zone_cache.drop(name)
+            self._zones.pop(name, None)
+        self._cached_zones.clear()
+        return True
 
     def zone_account_id(self, zone_id):
         """The id of the account that holds the zone (GET /zones/{zone_id}: the zone's `account`)."""

@@ -18,6 +18,7 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client impo
     CloudflareClient,
     CloudflareError,
 )
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_zone_cache import ZoneIds
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 
@@ -33,6 +34,7 @@ def cloudflare_argument_spec(zone=True):
     )
     if zone:
         spec["zone"] = dict(type="str", required=True, aliases=["zone_name"])
+        spec["zone_cache"] = dict(type="bool", default=True)
     return spec
 
 
@@ -59,13 +61,27 @@ class CloudflareModule(ApiModule):
 
     def make_client(self):
         p = self.params
+        zone_cache = ZoneIds(p["api_base_url"].rstrip("/"), p["api_token"]) if p.get("zone_cache") else None
         return CloudflareClient(
             p["api_token"],
             base_url=p["api_base_url"],
             validate_certs=p["validate_certs"],
             ca_path=p["ca_path"],
             timeout=p["timeout"],
+            zone_cache=zone_cache,
         )
+
+    def run(self, body, validate=None):
+        def body_with_a_fresh_zone_id(module, wanted):
+            try:
+                return body(module, wanted)
+            except CloudflareError as exc:
+                # A cached zone id Cloudflare no longer knows, before any write: look the zone up again, once.
+                if not module.client.forget_stale_zone(exc):
+                    raise
+                return body(module, wanted)
+
+        super().run(body_with_a_fresh_zone_id, validate)
 
     @property
     def zone_id(self):
