@@ -25,11 +25,9 @@ collection: $(VENV)/.installed
 demo: collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash tests/demo.sh $(LAB)
 
-# The stages share nothing but the venv and the built collection (labs on free ports, own work and home
-# directories), so two run at once, the longest first, each one's output printed whole when it ends.
-STAGES := system matrix molecule sanity units integration lint importer docs ee
-test: system-deps $(VENV)/.installed
-	$(MAKE) --no-print-directory -j2 --output-sync=target $(STAGES)
+# The stages in two lanes at once (tests/stages.sh), on the collection built once here.
+test: system-deps $(VENV)/.installed collection
+	bash tests/stages.sh
 
 # What a no-op site.yml costs on the lab, as ratios in one call (tests/bench; docs/performance.md has the figures).
 # Not a test and not part of `make test`. Sizes and runs: BENCH_PAIRS, BENCH_HOSTS, BENCH_SERVICES.

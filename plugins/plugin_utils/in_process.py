@@ -86,6 +86,16 @@ class InProcessAction(ActionBase):
     _supports_check_mode = True  # the module says whether it supports check mode, as in a process of its own
     _supports_async = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Ansible's strategy loads a task's action class in the controller's main process before it forks the
+        # task's worker. Importing the module (with requests, cryptography and module_utils) then, once, gives every
+        # worker it already imported, instead of each importing it anew (about 0.3 s of CPU per task).
+        try:
+            importlib.import_module(MODULES + cls.__module__.rpartition(".")[2])
+        except Exception:  # pylint: disable=broad-exception-caught
+            pass  # only a head start: the worker imports the module again and reports what fails
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
