@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test's stages in two lanes at once (2 cores): the system tests and ansible-test's units and integration in
+# make test's stages in two lanes at once (2 cores): the system tests, ansible-test's units, integration and sanity in
 # one, the version matrix, Molecule, sanity and the checks of the built collection in the other, each lane ordered
 # so that both end at about the same time. The stages share nothing but the venv and the collection built once
 # before (make -o collection: not rebuilt under a running stage); the labs take free ports, and every tool has its
@@ -27,9 +27,9 @@ lane() {
   return "$status"
 }
 
-lane "lane 1" system units integration &
+lane "lane 1" system units integration sanity &
 one=$!
-lane "lane 2" matrix molecule sanity lint importer docs ee &
+lane "lane 2" matrix molecule lint importer docs ee &
 two=$!
 status=0
 wait "$one" || status=1
