@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make test's stages in two lanes at once (2 cores): the system tests, ansible-test's units, integration and sanity in
-# one, the version matrix, Molecule, sanity and the checks of the built collection in the other, each lane ordered
+# one, the version matrix, Molecule and the checks of the built collection in the other, each lane ordered
 # so that both end at about the same time. The stages share nothing but the venv and the collection built once
 # before (make -o collection: not rebuilt under a running stage); the labs take free ports, and every tool has its
 # own work and home directories. Each stage's output goes to build/stages/<stage>.log: its last lines are printed
