@@ -181,7 +181,7 @@ class CloudflareClient:
         """After `error`: when it says a zone id taken from zone_cache is unknown (Cloudflare's 7003 "Could not route
         to /zones/<id>", or an invalid zone identifier) and nothing was written yet, forget that id so the next
         zone_id() looks it up again, and say so. A zone deleted and made again under its name gets a new id."""
-        unknown = set(getattr(error, "codes", None) or []) & {7003, 1001} or getattr(error, "status", None) == 404
+        unknown = set(getattr(error, "codes", None) or []) & {7003, 1001}
         if not (unknown and self._cached_zones and self.writes == 0):
             return False
         for name in self._cached_zones:

@@ -110,7 +110,7 @@ class DsmServices:
         if not with_quickconnect:
             return terminal, None
         if not installed or _missing(results[1][1]):
-            return terminal, NOT_INSTALLED
+            return terminal, dict(NOT_INSTALLED)
         if results[1][1] is not None:
             raise results[1][1]
         return terminal, self._quickconnect_view(results[1][0], results[2] if len(results) > 2 else (None, None))
@@ -120,12 +120,12 @@ class DsmServices:
         """{installed, enabled, relay, relay_readable, server_alias, region, domains}; installed False (the rest
         None) when DSM does not offer the API: the QuickConnect package is missing."""
         if not self.client.offers(QUICKCONNECT_API):
-            return NOT_INSTALLED
+            return dict(NOT_INSTALLED)
         try:
             raw = self.client.read(QUICKCONNECT_API, "get", 2)
         except DsmError as exc:
             if _missing(exc):
-                return NOT_INSTALLED
+                return dict(NOT_INSTALLED)
             raise
         misc = (None, None)
         if self._has_misc_config():

@@ -14,15 +14,14 @@ import os
 import stat
 import subprocess
 import sys
-from contextlib import closing
 
 import pytest
 import requests
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_tasks import TaskStore
 from tests.lab.mock_cloudflare.seed import LAB_TOKEN, ZONE_ID
 from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.utils.dsm_client import lab_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
@@ -88,17 +87,7 @@ class Nas:
 
     def run_scheduled(self):
         """What DSM does every few minutes: the scheduled task runs, its result kept."""
-        client = DsmClient(
-            host=self.dsm_lab.host,
-            port=self.dsm_lab.https_port,
-            username="ansible",
-            password=LAB_PASSWORD,
-            ca_path=self.dsm_lab.ca_path,
-            session_cache=False,
-            read_retries=0,
-            timeout=10,
-        )
-        with closing(client):
+        with lab_session(self.dsm_lab) as client:
             store = TaskStore(client, LAB_PASSWORD)
             return store.run(store.find("schedule", TASK, "root"), 60, poll=0.2)
 

@@ -21,15 +21,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 from ansible_collections.homelab.nas.plugins.modules import dsm_certificate, dsm_info, dsm_security
 from tests.lab import pki
 from tests.lab.dsm_nginx import tree
 from tests.lab.mock_dsm import firewall_eval
-from tests.lab.mock_dsm.seed import LAB_PASSWORD
 from tests.system.test_nginx_patches import Nas, wait_for
 from tests.unit.plugins.modules.runner import run_module
+from tests.utils.dsm_client import lab_client
 
 FACTORY_ID = "sYnDef"
 FW = "SYNO.Core.Security.Firewall"
@@ -38,18 +37,7 @@ FW = "SYNO.Core.Security.Firewall"
 # -- helpers -------------------------------------------------------------------------------
 def client(dsm_lab, **overrides):
     """A fresh conversation with the mock over HTTPS, trusting only the lab CA; no retries, no cache."""
-    args = dict(
-        host=dsm_lab.host,
-        port=dsm_lab.https_port,
-        username="ansible",
-        password=LAB_PASSWORD,
-        ca_path=dsm_lab.ca_path,
-        session_cache=False,
-        read_retries=0,
-        timeout=10,
-    )
-    args.update(overrides)
-    return DsmClient(**args)
+    return lab_client(dsm_lab, **overrides)
 
 
 def handshake(dsm_lab, cafile=None):

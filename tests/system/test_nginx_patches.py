@@ -17,13 +17,11 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
 
 import pytest
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from tests.lab.dsm_nginx import tree
-from tests.lab.mock_dsm.seed import LAB_PASSWORD
+from tests.utils.dsm_client import lab_session
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, "tests", "output", "collections")
@@ -61,18 +59,7 @@ class Nas:
 
     def api(self):
         """A DSM client for a `with` block, logged out at its end."""
-        return closing(
-            DsmClient(
-                host=self.dsm_lab.host,
-                port=self.dsm_lab.https_port,
-                username="ansible",
-                password=LAB_PASSWORD,
-                ca_path=self.dsm_lab.ca_path,
-                session_cache=False,
-                read_retries=0,
-                timeout=10,
-            )
-        )
+        return lab_session(self.dsm_lab)
 
     def tasks(self):
         return self.dsm_lab.state()["tasks"]

@@ -13,11 +13,11 @@ import ssl
 import time
 from contextlib import closing
 
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import DsmClient
 from ansible_collections.homelab.nas.plugins.modules import dsm_certificate
 from tests.lab.dsm_nginx import tree
-from tests.lab.mock_dsm.seed import LAB_PASSWORD, self_signed_default
+from tests.lab.mock_dsm.seed import self_signed_default
 from tests.unit.plugins.modules.runner import run_module
+from tests.utils.dsm_client import lab_client
 from tests.utils.edge_poller import Poller, straight_to_origin
 
 RP = "SYNO.Core.AppPortal.ReverseProxy"
@@ -45,16 +45,7 @@ def refused_directly(root, host="photos.example.test", within=10):
 
 def ui_client(dsm_lab):
     """DSM's UI, as a browser that accepted DSM's certificate."""
-    return DsmClient(
-        host=dsm_lab.host,
-        port=dsm_lab.https_port,
-        username="ansible",
-        password=LAB_PASSWORD,
-        tls_fingerprints=[served_fingerprint(dsm_lab)],
-        session_cache=False,
-        read_retries=0,
-        timeout=10,
-    )
+    return lab_client(dsm_lab, ca_path=None, tls_fingerprints=[served_fingerprint(dsm_lab)])
 
 
 def test_a_fresh_nas_published_then_kept_through_an_update_and_a_ui_edit(
