@@ -88,9 +88,6 @@ class DsmServices:
         self.client = client
 
     # -- SSH, Telnet, console --------------------------------------------------------------
-    def terminal(self):
-        return terminal_view(self.client.read(TERMINAL_API, "get", 3))
-
     def set_terminal(self, view):
         """Terminal's set with all four fields (unchanged ones as read), at v3."""
         self.client.write(TERMINAL_API, "set", 3, **terminal_wire(view))

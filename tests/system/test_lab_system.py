@@ -15,7 +15,6 @@ import hashlib
 import os
 import socket
 import ssl
-from contextlib import closing
 
 import pytest
 from cryptography import x509
@@ -28,18 +27,13 @@ from tests.lab.dsm_nginx import tree
 from tests.lab.mock_dsm import firewall_eval
 from tests.system.test_nginx_patches import Nas, wait_for
 from tests.unit.plugins.modules.runner import run_module
-from tests.utils.dsm_client import lab_client
+from tests.utils.dsm_client import lab_client, lab_session
 
 FACTORY_ID = "sYnDef"
 FW = "SYNO.Core.Security.Firewall"
 
 
 # -- helpers -------------------------------------------------------------------------------
-def client(dsm_lab, **overrides):
-    """A fresh conversation with the mock over HTTPS, trusting only the lab CA; no retries, no cache."""
-    return lab_client(dsm_lab, **overrides)
-
-
 def handshake(dsm_lab, cafile=None):
     """SHA-256 of the leaf DSM presents on a fresh connection; with `cafile`, verification must pass."""
     context = ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
@@ -103,7 +97,7 @@ def test_the_listener_starts_with_the_factory_certificate_the_lab_ca_signed(dsm_
 
 
 def test_an_import_in_place_switches_the_served_certificate_and_its_chain(dsm_lab, certs):
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         assert import_cert(api, certs, cert_id=FACTORY_ID) == FACTORY_ID
     served = handshake(dsm_lab)
     assert served == fingerprint(open(certs["leaf.pem"], "rb").read())
@@ -116,7 +110,7 @@ def test_an_import_in_place_switches_the_served_certificate_and_its_chain(dsm_la
 
 def test_a_new_default_leaves_an_explicit_binding_until_the_binding_moves(dsm_lab, certs):
     factory = handshake(dsm_lab, cafile=dsm_lab.ca_path)
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         new_id = import_cert(api, certs, as_default=True)
         assert dsm_lab.state()["certificates"][new_id]["is_default"] is True
         # DSM Desktop Service stays on the certificate it was bound to.
@@ -136,7 +130,7 @@ def test_with_implicit_bindings_a_new_default_switches_the_served_certificate(ds
     under whichever certificate is the default."""
     dsm_lab.configure(service_bindings="implicit")
     factory = handshake(dsm_lab, cafile=dsm_lab.ca_path)
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         assert desktop_service(api)[1] == "sYnDef" and "default" not in dsm_lab.state()["bindings"]
         new_id = import_cert(api, certs, as_default=True)
         assert handshake(dsm_lab) == fingerprint(open(certs["leaf.pem"], "rb").read()) != factory
@@ -223,7 +217,7 @@ def test_a_reverse_proxy_edit_regenerates_the_dsm7_tree(dsm_lab, nginx_tree):
     # Attaching renders the mock's own entries, not the tree's factory list.
     assert "server_name nas.example.test;" in open(server_file).read()
     assert "media.example.test" not in open(server_file).read()
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         api.write("SYNO.Core.AppPortal.ReverseProxy", "create", 1, entry=rp_entry("blog", "blog.example.test"))
         assert "server_name blog.example.test;" in open(server_file).read()
         assert wait_for(lambda: tree.probe(root, "blog.example.test") == (200, "blog client=127.0.0.1"))
@@ -238,7 +232,7 @@ def test_a_reverse_proxy_edit_wipes_the_nginx_patch(dsm_lab, nginx_tree, tmp_pat
     nas = Nas(root, dsm_lab, str(tmp_path / "cache"))
     assert nas.role().returncode == 0
     assert wait_for(lambda: nas.get("photos.example.test", False)[0] == 400), "the patch did not apply"
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         entry = rp_uuid(api, "photos.example.test")
         entry["backend"]["port"] = 8081
         api.write("SYNO.Core.AppPortal.ReverseProxy", "update", 1, entry=entry)
@@ -273,29 +267,29 @@ def lan_only(dsm_lab, network="192.168.1.0/24"):
 
 
 def test_a_firewall_without_a_rule_for_the_controller_drops_the_next_request(dsm_lab):
-    api = client(dsm_lab)  # no logout at the end: the firewall cuts this session too
+    api = lab_client(dsm_lab)  # no logout at the end: the firewall cuts this session too
     apply_profile(api, lan_only(dsm_lab))
     assert not answered(lambda: api.read("SYNO.DSM.Info", "getinfo", 2))
-    fresh = client(dsm_lab)
+    fresh = lab_client(dsm_lab)
     assert not answered(fresh.login)
     # Plain HTTP (DSM's port 5000) gets no answer either.
-    plain = client(dsm_lab, port=dsm_lab.http_port, use_https=False)
+    plain = lab_client(dsm_lab, port=dsm_lab.http_port, use_https=False)
     assert not answered(plain.login)
     # The lab's own control API still answers (it is not the NAS).
     assert dsm_lab.state()["firewall"]["enable_firewall"] is True
     # The same rules let a controller on the LAN through.
     dsm_lab.configure(controller_address="192.168.1.50")
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
 
 
 def test_an_allowed_controller_keeps_working_and_firewall_off_answers_everyone(dsm_lab):
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         apply_profile(api, lan_only(dsm_lab, "127.0.0.0/8"))
         assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
         api.write(FW, "set", 1, enable_firewall=False)
     dsm_lab.configure(controller_address="203.0.113.9")
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         assert api.read("SYNO.DSM.Info", "getinfo", 2)["model"]
 
 
@@ -361,7 +355,7 @@ def test_global_rules_decide_before_the_interfaces_and_the_interface_default_las
 # -- 2FA enforcement ---------------------------------------------------------------------------
 def login_code(dsm_lab, account):
     try:
-        client(dsm_lab, username=account).login()
+        lab_client(dsm_lab, username=account).login()
     except DsmError as exc:
         return exc.code
     return 0
@@ -369,13 +363,13 @@ def login_code(dsm_lab, account):
 
 def test_enforced_2fa_answers_406_to_password_only_logins_of_the_accounts_it_covers(dsm_lab):
     assert login_code(dsm_lab, "ansible") == 0
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="admin")
     assert login_code(dsm_lab, "ansible") == 406  # an administrator without 2FA
     assert login_code(dsm_lab, "otp-admin") == 403  # has 2FA: asked for the code, as before
     assert login_code(dsm_lab, "alice") == 0  # not an administrator
     dsm_lab.reset()
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="user")
     assert login_code(dsm_lab, "alice") == 406
 
@@ -388,7 +382,7 @@ def test_hardening_two_factor_does_not_lock_the_automation_account_out(dsm_lab, 
     assert result.get("failed") is True and "406" in result["msg"], result
     assert dsm_lab.state()["security"]["otp_enforce_option"] == "none"
     assert login_code(dsm_lab, "ansible") == 0
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         api.write("SYNO.Core.OTP.EnforcePolicy", "set", 1, otp_enforce_option="admin")
     assert login_code(dsm_lab, "ansible") == 406
 
@@ -405,7 +399,7 @@ def ssh_banner(dsm_lab):
 
 def test_terminal_opens_and_closes_the_ssh_stand_in(dsm_lab):
     assert isinstance(ssh_banner(dsm_lab), ConnectionRefusedError)  # DSM ships with SSH off
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         assert api.read("SYNO.Core.Terminal", "get", 3)["enable_ssh"] is False
         api.write(
             "SYNO.Core.Terminal", "set", 3, enable_ssh=True, enable_telnet=False, ssh_port=22, forbid_console=False
@@ -422,7 +416,7 @@ def test_terminal_opens_and_closes_the_ssh_stand_in(dsm_lab):
 
 
 def test_a_reset_closes_the_ssh_stand_in_again(dsm_lab):
-    with closing(client(dsm_lab)) as api:
+    with lab_session(dsm_lab) as api:
         api.write("SYNO.Core.Terminal", "set", 3, enable_ssh=True)
     assert ssh_banner(dsm_lab).startswith(b"SSH-2.0-")
     dsm_lab.reset()

@@ -226,7 +226,7 @@ class Certificates:
                 raise invalid("ids", "invalid")
             if any(certificates[i]["is_default"] or not certificates[i].get("user_deletable", True) for i in ids):
                 raise invalid("ids", "invalid")  # the default or a built-in one: the lab's choice of answer
-            default_id = next(c["id"] for c in certificates.values() if c["is_default"])
+            default_id = listeners.default_certificate(self.data)
             for cert_id in ids:
                 del certificates[cert_id]
                 # Services of a deleted certificate fall back to the default one.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from tests.lab.mock_dsm import listeners
 from tests.lab.mock_dsm.api import Api
 from tests.lab.mock_dsm.errors import ApiError
 from tests.lab.mock_dsm.params import json_value, required
@@ -139,8 +140,7 @@ class ReverseProxy:
         if not fqdn or entry["frontend"]["protocol"] != 1:
             return
         self.data["services"][entry["UUID"]] = certificate_service(entry["UUID"], fqdn)
-        default = next(c["id"] for c in self.data["certificates"].values() if c["is_default"])
-        self.data["bindings"].setdefault(entry["UUID"], default)
+        self.data["bindings"].setdefault(entry["UUID"], listeners.default_certificate(self.data))
 
     def acl_list(self, request):
         return {"entries": [dict(p) for p in self.data["access_control_profiles"]]}

@@ -58,12 +58,12 @@ def test_flag_reads_the_plausible_spellings(value, expected):
 def test_terminal_answer_without_a_field_is_an_error_not_a_guess():
     client = FakeClient({(svc.TERMINAL_API, "get"): {"enable_ssh": True, "ssh_port": 22, "enable_telnet": False}})
     with pytest.raises(DsmError, match="without forbid_console"):
-        svc.DsmServices(client).terminal()
+        svc.DsmServices(client).read(with_quickconnect=False)
 
 
 def test_terminal_booleans_and_port_as_text_are_read():
     raw = {"enable_ssh": "true", "enable_telnet": "false", "forbid_console": "no", "ssh_port": "2222"}
-    view = svc.DsmServices(FakeClient({(svc.TERMINAL_API, "get"): raw})).terminal()
+    view, _quickconnect = svc.DsmServices(FakeClient({(svc.TERMINAL_API, "get"): raw})).read(with_quickconnect=False)
     assert view == {"ssh": {"enabled": True, "port": 2222}, "telnet": False, "forbid_console": False}
 
 
@@ -109,7 +109,7 @@ def test_a_switch_dsm_accepts_without_effect_fails_naming_what_was_tried():
 
 def test_wrapper_on_the_mock_writes_terminal_whole(dsm_client, dsm_lab, dsm_writes):
     api = svc.DsmServices(dsm_client)
-    view = api.terminal()
+    view = api.read(with_quickconnect=False)[0]
     view["ssh"] = {"enabled": True, "port": 2200}
     api.set_terminal(view)
     assert dsm_lab.state()["terminal"] == {
