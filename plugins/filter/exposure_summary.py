@@ -21,7 +21,7 @@ options:
       - A dictionary with the keys C(services) (C(nas_services)), C(zone_settings), C(hsts), C(origin_pulls),
         C(public_address), C(router) (the result of M(homelab.nas.router_port_forward)), C(manage_router),
         C(firewall), C(lan_networks), C(lan_ports), C(dsm_port), C(two_factor), C(visitors) and C(attackers)
-        (the C(results) of the verify role's M(homelab.nas.tls_probe_info) loops). Missing keys mean "not
+        (the C(probes) of the verify role's M(homelab.nas.tls_probe_info) tasks). Missing keys mean "not
         managed by this run".
     type: dict
     required: true

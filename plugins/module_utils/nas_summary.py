@@ -17,7 +17,7 @@ TWO_FACTOR = {"none": "not enforced", "administrators": "enforced for administra
 def _probe(results, hostname):
     """The verify role's probe result for a hostname, or None (not probed, skipped)."""
     for result in results or ():
-        if isinstance(result, dict) and result.get("item") == hostname and not result.get("skipped"):
+        if isinstance(result, dict) and result.get("server_name") == hostname and not result.get("skipped"):
             return result
     return None
 
@@ -81,7 +81,7 @@ def _origin_pulls(declared, attackers):
         return "Authenticated Origin Pulls: off (anyone who finds %s reaches the origin without Cloudflare)" % address
     if not probes:
         return "Authenticated Origin Pulls: on (not checked: no origin address to probe)"
-    open_to = [p["item"] for p in probes if p.get("status") is not None and p["status"] < 400]
+    open_to = [p["server_name"] for p in probes if p.get("status") is not None and p["status"] < 400]
     if open_to:
         return "Authenticated Origin Pulls: on at Cloudflare, but the origin answers without its certificate for %s" % (
             ", ".join(open_to)

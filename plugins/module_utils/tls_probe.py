@@ -87,10 +87,11 @@ def covers(sans, hostname):
     return False
 
 
-def probe(address, port, server_name, path="/", tls=True, method="GET", headers=None, timeout=10.0, **tls_options):
+def probe(address, port, server_name, path="/", tls=True, method="GET", headers=None, timeout=10.0, ssl_context=None):
     """What one request showed. Keys: reachable, tls_established, tls_version, certificate, status,
     headers (lower-case names), body (first 4 KiB), error, error_kind (refused, timeout, unreachable,
-    certificate, tls, http)."""
+    certificate, tls, http). ssl_context (from context(), required with tls) is made once by a caller
+    probing many names: loading the system's CA store costs more than a handshake, and it is thread-safe."""
     result = {
         "reachable": False,
         "tls_established": False,
@@ -114,7 +115,7 @@ def probe(address, port, server_name, path="/", tls=True, method="GET", headers=
     try:
         if tls:
             try:
-                sock = context(**tls_options).wrap_socket(sock, server_hostname=server_name)
+                sock = ssl_context.wrap_socket(sock, server_hostname=server_name)
             except ssl.SSLCertVerificationError as exc:
                 return dict(result, error="certificate not trusted: %s" % exc.verify_message, error_kind="certificate")
             except (ssl.SSLError, OSError) as exc:

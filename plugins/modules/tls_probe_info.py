@@ -12,6 +12,9 @@ description:
   - Makes one HTTP or HTTPS request from the controller, as a browser would (SNI and C(Host) are O(server_name)),
     and returns what it saw, the negotiated TLS version, the server certificate (names, expiry, fingerprint),
     the status and the response headers.
+  - With O(server_names), makes that request once for each name, several at once (O(parallel)), and returns
+    each one's result in RV(probes): one task for every published hostname, instead of a loop whose items
+    each cost a task's overhead.
   - A refused connection, a failed TLS handshake, an untrusted certificate or a missing HTTP answer is
     a result too (RV(reachable), RV(tls_established), RV(error_kind)), not a task failure, because some checks
     want exactly that. Assert on the result; the homelab.nas.verify role does.
@@ -28,9 +31,11 @@ attributes:
     membership: []
 options:
   host:
-    description: Address or name to connect to (the edge, a public hostname, or the origin's address).
+    description:
+      - Address or name to connect to (the edge, a public hostname, or the origin's address).
+      - Unset, the name probed (O(server_name), or each of O(server_names)), as a browser would connect.
+      - One of O(host), O(server_name) and O(server_names) is required.
     type: str
-    required: true
   port:
     description: TCP port.
     type: int
@@ -38,6 +43,16 @@ options:
   server_name:
     description: Name sent as SNI and as the C(Host) header, and checked against the certificate. Unset, O(host).
     type: str
+  server_names:
+    description:
+      - Probe each of these names (as O(server_name)) and return the results in RV(probes), in this order.
+      - Mutually exclusive with O(server_name).
+    type: list
+    elements: str
+  parallel:
+    description: With O(server_names), how many names are probed at once.
+    type: int
+    default: 8
   path:
     description: Path and query of the request.
     type: str
@@ -107,16 +122,35 @@ EXAMPLES = r"""
     server_name: photos.example.com
     validate_certs: false
   register: attacker
+
+- name: Every published hostname through Cloudflare, in one task
+  homelab.nas.tls_probe_info:
+    server_names: [photos.example.com, files.example.com]
+  register: visitors
+
+- name: Each answered over TLS 1.2 or newer
+  ansible.builtin.assert:
+    that: visitors.probes | rejectattr('tls_version', 'in', ['TLSv1.2', 'TLSv1.3']) | list | length == 0
 """
 
 RETURN = r"""
+probes:
+  description:
+    - With O(server_names), one result per name, in its order. Each has the keys below (RV(reachable) to
+      RV(error_kind)), and RV(probes[].server_name).
+    - Without O(server_names), those keys are returned at the top level instead, and this is not returned.
+  returned: when O(server_names) is set
+  type: list
+  elements: dict
+  contains:
+    server_name: {description: The name this result is for., type: str}
 reachable:
   description: Whether the TCP connection was made.
-  returned: always
+  returned: unless O(server_names) is set (then in each of RV(probes))
   type: bool
 tls_established:
   description: Whether the TLS handshake (and certificate check when O(validate_certs)) succeeded.
-  returned: always
+  returned: unless O(server_names) is set (then in each of RV(probes))
   type: bool
 tls_version:
   description: Negotiated protocol, for example V(TLSv1.3).
@@ -144,7 +178,7 @@ status:
   type: int
 headers:
   description: Response headers, names in lower case.
-  returned: always
+  returned: unless O(server_names) is set (then in each of RV(probes))
   type: dict
 body:
   description: Start of the response body.
@@ -152,13 +186,15 @@ body:
   type: str
 error:
   description: What went wrong, in words.
-  returned: always
+  returned: unless O(server_names) is set (then in each of RV(probes))
   type: str
 error_kind:
   description: One of V(refused), V(timeout), V(unreachable), V(certificate), V(tls), V(http); null on success.
-  returned: always
+  returned: unless O(server_names) is set (then in each of RV(probes))
   type: str
 """
+
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -170,9 +206,11 @@ VERSIONS = ["1.0", "1.1", "1.2", "1.3"]
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            host=dict(type="str", required=True),
+            host=dict(type="str"),
             port=dict(type="int", default=443),
             server_name=dict(type="str"),
+            server_names=dict(type="list", elements="str"),
+            parallel=dict(type="int", default=8),
             path=dict(type="str", default="/"),
             tls=dict(type="bool", default=True),
             method=dict(type="str", choices=["GET", "HEAD"], default="GET"),
@@ -185,6 +223,8 @@ def main():
             max_tls_version=dict(type="str", choices=VERSIONS),
             timeout=dict(type="float", default=10),
         ),
+        required_one_of=[("host", "server_name", "server_names")],
+        mutually_exclusive=[("server_name", "server_names")],
         required_by={"client_key": "client_cert"},
         supports_check_mode=True,
     )
@@ -194,10 +234,27 @@ def main():
     low, high = p["min_tls_version"], p["max_tls_version"]
     if low and high and VERSIONS.index(low) > VERSIONS.index(high):
         module.fail_json(msg="min_tls_version %s is above max_tls_version %s" % (low, high))
-    server_name = p["server_name"] or p["host"]
-    try:
+    if p["parallel"] < 1:
+        module.fail_json(msg="parallel is %d; it must be 1 or more" % p["parallel"])
+    if p["server_names"] is not None and not all(name and name.strip() for name in p["server_names"]):
+        module.fail_json(msg="server_names has an empty name; give each hostname to probe")
+    ssl_context = None
+    if p["tls"]:
+        try:
+            ssl_context = tls_probe.context(
+                validate_certs=p["validate_certs"],
+                ca_path=p["ca_path"],
+                client_cert=p["client_cert"],
+                client_key=p["client_key"],
+                min_version=low,
+                max_version=high,
+            )
+        except (OSError, ValueError) as exc:  # unreadable ca_path / client certificate
+            module.fail_json(msg="cannot set up the TLS client: %s" % exc)
+
+    def probe(server_name):
         result = tls_probe.probe(
-            p["host"],
+            p["host"] or server_name,
             p["port"],
             server_name,
             path=p["path"],
@@ -205,18 +262,18 @@ def main():
             method=p["method"],
             headers=p["headers"],
             timeout=p["timeout"],
-            validate_certs=p["validate_certs"],
-            ca_path=p["ca_path"],
-            client_cert=p["client_cert"],
-            client_key=p["client_key"],
-            min_version=low,
-            max_version=high,
+            ssl_context=ssl_context,
         )
-    except (OSError, ValueError) as exc:  # unreadable ca_path / client certificate
-        module.fail_json(msg="cannot set up the TLS client: %s" % exc)
-    if result["certificate"]:
-        result["covers"] = tls_probe.covers(result["certificate"]["sans"], server_name)
-    module.exit_json(changed=False, **result)
+        if result["certificate"]:
+            result["covers"] = tls_probe.covers(result["certificate"]["sans"], server_name)
+        return result
+
+    if p["server_names"] is None:
+        module.exit_json(changed=False, **probe(p["server_name"] or p["host"]))
+    names = p["server_names"]
+    with ThreadPoolExecutor(max_workers=max(1, min(p["parallel"], len(names)))) as pool:
+        probes = [dict(result, server_name=name) for name, result in zip(names, pool.map(probe, names))]
+    module.exit_json(changed=False, probes=probes)
 
 
 if __name__ == "__main__":

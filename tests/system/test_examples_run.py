@@ -114,8 +114,17 @@ def substitutions(files, dsm_lab, router_lab, acme_lab, new_dsm_port):
         # The LAN reaches DSM on the port the lab's DSM listens on (not 5000/5001) after dsm_web moved it.
         ("dsm_firewall", "ports: [dsm, https, smb]", "ports: [dsm, https, smb, %d]" % new_dsm_port),
         # The probes go to the lab's DSM, with HSTS on since dsm_web's example, instead of a public name.
-        ("tls_probe_info", "host: photos.%s" % ZONE_NAME, "host: %s" % dsm_lab.host),
+        (
+            "tls_probe_info",
+            "host: photos.%s" % ZONE_NAME,
+            "host: %s\n    server_name: photos.%s" % (dsm_lab.host, ZONE_NAME),
+        ),
         ("tls_probe_info", "host: 203.0.113.7", "host: %s" % dsm_lab.host),
+        (
+            "tls_probe_info",
+            "server_names: [photos.%s, files.%s]" % (ZONE_NAME, ZONE_NAME),
+            "host: %s\n    server_names: [photos.%s]" % (dsm_lab.host, ZONE_NAME),
+        ),
     ]
 
 
@@ -189,7 +198,6 @@ def play(module, replace, lab_vars):
             "homelab.nas.tls_probe_info": {
                 "port": "{{ dsm_port }}",
                 "ca_path": "{{ example_ca_path }}",
-                "server_name": "photos." + ZONE_NAME,
                 "path": "/webapi/query.cgi?api=SYNO.API.Info&version=1&method=query&query=SYNO.API.Auth",
             },
         },

@@ -22,7 +22,7 @@ CERT = {"sans": ["example.test", "*.example.test"], "not_after": "2041-11-27", "
 
 def probe(hostname, status=200, hsts="max-age=15552000; includeSubDomains", **extra):
     return dict(
-        item=hostname,
+        server_name=hostname,
         status=status,
         tls_version="TLSv1.3",
         headers={"strict-transport-security": hsts},

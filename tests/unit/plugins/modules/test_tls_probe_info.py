@@ -72,7 +72,10 @@ def probe(edge, capsys):
             },
             **args,
         )
-        return run_module(tls_probe_info, args, capsys, check_mode=check_mode)
+        # None is an option left unset, as Ansible's omit leaves it
+        return run_module(
+            tls_probe_info, {k: v for k, v in args.items() if v is not None}, capsys, check_mode=check_mode
+        )
 
     return _probe
 
@@ -115,6 +118,34 @@ def test_a_closed_port_is_a_result_not_a_failure(probe):
 def test_min_above_max_is_refused(probe):
     result = probe(min_tls_version="1.3", max_tls_version="1.2")
     assert result["failed"] is True and "above max_tls_version" in result["msg"]
+
+
+def test_several_names_in_one_call_each_in_order(probe):
+    names = ["photos.example.test", "nothing.example.test", "photos.example.test"]
+    result = probe(server_name=None, server_names=names, parallel=2)
+    assert [p["server_name"] for p in result["probes"]] == names and "status" not in result
+    photos, nothing, again = result["probes"]
+    assert photos["status"] == 200 and photos["covers"] is True and again["status"] == 200
+    assert nothing["status"] != 200  # the edge serves no record by that name
+
+
+def test_without_host_each_name_is_where_it_connects(probe, edge):
+    result = probe(host=None, server_name=None, server_names=["127.0.0.1"], tls=False, port=edge.info["edge_http_port"])
+    assert result["probes"][0]["reachable"] is True and result["probes"][0]["status"] is not None
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ({"server_names": ["a.example.test"]}, "mutually exclusive"),
+        ({"server_name": None, "server_names": ["a.example.test", " "]}, "server_names has an empty name"),
+        ({"server_name": None, "server_names": ["a.example.test"], "parallel": 0}, "parallel is 0"),
+        ({"host": None, "server_name": None}, "one of the following is required"),
+    ],
+)
+def test_bad_lists_are_refused(probe, args, message):
+    result = probe(**args)
+    assert result["failed"] is True and message in result["msg"]
 
 
 @pytest.mark.parametrize(
