@@ -160,17 +160,30 @@ def test_the_token_file_missing_loose_or_another_token(script):
     assert all(TOKEN not in stop.value.message for stop in (missing, loose, other))
 
 
-def test_only_content_is_sent_and_only_where_it_differs(script):
-    records = {
-        "photos.example.test": [{"id": "a" * 32, "type": "A", "name": "photos.example.test", "content": "1.1.1.1"}],
-        "media.example.test": [{"id": "b" * 32, "type": "A", "name": "media.example.test", "content": "100.128.77.2"}],
+def listing(zone, query, max_per_page=5000000):
+    """Cloudflare's answer to GET dns_records: the zone's records of query's type (and name, if given), one page."""
+    found = [r for r in zone if r["type"] == query["type"] and query.get("name", r["name"]) == r["name"]]
+    per_page = min(max_per_page, int(query.get("per_page", 100)))
+    page = int(query.get("page", 1))
+    pages = max(1, -(-len(found) // per_page))
+    return {
+        "result": found[(page - 1) * per_page : page * per_page],
+        "result_info": {"page": page, "total_pages": pages},
     }
+
+
+def test_only_content_is_sent_and_only_where_it_differs(script):
+    zone = [
+        {"id": "a" * 32, "type": "A", "name": "photos.example.test", "content": "1.1.1.1"},
+        {"id": "b" * 32, "type": "A", "name": "media.example.test", "content": "100.128.77.2"},
+        {"id": "d" * 32, "type": "CNAME", "name": "www.example.test", "content": "photos.example.test"},
+    ]
     sent = []
 
     def cloudflare(token, method, path, body=None, query=None):
         assert token == TOKEN
         if method == "GET":
-            return {"result": records[query["name"]]}
+            return listing(zone, query)
         sent.append((method, path, body))
         return {"result": {}}
 
@@ -185,13 +198,38 @@ def test_only_content_is_sent_and_only_where_it_differs(script):
         )
     ]
     assert result.status == "changed" and "A photos.example.test 100.128.77.2 (was 1.1.1.1)" in result.message
-    records["photos.example.test"][0]["content"] = "100.128.77.2"
+    zone[0]["content"] = "100.128.77.2"
     del sent[:]
     assert script["update"](TOKEN).status == "unchanged" and sent == []
     # Two records of a type for one name: left alone, named.
-    records["media.example.test"].append(dict(records["media.example.test"][0], id="c" * 32, content="1.1.1.2"))
+    zone.append(dict(zone[1], id="c" * 32, content="1.1.1.2"))
     result = script["update"](TOKEN)
     assert sent == [] and "A media.example.test (several records)" in result.message
+
+
+def test_one_listing_per_record_type_whatever_the_number_of_names(script):
+    names = ["svc%d.example.test" % n for n in range(250)]
+    script["CONFIG"]["hostnames"] = names
+    zone = [{"id": "%032x" % n, "type": "A", "name": name, "content": "100.128.77.2"} for n, name in enumerate(names)]
+    reads = []
+
+    def cloudflare(token, method, path, body=None, query=None):
+        assert method == "GET" and "name" not in query
+        reads.append(int(query["page"]))
+        return listing(zone, query, max_per_page=100)  # a Cloudflare giving fewer a page than asked: every page read
+
+    script["cloudflare"] = cloudflare
+    script["public_ipv4"] = lambda: ("100.128.77.2", "the router")
+    result = script["update"](TOKEN)
+    assert result.status == "unchanged" and reads == [1, 2, 3]
+    assert "A svc249.example.test" in result.message and "left alone" not in result.message
+
+
+def by_type(records, script):
+    """The zone's records: one of each type in records (type -> fields) for every name the script keeps."""
+    return [
+        dict(fields, type=kind, name=name) for kind, fields in records.items() for name in script["CONFIG"]["hostnames"]
+    ]
 
 
 def if_inet6(tmp_path, *rows):
@@ -239,7 +277,7 @@ def test_a_non_global_ipv6_address_is_refused_and_logged(script, tmp_path, rows,
 
     def cloudflare(token, method, path, body=None, query=None):
         if method == "GET":
-            return {"result": [dict(records[query["type"]], type=query["type"], name=query["name"])]}
+            return listing(by_type(records, script), query)
         sent.append((method, path, body))
         return {"result": {}}
 
@@ -268,7 +306,7 @@ def test_an_aaaa_record_follows_the_nas_s_ipv6_address_and_only_when_it_changed(
 
     def cloudflare(token, method, path, body=None, query=None):
         if method == "GET":
-            return {"result": [dict(records[query["type"]], type=query["type"], name=query["name"])]}
+            return listing(by_type(records, script), query)
         sent.append((method, path, body))
         records["AAAA"]["content"] = body["content"]
         return {"result": {}}
@@ -290,8 +328,7 @@ def test_an_aaaa_record_follows_the_nas_s_ipv6_address_and_only_when_it_changed(
     script["CONFIG"]["ipv6"] = False
     reads = []
     script["cloudflare"] = lambda token, method, path, body=None, query=None: (
-        reads.append(query["type"])
-        or {"result": [dict(records[query["type"]], type=query["type"], name=query["name"])]}
+        reads.append(query["type"]) or listing(by_type(records, script), query)
     )
     assert script["update"](TOKEN).status == "unchanged" and reads == ["A"]
 

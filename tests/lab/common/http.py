@@ -240,9 +240,12 @@ class LabServer(ThreadingHTTPServer):
     """Every HTTP(S) listener of the lab (the mocks' and the Cloudflare edge's): a thread per connection, and
     TCP_NODELAY on each accepted socket, as nginx (in front of DSM, and Cloudflare's edge) sends by default
     (`tcp_nodelay on`). With Nagle's algorithm on, an answer written in two sends (headers, then body) waits for
-    the client's delayed ACK, ~40 ms per kept-alive request, which no real server makes it do."""
+    the client's delayed ACK, ~40 ms per kept-alive request, which no real server makes it do. The listen
+    backlog is nginx's default (511 on Linux), not socketserver's 5: with 5, a client opening several connections
+    at once (tls_probe_info's server_names) has SYNs dropped and waits a second for each retransmission."""
 
     daemon_threads = True
+    request_queue_size = 511
 
     def get_request(self):
         sock, address = super().get_request()

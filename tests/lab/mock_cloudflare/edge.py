@@ -226,16 +226,25 @@ class Edge:
         return reply.status, kept, answer
 
     def _origin_context(self, mode, settings):
+        # One context per combination, as for visitors: parsing the roots for every request costs the lab more
+        # than the handshake it is for.
+        strict = mode in ("strict", "origin_pull")
+        roots = self.app.origin_ca.root_pem.decode() + "".join(self.app.config.get("edge_public_roots") or [])
+        key = ("origin", strict, roots if strict else None, settings.get("tls_client_auth") == "on")
+        if key not in self._contexts:
+            self._contexts[key] = self._new_origin_context(strict, roots, key[3])
+        return self._contexts[key]
+
+    def _new_origin_context(self, strict, roots, client_auth):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        if mode in ("strict", "origin_pull"):
+        if strict:
             # Full (strict): a certificate from Cloudflare's Origin CA or a publicly trusted CA, unexpired,
             # for the request's hostname. The lab's "public" CAs are those given in edge_public_roots.
-            roots = self.app.origin_ca.root_pem.decode() + "".join(self.app.config.get("edge_public_roots") or [])
             context.load_verify_locations(cadata=roots)
         else:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        if settings.get("tls_client_auth") == "on":
+        if client_auth:
             context.load_cert_chain(self.certs.client_cert_path, self.certs.client_key_path)
         return context
 
