@@ -14,12 +14,13 @@ SSL_MODES = {"off": "off", "flexible": "Flexible", "full": "Full", "strict": "Fu
 TWO_FACTOR = {"none": "not enforced", "administrators": "enforced for administrators", "all": "enforced for everyone"}
 
 
-def _probe(results, hostname):
-    """The verify role's probe result for a hostname, or None (not probed, skipped)."""
-    for result in results or ():
-        if isinstance(result, dict) and result.get("server_name") == hostname and not result.get("skipped"):
-            return result
-    return None
+def _by_hostname(results):
+    """The verify role's probe results by hostname (skipped ones left out)."""
+    return {
+        r["server_name"]: r
+        for r in results or ()
+        if isinstance(r, dict) and "server_name" in r and not r.get("skipped")
+    }
 
 
 def _seen(probe):
@@ -52,7 +53,7 @@ def _published(services, visitors):
     for service in services:
         port = int(service.get("external_port") or 443)
         url = "https://%s%s" % (service["hostname"], "" if port == 443 else ":%d" % port)
-        lines.append("  %s -> %s: %s" % (url, _backend(service), _seen(_probe(visitors, service["hostname"]))))
+        lines.append("  %s -> %s: %s" % (url, _backend(service), _seen(visitors.get(service["hostname"]))))
     return lines
 
 
@@ -75,7 +76,7 @@ def _cloudflare(settings, hsts):
 
 
 def _origin_pulls(declared, attackers):
-    probes = [p for p in attackers or () if isinstance(p, dict) and not p.get("skipped")]
+    probes = list(attackers.values())
     if not declared.get("origin_pulls"):
         address = declared.get("public_address") or "the public address"
         return "Authenticated Origin Pulls: off (anyone who finds %s reaches the origin without Cloudflare)" % address
@@ -140,7 +141,7 @@ def _by_hand(declared, services, visitors):
         )
     if declared.get("firewall") is False:
         todo.append("DSM's firewall is not limited to the LAN and Cloudflare (hardening_firewall)")
-    failing = [s["hostname"] for s in services if _failed(_probe(visitors, s["hostname"]))]
+    failing = [s["hostname"] for s in services if _failed(visitors.get(s["hostname"]))]
     if failing:
         todo.append("not answering through Cloudflare: %s (see the checks above)" % ", ".join(failing))
     return todo
@@ -151,14 +152,14 @@ def exposure_summary(declared):
     public_address, router (router_port_forward's result), manage_router, firewall, lan_networks, lan_ports,
     dsm_port, two_factor, visitors and attackers (the verify role's tls_probe_info results)."""
     services = [s for s in declared.get("services") or () if s.get("state", "present") == "present"]
-    visitors = declared.get("visitors")
+    visitors, attackers = _by_hostname(declared.get("visitors")), _by_hostname(declared.get("attackers"))
     lines = ["Published through Cloudflare:"] + (_published(services, visitors) or ["  nothing"])
     lines.append(_cloudflare(declared.get("zone_settings"), declared.get("hsts")))
-    certificates = {_certificate(_probe(declared.get("attackers"), s["hostname"])) for s in services} - {None}
-    edge = {_certificate(_probe(visitors, s["hostname"])) for s in services} - {None}
+    certificates = {_certificate(attackers.get(s["hostname"])) for s in services} - {None}
+    edge = {_certificate(visitors.get(s["hostname"])) for s in services} - {None}
     lines.append("Origin certificate: %s" % ("; ".join(sorted(certificates)) or "not seen"))
     lines.append("Edge certificate: %s" % ("; ".join(sorted(edge)) or "not seen"))
-    lines.append(_origin_pulls(declared, declared.get("attackers")))
+    lines.append(_origin_pulls(declared, attackers))
     lines.append(_router(declared, services))
     lines.append(_firewall(declared))
     lines.append("2-step verification: %s" % TWO_FACTOR.get(declared.get("two_factor"), "not managed by this run"))
