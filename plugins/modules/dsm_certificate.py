@@ -86,7 +86,7 @@ notes:
     O(session_cache_dir), keyed by DSM URL and certificate id, with what DSM's certificate list showed of it (subject,
     issuer, names, validity to the second, key type, signature algorithm); so is a certificate this module imported.
     While DSM lists the certificate exactly so, the export is not made again and a no-op task is one request.
-    DSM's list has no fingerprint or serial number: a certificate replaced outside this module by one the list
+    DSM's list has no fingerprint or serial number, so a certificate replaced outside this module by one the list
     shows alike (the same names from the same CA, valid from and until the same second) goes unnoticed until that
     file is removed.
 seealso:

@@ -100,7 +100,7 @@ notes:
     returns the exit code with a warning.
   - A scheduled task's id is remembered on the controller (in O(session_cache_dir), keyed by DSM URL, owner and
     name; no secret), so the next task reads DSM's task list and the task itself in one compound request. The list
-    still decides: a remembered id DSM no longer lists for that name, or whose task answers otherwise, is read
+    still decides; a remembered id DSM no longer lists for that name, or whose task answers otherwise, is read
     again by the listed id and replaced.
 """
 
