@@ -145,10 +145,11 @@ class TaskStore:
         if known:
             get_call = (TASK_API, "get", CONFIG_V, dict(id=known["id"], real_owner=known["real_owner"]))
             (listed, list_error), (got, get_error) = self.client.batch_results([list_call, get_call])
-            if list_error is not None:
-                raise list_error
             got = got if get_error is None else None
-        else:
+            if list_error is not None:
+                # Not answered inside the compound request: the list alone (which raises a real refusal again).
+                known = got = None
+        if not known:
             listed = self.client.read(*list_call[:3], **list_call[3])
         listed = listed.get("tasks") or []
         # Event tasks are listed too, without an id; names are not unique in DSM.
