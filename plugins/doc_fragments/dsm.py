@@ -103,7 +103,10 @@ options:
     default: true
   session_cache_dir:
     description:
-      - Directory of the session cache and of the certificate pins M(homelab.nas.dsm_certificate) records.
+      - Directory of the session cache, of the certificate pins M(homelab.nas.dsm_certificate) records, and of what
+        spares reads in later tasks whether or not sessions are cached (no secret), that is the certificates
+        M(homelab.nas.dsm_certificate) verified or imported, and the ids of M(homelab.nas.dsm_task)'s scheduled
+        tasks.
       - If not set, the value of the E(HOMELAB_NAS_SESSION_CACHE_DIR) environment variable is used,
         then C(~/.cache/homelab.nas/dsm).
       - Created with mode 0700 when missing; an existing directory keeps its permissions. Its files are written

@@ -6,6 +6,8 @@ public Origin CA root that completes the chain. The private key is made here and
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 
@@ -50,9 +52,10 @@ def new_key_and_csr(key_type, hostnames):
 
 
 class OriginCa:
-    def __init__(self, client, zone_id):
+    def __init__(self, client, zone_id, root_cache=None):
         self.client = client
         self.zone_id = zone_id
+        self.root_cache = root_cache  # a disk_cache.DiskCache of roots by URL, or None
 
     def certificates(self):
         return self.client.paginate("/certificates", zone_id=self.zone_id)
@@ -67,8 +70,33 @@ class OriginCa:
     def revoke(self, cert_id):
         self.client.request("DELETE", "/certificates/%s" % cert_id)
 
-    def root_for(self, url, cert):
-        """The PEM of the root at `url` that issued `cert` (the file is public: no token is sent)."""
+    def root_for(self, url, cert, now=None):
+        """The PEM of the root at `url` that issued `cert` (the file is public: no token is sent). Kept in
+        root_cache by its URL once fetched; a cached root is used only while it parses, is a CA, is within its
+        validity and issued `cert`, else it is fetched again."""
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        cached = self.root_cache.get(url) if self.root_cache else None
+        if isinstance(cached, dict) and isinstance(cached.get("pem"), str):
+            try:
+                roots = [
+                    r for r in pem_checks.load_certificates("cached root", cached["pem"].encode()) if _ca_at(r, now)
+                ]
+            except pem_checks.PemError:
+                roots = []
+            pem = _issuer_pem(cert, roots)
+            if pem:
+                return pem
+        pem, status = self._fetch_root(url, cert)
+        if pem is None:
+            raise CloudflareError(
+                "the certificate at %s (HTTP %s) did not issue the Origin CA certificate; set "
+                "origin_ca_root_url to Cloudflare's Origin CA root" % (url, status)
+            )
+        if self.root_cache:
+            self.root_cache.put(url, {"pem": pem})
+        return pem
+
+    def _fetch_root(self, url, cert):
         client = self.client
         try:
             response = client.http.get(
@@ -81,13 +109,24 @@ class OriginCa:
             if response.status_code == 200
             else []
         )
-        for root in roots:
-            try:
-                cert.verify_directly_issued_by(root)
-                return root.public_bytes(serialization.Encoding.PEM).decode()
-            except Exception:  # noqa: BLE001 - try the next certificate in the file
-                continue
-        raise CloudflareError(
-            "the certificate at %s (HTTP %s) did not issue the Origin CA certificate; set "
-            "origin_ca_root_url to Cloudflare's Origin CA root" % (url, response.status_code)
-        )
+        return _issuer_pem(cert, roots), response.status_code
+
+
+def _ca_at(cert, now):
+    """Whether `cert` is a CA certificate valid at `now`."""
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    return is_ca and cert.not_valid_before_utc <= now < cert.not_valid_after_utc
+
+
+def _issuer_pem(cert, candidates):
+    """The PEM of the first of `candidates` that issued `cert`, or None."""
+    for root in candidates:
+        try:
+            cert.verify_directly_issued_by(root)
+            return root.public_bytes(serialization.Encoding.PEM).decode()
+        except Exception:  # noqa: BLE001 - try the next certificate
+            continue
+    return None

@@ -10,6 +10,7 @@ import json
 import zipfile
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_errors, pem_checks
+from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 CERT_API = "SYNO.Core.Certificate"
@@ -86,9 +87,45 @@ def certificate_record(cert, identity=None):
     return record
 
 
-class DsmCertificates:
+# What CRT.list shows of the certificate itself (mikespub/synology's CRT.list schema, batonogov's captured reply):
+# names, issuer, validity to the second, key type and signature algorithm, but no fingerprint and no serial.
+LISTED_IDENTITY = ("subject", "issuer", "valid_from", "valid_till", "key_types", "signature_algorithm")
+
+
+def listed_identity(cert):
+    return {k: cert.get(k) for k in LISTED_IDENTITY}
+
+
+class VerifiedCertificates:
+    """What the export of a certificate showed (pem_checks.summary: fingerprints of the certificate and its chain,
+    names, validity), by DSM URL and certificate id, together with what CRT.list showed of it then. CRT.list cannot
+    tell two certificates of one CA for the same names and validity apart (it has no fingerprint, no serial), so
+    it cannot replace the export, but it does tell when the stored certificate may have changed: while DSM lists
+    it exactly as then, the export is not made again. Public data only (no key), in the DSM modules' cache
+    directory (disk_cache.py)."""
+
     def __init__(self, client):
+        self._cache = DiskCache(client.cache_dir, "crt")
+        self._prefix = "crt|%s|" % client.base_url
+
+    def get(self, cert):
+        entry = self._cache.get(self._prefix + cert["id"])
+        if isinstance(entry, dict) and entry.get("listed") == listed_identity(cert):
+            identity = entry.get("identity")
+            if isinstance(identity, dict) and isinstance(identity.get("fingerprint_sha256"), str):
+                return identity
+        return None
+
+    def put(self, cert, identity):
+        """Remember `identity` for the certificate as listed (None forgets it)."""
+        value = {"listed": listed_identity(cert), "identity": identity} if identity else None
+        self._cache.put(self._prefix + cert["id"], value)
+
+
+class DsmCertificates:
+    def __init__(self, client, verified=None):
         self.client = client
+        self.verified = verified  # VerifiedCertificates, or None: every record(with_pem) exports
 
     def list(self):
         return self.client.read(CRT_API, "list", 1).get("certificates", [])
@@ -106,8 +143,26 @@ class DsmCertificates:
         return matches[0] if matches else None
 
     def record(self, cert, with_pem=True):
-        """certificate_record of a listed certificate; with_pem reads its PEM (one export request)."""
-        return certificate_record(cert, self.identity(cert["id"]) if with_pem else None)
+        """certificate_record of a listed certificate; with_pem reads its PEM (one export request), unless
+        `verified` holds what an export showed while DSM listed the certificate as it does now."""
+        if not with_pem:
+            return certificate_record(cert)
+        identity = self.verified.get(cert) if self.verified else None
+        if identity is None:
+            identity = self.identity(cert["id"])
+            if self.verified:
+                self.verified.put(cert, identity)
+        return certificate_record(cert, identity)
+
+    def imported(self, cert, identity):
+        """After an import into `cert` (as DSM lists it now): remember the bundle's identity, if DSM lists the
+        names it holds (what DSM stores is what it was sent; the next task's list shows any later change)."""
+        subject = cert.get("subject") or {}
+        if self.verified and (
+            subject.get("common_name") == identity["subject"]
+            and sorted(subject.get("sub_alt_name") or []) == sorted(identity["sans"])
+        ):
+            self.verified.put(cert, identity)
 
     def identity(self, cert_id):
         """Fingerprints, names and validity of the stored certificate and chain."""
@@ -176,7 +231,10 @@ class DsmCertificates:
         )
 
     def delete(self, cert_id):
-        return self.client.write(CRT_API, "delete", 1, ids=[cert_id])
+        reply = self.client.write(CRT_API, "delete", 1, ids=[cert_id])
+        if self.verified:
+            self.verified.put({"id": cert_id}, None)
+        return reply
 
     def bind(self, settings):
         """settings: [{"service": <object as listed by DSM>, "old_id": ..., "id": ...}]"""

@@ -11,6 +11,7 @@ retries for reads only, and an optional per-controller session cache.
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import ssl
@@ -18,7 +19,11 @@ from urllib.parse import quote, quote_plus
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_errors
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import SESSION_ERRORS, DsmError
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import SessionCache, TrustedCertificates
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import (
+    DEFAULT_CACHE_DIR,
+    SessionCache,
+    TrustedCertificates,
+)
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 from ansible_collections.homelab.nas.plugins.module_utils.http_deps import (
     HAS_REQUESTS,
@@ -149,6 +154,9 @@ class DsmClient:
         self._enable_device_token = enable_device_token
         self.timeout = timeout
         self.cache = SessionCache(session_cache_dir, self.base_url, username) if session_cache else None
+        # Where the modules keep what spares a read in later tasks (task ids, verified certificates): the session
+        # cache's directory, used whether or not sessions are cached (disk_cache.py; never a secret).
+        self.cache_dir = os.path.expanduser(session_cache_dir or DEFAULT_CACHE_DIR)
         self.sid = None
         self.synotoken = None
         self.logins = 0

@@ -15,6 +15,7 @@ import json
 import time
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
+from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
 
 TASK_API = "SYNO.Core.TaskScheduler"
@@ -73,12 +74,47 @@ def schedule_from_dsm(stored):
     }
 
 
+class TaskIds:
+    """The id and real_owner of scheduled tasks by DSM URL, owner and name (no secret), in the DSM modules' cache
+    directory, so a task is read in one request. A hint only: every use checks it against DSM's list."""
+
+    def __init__(self, client):
+        self._cache = DiskCache(client.cache_dir, "task")
+        self._prefix = "task|%s|" % client.base_url
+
+    def _key(self, name, owner):
+        return "%s%s|%s" % (self._prefix, owner, name)
+
+    def get(self, name, owner):
+        entry = self._cache.get(self._key(name, owner))
+        if isinstance(entry, dict) and entry.get("id") is not None and isinstance(entry.get("real_owner"), str):
+            return {"id": entry["id"], "real_owner": entry["real_owner"]}
+        return None
+
+    def put(self, name, owner, entry):
+        """entry: {id, real_owner}, or None to forget the task."""
+        self._cache.put(self._key(name, owner), entry)
+
+
+def _same_task(got, known, match):
+    """Whether the get made with the remembered id answered the listed task: the list names that id, and the
+    get a task of that name and owner (DSM answers an id it does not know with an empty task)."""
+    return (
+        bool(got)
+        and str(match["id"]) == str(known["id"])
+        and str(got.get("id", match["id"])) == str(match["id"])
+        and got.get("name") == match.get("name")
+        and got.get("owner") == match.get("owner")
+    )
+
+
 class TaskStore:
     """Reads and writes one kind of task (`trigger` boot, shutdown or schedule) through a DsmClient."""
 
-    def __init__(self, client, password):
+    def __init__(self, client, password, ids=None):
         self.client = client
         self._password = password
+        self.ids = ids  # TaskIds: the ids of scheduled tasks found before, or None
 
     # -- reading ---------------------------------------------------------------------------------
     def find(self, trigger, name, owner=None):
@@ -97,25 +133,45 @@ class TaskStore:
                 "script": got.get("operation", ""),
                 "_raw": got,
             }
-        listed = (
-            self.client.read(TASK_API, "list", LIST_V, sort_by="name", sort_direction="ASC", offset=0, limit=-1).get(
-                "tasks"
-            )
-            or []
-        )
+        return self._find_scheduled(name, owner)
+
+    def _find_scheduled(self, name, owner):
+        """Task Scheduler lists tasks without their schedule or script, so a task is its list entry (found by
+        name and owner, unique) and its get. With the id remembered (TaskIds), both travel in one compound request;
+        a get that answered nothing, an error or another task (a stale id) is made again for the listed one."""
+        list_call = (TASK_API, "list", LIST_V, dict(sort_by="name", sort_direction="ASC", offset=0, limit=-1))
+        known = self.ids.get(name, owner) if self.ids and owner else None
+        got = None
+        if known:
+            get_call = (TASK_API, "get", CONFIG_V, dict(id=known["id"], real_owner=known["real_owner"]))
+            (listed, list_error), (got, get_error) = self.client.batch_results([list_call, get_call])
+            got = got if get_error is None else None
+            if list_error is not None:
+                # Not answered inside the compound request: the list alone (which raises a real refusal again).
+                known = got = None
+        if not known:
+            listed = self.client.read(*list_call[:3], **list_call[3])
+        listed = listed.get("tasks") or []
         # Event tasks are listed too, without an id; names are not unique in DSM.
         matches = [t for t in listed if t.get("id") and t.get("name") == name and owner in (None, t.get("owner"))]
         if not matches:
+            if known:
+                self.ids.put(name, owner, None)
             return None
         if len(matches) > 1:
             raise DsmError(
                 "name: DSM has %d scheduled tasks named '%s' (ids %s); rename or delete the extra ones in "
                 "Control Panel > Task Scheduler" % (len(matches), name, ", ".join(str(t["id"]) for t in matches))
             )
-        got = self.client.read(TASK_API, "get", CONFIG_V, id=matches[0]["id"], real_owner=matches[0].get("real_owner"))
+        match = matches[0]
+        if not (known and _same_task(got, known, match)):
+            got = self.client.read(TASK_API, "get", CONFIG_V, id=match["id"], real_owner=match.get("real_owner"))
         if not got:
             return None
         extra = got.get("extra") or {}
+        real_owner = got.get("real_owner") or match.get("real_owner")
+        if self.ids and owner and known != {"id": match["id"], "real_owner": real_owner}:
+            self.ids.put(name, owner, {"id": match["id"], "real_owner": real_owner})
         return {
             "name": name,
             "trigger": "schedule",
@@ -123,8 +179,8 @@ class TaskStore:
             "enabled": bool(got.get("enable")),
             "script": extra.get("script", ""),
             "schedule": schedule_from_dsm(got.get("schedule")),
-            "id": matches[0]["id"],
-            "_real_owner": got.get("real_owner") or matches[0].get("real_owner"),
+            "id": match["id"],
+            "_real_owner": real_owner,
             "_extra": extra,
         }
 
@@ -204,6 +260,8 @@ class TaskStore:
             self.client.write(
                 TASK_API, "delete", ACTION_V, tasks=[{"id": existing["id"], "real_owner": existing["_real_owner"]}]
             )
+            if self.ids:
+                self.ids.put(existing["name"], existing["owner"], None)
 
     # -- running ----------------------------------------------------------------------------------
     def _history(self, task):

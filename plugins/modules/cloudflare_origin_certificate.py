@@ -64,6 +64,10 @@ options:
     description:
       - Where Cloudflare publishes its Origin CA root for O(key_type). It is checked to have issued the certificate.
       - Defaults to Cloudflare's published RSA or ECC root.
+      - The root is public; once fetched it is kept on the controller by its URL, in
+        E(HOMELAB_NAS_CLOUDFLARE_CACHE_DIR) or else C(~/.cache/homelab.nas/cloudflare) (created mode 0700, files
+        0600), so a later task needs no request for it. A kept root is used only while it parses, is a CA
+        certificate within its validity and issued the certificate; otherwise it is fetched again.
     type: str
   state:
     description: V(present) to have a certificate, V(absent) to revoke every certificate for exactly these hostnames.
@@ -136,6 +140,8 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca i
     new_key_and_csr,
     usable,
 )
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_zone_cache import cache_dir
+from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
 
 try:
@@ -280,7 +286,7 @@ def validate(p):
 
 
 def run(mod, wanted):
-    api = OriginCa(mod.client, mod.zone_id)
+    api = OriginCa(mod.client, mod.zone_id, root_cache=DiskCache(cache_dir(), "originroot"))
     if mod.params["state"] == "absent":
         return absent(mod, api, wanted)
     if mod.check_mode:

@@ -82,6 +82,13 @@ options:
 notes:
   - The stored certificate is read with DSM's export call to compare fingerprints; the exported private key
     is discarded and never returned.
+  - What an export showed (fingerprints, names, validity; no key) is remembered on the controller in
+    O(session_cache_dir), keyed by DSM URL and certificate id, with what DSM's certificate list showed of it (subject,
+    issuer, names, validity to the second, key type, signature algorithm); so is a certificate this module imported.
+    While DSM lists the certificate exactly so, the export is not made again and a no-op task is one request.
+    DSM's list has no fingerprint or serial number, so a certificate replaced outside this module by one the list
+    shows alike (the same names from the same CA, valid from and until the same second) goes unnoticed until that
+    file is removed.
 seealso:
   - module: homelab.nas.dsm_info
 """
@@ -172,6 +179,7 @@ restart_httpd:
 from ansible_collections.homelab.nas.plugins.module_utils import pem_checks
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_certificates import (
     DsmCertificates,
+    VerifiedCertificates,
     all_services,
     certificate_record,
 )
@@ -273,7 +281,10 @@ def present(module, api, certificates, current, bundle):
         ]
         if settings:
             api.bind(settings)
-        updates["certificate"] = certificate_record(api.find(api.list(), cert_id=cert_id), identity)
+        listed = api.find(api.list(), cert_id=cert_id)
+        if needs_import:
+            api.imported(listed, identity)
+        updates["certificate"] = certificate_record(listed, identity)
         return updates
 
     return module.converge(before or {}, after, apply, dict(certificate=after))
@@ -308,7 +319,7 @@ def main():
     )
 
     def body(mod, bundle):
-        api = DsmCertificates(mod.client)
+        api = DsmCertificates(mod.client, verified=VerifiedCertificates(mod.client))
         certificates = api.list()
         current = api.find(certificates, description=mod.params["description"], cert_id=mod.params["id"])
         if mod.params["state"] == "absent":

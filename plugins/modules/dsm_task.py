@@ -98,6 +98,10 @@ options:
 notes:
   - A run's output is read from DSM's task result; on a DSM that keeps no output for scheduled tasks the module
     returns the exit code with a warning.
+  - A scheduled task's id is remembered on the controller (in O(session_cache_dir), keyed by DSM URL, owner and
+    name; no secret), so the next task reads DSM's task list and the task itself in one compound request. The list
+    still decides; a remembered id DSM no longer lists for that name, or whose task answers otherwise, is read
+    again by the listed id and replaced.
 """
 
 EXAMPLES = r"""
@@ -160,6 +164,7 @@ import re
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_module import DsmModule
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_tasks import (
     DAYS,
+    TaskIds,
     TaskStore,
     schedule_from_dsm,
     schedule_to_dsm,
@@ -258,7 +263,7 @@ def wanted(p):
 
 def run(mod, want):
     p = mod.params
-    store = TaskStore(mod.client, p["password"])
+    store = TaskStore(mod.client, p["password"], ids=TaskIds(mod.client))
     # Scheduled tasks are found by name and owner; event tasks by name alone (DSM's key).
     key = (p["trigger"], p["name"], p["owner"] if p["trigger"] == "schedule" else None)
     have = store.find(*key)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+import stat
 
 import pytest
 from cryptography import x509
@@ -10,6 +12,8 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import OriginCa, new_key_and_csr, usable
+from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
+from tests.lab import pki
 
 HOSTS = ["*.example.test", "example.test"]
 NOW = datetime.datetime.now(datetime.UTC)
@@ -44,3 +48,68 @@ def test_a_root_that_did_not_issue_the_certificate_is_refused(cf_client, cloudfl
     cert = x509.load_pem_x509_certificate(ca.issue(["example.test"], csr, "origin-ecc", 7)["certificate"].encode())
     with pytest.raises(CloudflareError, match="did not issue"):
         ca.root_for(cloudflare_lab.origin_ca_root_url.replace("rsa", "none"), cert)
+
+
+# -- the root, kept on disk by its URL ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def issued(cf_client):
+    ca = OriginCa(cf_client, cf_client.zone_id("example.test"))
+    key_pem, csr = new_key_and_csr("rsa", HOSTS)
+    return x509.load_pem_x509_certificate(ca.issue(HOSTS, csr, "origin-rsa", 30)["certificate"].encode())
+
+
+def root_fetches(lab):
+    return [c for c in lab.calls("GET") if c["method"].startswith("/static/")]
+
+
+def test_the_root_is_fetched_once_then_read_from_the_cache(cf_client, cloudflare_lab, issued, tmp_path):
+    cache = DiskCache(str(tmp_path / "cache"), "originroot")
+    url = cloudflare_lab.origin_ca_root_url
+    first = OriginCa(cf_client, "zone", root_cache=cache).root_for(url, issued)
+    assert len(root_fetches(cloudflare_lab)) == 1
+    assert cache.get(url) == {"pem": first}
+    (entry,) = (tmp_path / "cache").iterdir()
+    assert stat.S_IMODE(os.stat(tmp_path / "cache").st_mode) == 0o700 and stat.S_IMODE(entry.stat().st_mode) == 0o600
+    cloudflare_lab.clear_log()
+    assert OriginCa(cf_client, "zone", root_cache=cache).root_for(url, issued) == first
+    assert cloudflare_lab.calls() == []
+
+
+def _other_ca():
+    key = pki.rsa_key()
+    return pki.pem(pki.issue("Another CA", key, ca=True, days=365)).decode()
+
+
+@pytest.mark.parametrize("kind", ["corrupt", "not a PEM", "a leaf, not a CA", "another CA", "expired"])
+def test_a_cached_root_that_cannot_serve_is_fetched_again(cf_client, cloudflare_lab, issued, tmp_path, kind):
+    cache = DiskCache(str(tmp_path / "cache"), "originroot")
+    url = cloudflare_lab.origin_ca_root_url
+    good = OriginCa(cf_client, "zone").root_for(url, issued)
+    now = None
+    if kind == "corrupt":
+        cache.put(url, {"pem": good})
+        next((tmp_path / "cache").iterdir()).write_text('{"pem": "-----BEGIN CERT')
+    elif kind == "not a PEM":
+        cache.put(url, {"pem": "hello"})
+    elif kind == "a leaf, not a CA":
+        cache.put(url, {"pem": issued.public_bytes(serialization.Encoding.PEM).decode()})
+    elif kind == "another CA":
+        cache.put(url, {"pem": _other_ca()})
+    else:  # Cloudflare's root itself, once past its validity
+        cache.put(url, {"pem": good})
+        now = x509.load_pem_x509_certificate(good.encode()).not_valid_after_utc + datetime.timedelta(days=1)
+    cloudflare_lab.clear_log()
+    assert OriginCa(cf_client, "zone", root_cache=cache).root_for(url, issued, now=now) == good
+    assert len(root_fetches(cloudflare_lab)) == 1
+    assert cache.get(url) == {"pem": good}
+
+
+def test_another_url_is_another_entry(cf_client, cloudflare_lab, issued, tmp_path):
+    cache = DiskCache(str(tmp_path / "cache"), "originroot")
+    url = cloudflare_lab.origin_ca_root_url
+    OriginCa(cf_client, "zone", root_cache=cache).root_for(url, issued)
+    with pytest.raises(CloudflareError, match="did not issue"):
+        OriginCa(cf_client, "zone", root_cache=cache).root_for(url.replace("rsa", "none"), issued)
+    assert cache.get(url.replace("rsa", "none")) is None

@@ -80,3 +80,20 @@ def test_two_tasks_of_one_name_are_refused_naming_both_ids(store, dsm_lab):
     with pytest.raises(DsmError) as err:
         store.find("schedule", "backup")
     assert "2 scheduled tasks named 'backup' (ids %s, %s)" % (first, second) in str(err.value)
+
+
+def test_a_compound_request_dsm_does_not_answer_falls_back_to_the_list(dsm_lab, dsm_client, tmp_path, monkeypatch):
+    dsm_lab.configure(task_root=str(tmp_path / "root"))
+    monkeypatch.setattr(dsm_client, "cache_dir", str(tmp_path / "cache"))
+    store = t.TaskStore(dsm_client, LAB_PASSWORD, ids=t.TaskIds(dsm_client))
+    task_id = store.save(want(schedule=EVERY_5), None)
+    assert store.find("schedule", "backup", "alice")["id"] == task_id  # remembered from here on
+    refused = DsmError("not inside a compound request", code=103)
+    monkeypatch.setattr(dsm_client, "batch_results", lambda calls: [(None, refused)] * len(calls))
+    dsm_lab.clear_log()
+    found = store.find("schedule", "backup", "alice")
+    assert found["id"] == task_id and found["script"] == "echo hi"
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [
+        ("SYNO.Core.TaskScheduler", "list"),
+        ("SYNO.Core.TaskScheduler", "get"),
+    ]

@@ -303,6 +303,21 @@ def test_origin_certificate_issued_reused_and_revoked(origin, cloudflare_lab, tm
     assert cloudflare_lab.state()["certificates"][first["id"]]["revoked_at"]
 
 
+def test_origin_certificate_noop_is_one_request_check_mode_and_diff_alike(
+    origin, cloudflare_lab, tmp_path, monkeypatch
+):
+    # A cache of its own: the zone id and the Origin CA root are fetched by the first task only.
+    monkeypatch.setenv("HOMELAB_NAS_CLOUDFLARE_CACHE_DIR", str(tmp_path / "cf-cache"))
+    first = origin(certificate_path=str(tmp_path / "origin.pem"))
+    assert first["changed"] is True and len(cloudflare_lab.calls("GET", "/static/origin_ca_rsa_root.pem")) == 1
+    for check_mode in (False, True):
+        cloudflare_lab.clear_log()
+        again = origin(certificate_path=str(tmp_path / "origin.pem"), check_mode=check_mode)
+        assert again["changed"] is False and again["chain"] == first["chain"], again
+        assert again["diff"]["before"] == again["diff"]["after"]
+        assert [(c["api"], c["method"]) for c in cloudflare_lab.calls()] == [("GET", "/certificates")]
+
+
 def test_origin_certificate_renewed_near_expiry_or_without_its_key(origin, cloudflare_lab, tmp_path):
     first = origin(requested_validity=30, renew_before_days=29)
     assert first["changed"] is True, first

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import stat
 
 import pytest
 
@@ -304,3 +305,105 @@ def test_a_new_default_keeps_the_controller_trusting_dsm_whether_desktop_follows
     assert moved is (bindings == "implicit") and (presented(dsm_lab) == factory) is not moved
     again = run(**lab_cert(certs, default=True))
     assert again.get("failed") is not True and again["changed"] is False, again
+
+
+# -- one request per no-op: what an export showed is remembered with what DSM lists ----------------------------------
+
+
+def requests_of(dsm_lab):
+    return [(c["api"], c["method"]) for c in dsm_lab.calls()]
+
+
+LIST_ONLY = [("SYNO.Core.Certificate.CRT", "list")]
+
+
+def exports(dsm_lab):
+    return dsm_lab.calls("SYNO.Core.Certificate", "export")
+
+
+def verified_file(tmp_path, cache="cache"):
+    (entry,) = (tmp_path / cache).glob("*.crt.json")
+    return entry
+
+
+def other_renewal(tmp_path, days):
+    """A certificate for the same names that DSM lists otherwise (another validity), with its own chain."""
+    ca = pki.TestPki()
+    leaf, key = ca.leaf("example.test", days=days)
+    paths = {}
+    for name, data in (
+        ("other.pem", pki.pem(leaf)),
+        ("other.key", pki.pem(key)),
+        ("other-chain.pem", pki.pem(ca.inter)),
+    ):
+        paths[name] = str(tmp_path / name)
+        (tmp_path / name).write_bytes(data)
+    return dict(
+        description="lab-cert",
+        certificate=paths["other.pem"],
+        private_key=paths["other.key"],
+        chain=paths["other-chain.pem"],
+    )
+
+
+def test_a_noop_is_one_request_in_check_mode_too_and_after_an_import_needs_no_export(run, dsm_lab, certs, tmp_path):
+    args = lab_cert(certs, default=True, services=["DSM Desktop Service", "FTPS"])
+    first = run(**args)
+    assert first["changed"] is True and exports(dsm_lab) == []
+    text = verified_file(tmp_path).read_text()
+    assert first["certificate"]["fingerprint_sha256"] in text and "PRIVATE" not in text
+    assert stat.S_IMODE(verified_file(tmp_path).stat().st_mode) == 0o600
+    for check_mode in (False, True):
+        dsm_lab.clear_log()
+        again = run(check_mode=check_mode, **args)
+        assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"], again
+        assert again["certificate"] == first["certificate"]
+        assert requests_of(dsm_lab) == LIST_ONLY
+
+
+def test_a_renewal_is_imported_without_an_export(run, dsm_lab, certs, tmp_path):
+    first = run(**lab_cert(certs, services=["FTPS"]))
+    dsm_lab.clear_log()
+    renewed = run(**lab_cert(certs, leaf="leaf2"))
+    assert renewed["changed"] is True and exports(dsm_lab) == []
+    assert renewed["diff"]["before"]["fingerprint_sha256"] == first["certificate"]["fingerprint_sha256"]
+    assert renewed["certificate"]["fingerprint_sha256"] != first["certificate"]["fingerprint_sha256"]
+    dsm_lab.clear_log()
+    assert run(**lab_cert(certs, leaf="leaf2"))["changed"] is False and requests_of(dsm_lab) == LIST_ONLY
+
+
+def test_a_certificate_without_a_remembered_export_is_exported_once(run, dsm_lab, certs, tmp_path):
+    run(**lab_cert(certs))
+    verified_file(tmp_path).unlink()  # another controller's first run, or a cache removed
+    dsm_lab.clear_log()
+    assert run(**lab_cert(certs))["changed"] is False and len(exports(dsm_lab)) == 1
+    dsm_lab.clear_log()
+    assert run(**lab_cert(certs))["changed"] is False and requests_of(dsm_lab) == LIST_ONLY
+
+
+def test_a_corrupt_entry_is_exported_again(run, dsm_lab, certs, tmp_path):
+    run(**lab_cert(certs))
+    verified_file(tmp_path).write_text('{"listed": ')
+    dsm_lab.clear_log()
+    assert run(**lab_cert(certs))["changed"] is False and len(exports(dsm_lab)) == 1
+
+
+def test_a_certificate_dsm_lists_otherwise_is_exported_and_put_back(run, dsm_lab, certs, tmp_path):
+    first = run(**lab_cert(certs))
+    # Replaced in place from elsewhere (another controller: its own cache) with one DSM lists otherwise.
+    elsewhere = run(session_cache_dir=str(tmp_path / "elsewhere"), **other_renewal(tmp_path, days=30))
+    assert elsewhere["changed"] is True and elsewhere["certificate"]["id"] == first["certificate"]["id"]
+    dsm_lab.clear_log()
+    back = run(**lab_cert(certs))
+    assert back["changed"] is True and len(exports(dsm_lab)) == 1, back
+    assert back["diff"]["before"]["fingerprint_sha256"] == elsewhere["certificate"]["fingerprint_sha256"]
+    assert back["certificate"]["fingerprint_sha256"] == first["certificate"]["fingerprint_sha256"]
+    dsm_lab.clear_log()
+    assert run(**lab_cert(certs))["changed"] is False and requests_of(dsm_lab) == LIST_ONLY
+
+
+def test_a_deleted_certificate_is_forgotten(run, dsm_lab, certs, tmp_path):
+    run(**lab_cert(certs))
+    verified_file(tmp_path)
+    assert run(description="lab-cert", state="absent")["changed"] is True
+    assert list((tmp_path / "cache").glob("*.crt.json")) == []

@@ -44,6 +44,74 @@ def test_scheduled_root_task_created_then_idempotent(run, dsm_lab):
     assert not [c for c in dsm_lab.calls() if c["method"] in ("create", "set", "auth", "delete", "run")]
 
 
+def requests_of(lab):
+    return [(c["api"], c["method"]) for c in lab.calls()]
+
+
+def task_id_file(tmp_path):
+    (entry,) = (tmp_path / "cache").glob("*.task.json")
+    return entry
+
+
+COMPOUND = [("SYNO.Entry.Request", "request")]
+
+
+def test_a_scheduled_noop_is_one_request_in_check_mode_too(run, dsm_lab, tmp_path):
+    args = dict(name="patch", trigger="schedule", schedule=EVERY_5, script="echo hi")
+    first = run(**args)
+    assert '"id": %d' % first["task"]["id"] in task_id_file(tmp_path).read_text()
+    assert "hi" not in task_id_file(tmp_path).read_text()  # the id and owner only
+    for check_mode in (False, True):
+        dsm_lab.clear_log()
+        again = run(check_mode=check_mode, **args)
+        assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"], again
+        assert again["task"]["id"] == first["task"]["id"]
+        assert requests_of(dsm_lab) == COMPOUND
+    dsm_lab.clear_log()
+    changed = run(**dict(args, script="echo changed"))  # a change still reads the task it replaces
+    assert changed["changed"] is True and changed["diff"]["before"]["script"] == "echo hi"
+    assert requests_of(dsm_lab)[0] == COMPOUND[0]
+
+
+@pytest.mark.parametrize("stale", ["another task", "an id DSM does not know", "not JSON"])
+def test_a_stale_remembered_id_is_read_again_by_the_listed_one(run, dsm_lab, tmp_path, stale):
+    args = dict(name="patch", trigger="schedule", schedule=EVERY_5, script="echo hi")
+    other = run(name="other", trigger="schedule", schedule=EVERY_5, script="echo other")["task"]["id"]
+    task_id_file(tmp_path).unlink()
+    mine = run(**args)["task"]["id"]
+    wrong = {
+        "another task": '{"id": %d, "real_owner": "root"}' % other,
+        "an id DSM does not know": '{"id": 99, "real_owner": "root"}',
+        "not JSON": '{"id": ',
+    }[stale]
+    task_id_file(tmp_path).write_text(wrong)
+    dsm_lab.clear_log()
+    again = run(**args)
+    assert again["changed"] is False and again["task"]["id"] == mine, again
+    assert again["task"]["script"] == "echo hi"
+    get = ("SYNO.Core.TaskScheduler", "get")
+    assert requests_of(dsm_lab) == ([("SYNO.Core.TaskScheduler", "list")] if stale == "not JSON" else COMPOUND) + [get]
+    assert '"id": %d' % mine in task_id_file(tmp_path).read_text()
+    dsm_lab.clear_log()
+    assert run(**args)["changed"] is False and requests_of(dsm_lab) == COMPOUND
+
+
+def test_a_task_deleted_behind_the_modules_back_is_made_again_and_its_new_id_remembered(run, dsm_lab, tmp_path):
+    args = dict(name="patch", trigger="schedule", schedule=EVERY_5, script="echo hi")
+    first = run(**args)["task"]["id"]
+    entry = task_id_file(tmp_path)
+    remembered = entry.read_text()
+    assert run(name="patch", trigger="schedule", state="absent")["changed"] is True
+    assert not entry.exists()  # the module forgets what it deleted
+    entry.write_text(remembered)  # as if deleted in DSM's UI: the id is still remembered
+    assert run(name="patch", trigger="schedule", state="absent")["changed"] is False
+    assert not entry.exists()  # DSM lists no such task: forgotten
+    entry.write_text(remembered)
+    again = run(**args)
+    assert again["changed"] is True and again["task"]["id"] != first
+    assert '"id": %d' % again["task"]["id"] in entry.read_text()
+
+
 def test_change_check_mode_and_diff(run, dsm_lab):
     run(name="patch", trigger="schedule", schedule=EVERY_5, script="echo hi")
     before = tasks(dsm_lab)
