@@ -12,10 +12,9 @@ Every Cloudflare task names its zone, and the API wants the zone's id: without t
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
-from ansible_collections.homelab.nas.plugins.module_utils import file_lock
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import KeyedCache, cache_dir
 
 DEFAULT_DIR = os.path.join("~", ".cache", "homelab.nas", "cloudflare")
 ENV_DIR = "HOMELAB_NAS_CLOUDFLARE_CACHE_DIR"
@@ -23,28 +22,20 @@ ENV_DIR = "HOMELAB_NAS_CLOUDFLARE_CACHE_DIR"
 
 class ZoneIds:
     def __init__(self, base_url, api_token, directory=None):
-        self.directory = os.path.expanduser(directory or os.environ.get(ENV_DIR) or DEFAULT_DIR)
+        self._entries = KeyedCache(cache_dir(ENV_DIR, DEFAULT_DIR, directory), ".zone.json")
+        self.directory = self._entries.directory
         self._prefix = "%s|%s|" % (base_url, hashlib.sha256(api_token.encode("utf-8")).hexdigest())
 
-    def _path(self, name):
-        key = hashlib.sha256((self._prefix + name.lower().rstrip(".")).encode("utf-8")).hexdigest()[:32]
-        return os.path.join(self.directory, key + ".zone.json")
+    def _key(self, name):
+        return self._prefix + name.lower().rstrip(".")
 
     def get(self, name):
-        try:
-            with open(self._path(name), encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        zone_id = data.get("id") if isinstance(data, dict) else None
+        data = self._entries.get(self._key(name)) or {}
+        zone_id = data.get("id")
         return zone_id if isinstance(zone_id, str) and zone_id else None
 
     def put(self, name, zone_id):
-        file_lock.ensure_private_dir(self.directory)
-        file_lock.write_atomic(self._path(name), json.dumps({"id": zone_id}), 0o600)
+        self._entries.put(self._key(name), {"id": zone_id})
 
     def drop(self, name):
-        try:
-            os.unlink(self._path(name))
-        except FileNotFoundError:
-            pass
+        self._entries.drop(self._key(name))

@@ -37,6 +37,7 @@ CONTROL_NS = "urn:schemas-upnp-org:control-1-0"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_GENERIC_ENTRIES = 4096  # a bound for routers that never answer 713
 MAX_LEASE = 604800  # IGD v2's longest lease (one week); v2 routers turn a permanent request into it
+WRITES = ("AddPortMapping", "DeletePortMapping")
 
 # UPnP error codes (IGD WANIPConnection v1/v2) with what they mean for the user.
 UPNP_ERRORS = {
@@ -99,8 +100,11 @@ def parse_ssdp_response(data):
     return headers
 
 
-def discover(timeout=3.0, mx=2):
-    """The description URL of the first IGD answering an SSDP search (v2 asked first, then v1)."""
+def discover_device(timeout=3.0, mx=2):
+    """(description URL, identity) of the first IGD answering an SSDP search (v2 asked first, then v1). The
+    identity is the reply's USN, BOOTID.UPNP.ORG and CONFIGID.UPNP.ORG (UPnP Device Architecture 1.1: a device
+    changes BOOTID when it reboots, CONFIGID when its description changes), so a cached description is only
+    reused for the device that served it, unrebooted and unchanged."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
     try:
@@ -116,7 +120,7 @@ def discover(timeout=3.0, mx=2):
                 break
             headers = parse_ssdp_response(data)
             if headers and headers.get("LOCATION") and headers.get("ST") in SEARCH_TARGETS:
-                found[headers["ST"]] = headers["LOCATION"]
+                found[headers["ST"]] = (headers["LOCATION"], ssdp_identity(headers))
                 if SEARCH_TARGETS[0] in found:
                     break
     finally:
@@ -128,6 +132,10 @@ def discover(timeout=3.0, mx=2):
         "no UPnP Internet Gateway Device answered within %.1f s on this network. Is UPnP enabled "
         "on the router? Set igd_url to its description URL to skip discovery" % timeout
     )
+
+
+def ssdp_identity(headers):
+    return "|".join(headers.get(name, "") for name in ("USN", "BOOTID.UPNP.ORG", "CONFIGID.UPNP.ORG"))
 
 
 def parse_description(xml_bytes, location):
@@ -193,12 +201,39 @@ def address_kind(address):
     return "public" if ip.is_global else "private"
 
 
+def stale_control(exc):
+    """Whether a failed call says the control URL or service type taken from the description cache is no
+    longer the router's: HTTP without a UPnP fault (404 for a path the router no longer serves), no connection
+    (a rebooted miniupnpd listens on another port unless http_port is set), or UPnP 401 Invalid Action (another
+    service type behind the URL)."""
+    return exc.code == 401 or exc.code is None
+
+
 class IgdClient:
-    def __init__(self, location, timeout=10):
+    """`cache` (igd_description_cache.Descriptions, or None) keeps the description's service type and control URL
+    by `location` and `identity` (the SSDP reply's, when discovered). A cached control URL is only written to
+    after it answered in this task; when its first answer says it is stale (stale_control), the description is
+    fetched again and the call made once more."""
+
+    def __init__(self, location, timeout=10, cache=None, identity=""):
         self.location = location
         self.timeout = timeout
-        self.service, self.control_url = parse_description(self._get(location), location)
         self.calls = 0
+        self._cache = cache
+        self._cache_key = "%s|%s" % (location, identity)
+        self._answered = False  # the control URL answered in this task
+        cached = cache.get(self._cache_key) if cache else None
+        self.from_cache = cached is not None
+        if cached:
+            self.service, self.control_url = cached
+        else:
+            self._describe()
+
+    def _describe(self):
+        self.service, self.control_url = parse_description(self._get(self.location), self.location)
+        self.from_cache = False
+        if self._cache:
+            self._cache.put(self._cache_key, self.service, self.control_url)
 
     def close(self):
         """Nothing to release: every call opens its own connection."""
@@ -211,6 +246,23 @@ class IgdClient:
 
     def call(self, action, *args):
         """SOAP call with ordered (name, value) arguments; UPnP faults raise UpnpError."""
+        unchecked = self.from_cache and not self._answered
+        if unchecked and action in WRITES:
+            self._describe()  # never write through a cached control URL that has not answered in this task
+            unchecked = False
+        try:
+            reply = self._call(action, args)
+        except UpnpError as exc:
+            if not (unchecked and stale_control(exc)):
+                self._answered = self._answered or exc.code is not None
+                raise
+            self._cache.drop(self._cache_key)
+            self._describe()
+            reply = self._call(action, args)
+        self._answered = True
+        return reply
+
+    def _call(self, action, args):
         self.calls += 1
         headers = {"Content-Type": 'text/xml; charset="utf-8"', "SOAPAction": '"%s#%s"' % (self.service, action)}
         try:

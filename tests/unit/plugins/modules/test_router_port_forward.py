@@ -264,3 +264,53 @@ def test_a_router_that_caps_leases_gets_a_refresh_every_run_and_a_warning(run, r
     clock[0] += 3600
     second = run(mappings=[HTTPS])
     assert second["changed"] is True and lease_left(router_lab) == 86400
+
+
+# -- requests per no-op (issue 15): the description cached, the WAN address read only where asked ----------------
+def requests(router_lab):
+    """Every request the router saw, the description's GET included."""
+    return [c["method"] for c in router_lab.calls()]
+
+
+def test_a_no_op_makes_one_request_per_read_it_needs(run, router_lab):
+    """What the exposure role's three router tasks cost once the description is cached: the probe (check mode)
+    reads the WAN address and the declared mapping; the forward, told the address, reads the mapping; the exclusive
+    removal lists the router's mappings (one entry, then the end of the list), which covers the declared ones."""
+    assert run(mappings=[HTTPS])["changed"] is True
+    router_lab.clear_log()
+    probe = run(check_mode=True, mappings=[HTTPS])
+    assert probe["changed"] is False and probe["external_address"] == "100.128.77.2"
+    assert requests(router_lab) == ["GetExternalIPAddress", "GetSpecificPortMappingEntry"]
+    router_lab.clear_log()
+    forward = run(mappings=[HTTPS], read_external_address=False)
+    assert forward["changed"] is False and "external_address" not in forward and "behind_cgnat" not in forward
+    assert forward["mappings"][0]["internal_port"] == 5001
+    assert requests(router_lab) == ["GetSpecificPortMappingEntry"]
+    router_lab.clear_log()
+    removal = run(mappings=[HTTPS], exclusive=True, read_external_address=False)
+    assert removal["changed"] is False and removal["removed"] == []
+    assert requests(router_lab) == ["GetGenericPortMappingEntry", "GetGenericPortMappingEntry"]
+
+
+def test_without_the_description_cache_every_task_fetches_the_description(run, router_lab):
+    run(mappings=[HTTPS], description_cache=False)
+    router_lab.clear_log()
+    assert run(mappings=[HTTPS], description_cache=False, read_external_address=False)["changed"] is False
+    assert requests(router_lab) == ["GET /rootDesc.xml", "GetSpecificPortMappingEntry"]
+
+
+def test_exclusive_still_finds_a_conflict_on_a_declared_port_from_the_list(run, router_lab):
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=443,
+            protocol="tcp",
+            internal_port=443,
+            internal_client="192.168.1.50",
+            description="game console",
+            lease_duration=0,
+        )
+    )
+    router_lab.clear_log()
+    result = run(mappings=[HTTPS], exclusive=True)
+    assert result["failed"] is True and "192.168.1.50" in result["msg"] and writes(router_lab) == []
+    assert "GetSpecificPortMappingEntry" not in requests(router_lab)
