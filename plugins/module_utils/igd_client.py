@@ -38,6 +38,13 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_GENERIC_ENTRIES = 4096  # a bound for routers that never answer 713
 MAX_LEASE = 604800  # IGD v2's longest lease (one week); v2 routers turn a permanent request into it
 WRITES = ("AddPortMapping", "DeletePortMapping")
+# The actions every WANIPConnection and WANPPPConnection has (IGD v1 made them required): 401 Invalid Action to
+# one of them means the cached service is not the router's. GetListOfPortMappings (v2 only) may well be missing.
+CORE_ACTIONS = WRITES + ("GetExternalIPAddress", "GetSpecificPortMappingEntry", "GetGenericPortMappingEntry")
+LISTING_SERVICE = "urn:schemas-upnp-org:service:WANIPConnection:2"
+# miniupnpd answers NewNumberOfPorts 0 with up to 1000 entries: a listing that long may have been cut short.
+LISTING_CAP = 1000
+PROTOCOLS = ("tcp", "udp")
 
 # UPnP error codes (IGD WANIPConnection v1/v2) with what they mean for the user.
 UPNP_ERRORS = {
@@ -201,12 +208,12 @@ def address_kind(address):
     return "public" if ip.is_global else "private"
 
 
-def stale_control(exc):
+def stale_control(exc, action):
     """Whether a failed call says the control URL or service type taken from the description cache is no
     longer the router's: HTTP without a UPnP fault (404 for a path the router no longer serves), no connection
-    (a rebooted miniupnpd listens on another port unless http_port is set), or UPnP 401 Invalid Action (another
-    service type behind the URL)."""
-    return exc.code == 401 or exc.code is None
+    (a rebooted miniupnpd listens on another port unless http_port is set), or UPnP 401 Invalid Action to an
+    action every IGD has (another service type behind the URL)."""
+    return exc.code is None or (exc.code == 401 and action in CORE_ACTIONS)
 
 
 class IgdClient:
@@ -225,15 +232,21 @@ class IgdClient:
         cached = cache.get(self._cache_key) if cache else None
         self.from_cache = cached is not None
         if cached:
-            self.service, self.control_url = cached
+            self.service, self.control_url, self.listing = cached["service"], cached["control_url"], cached["listing"]
         else:
             self._describe()
 
     def _describe(self):
         self.service, self.control_url = parse_description(self._get(self.location), self.location)
+        self.listing = self.service == LISTING_SERVICE  # GetListOfPortMappings, until the router refuses it
         self.from_cache = False
+        self._remember()
+
+    def _remember(self):
         if self._cache:
-            self._cache.put(self._cache_key, self.service, self.control_url)
+            self._cache.put(
+                self._cache_key, dict(service=self.service, control_url=self.control_url, listing=self.listing)
+            )
 
     def close(self):
         """Nothing to release: every call opens its own connection."""
@@ -253,7 +266,7 @@ class IgdClient:
         try:
             reply = self._call(action, args)
         except UpnpError as exc:
-            if not (unchecked and stale_control(exc)):
+            if not (unchecked and stale_control(exc, action)):
                 self._answered = self._answered or exc.code is not None
                 raise
             self._cache.drop(self._cache_key)
@@ -322,6 +335,61 @@ class IgdClient:
             raise
         return mapping_record(external_port, protocol, entry)
 
+    def get_mappings(self, wanted):
+        """{(protocol, external port): mapping or None} for (protocol, external port) pairs: one
+        GetListOfPortMappings per protocol over the span of its ports where the router lists so and more than one
+        port of that protocol is wanted, else GetSpecificPortMappingEntry each."""
+        found = {}
+        for protocol in sorted({proto for proto, _ in wanted}):
+            ports = sorted({port for proto, port in wanted if proto == protocol})
+            listed = self.list_range(protocol, ports[0], ports[-1]) if len(ports) > 1 else None
+            for port in ports:
+                found[(protocol, port)] = listed.get(port) if listed is not None else self.get_mapping(port, protocol)
+        return found
+
+    def all_mappings(self):
+        """Every mapping: GetListOfPortMappings for TCP and for UDP where the router lists so (two requests
+        however many it holds), else list_mappings (one request per mapping and one for the end of the list)."""
+        mappings = []
+        for protocol in PROTOCOLS:
+            listed = self.list_range(protocol)
+            if listed is None:
+                return self.list_mappings()
+            mappings += listed.values()
+        return mappings
+
+    def list_range(self, protocol, start=1, end=65535):
+        """{external port: mapping} of one protocol's mappings in [start, end] by GetListOfPortMappings (IGD v2;
+        NewManage 1: every client's, not only this host's), or None where that does not answer it: another
+        service, any fault (remembered with the cached description, so later tasks do not ask again), a listing
+        that is not XML (miniupnpd writes descriptions into it unescaped) or may have been cut short."""
+        if not self.listing:
+            return None
+        try:
+            reply = self.call(
+                "GetListOfPortMappings",
+                ("NewStartPort", start),
+                ("NewEndPort", end),
+                ("NewProtocol", protocol.upper()),
+                ("NewManage", 1),
+                ("NewNumberOfPorts", 0),
+            )
+        except UpnpError as exc:
+            if exc.code == 730:  # the spec's answer for none in the range (miniupnpd lists none instead)
+                return {}
+            self.listing = False
+            self._remember()
+            return None
+        entries = parse_port_listing(reply.get("NewPortListing", ""))
+        if entries is None or len(entries) >= LISTING_CAP:
+            return None
+        listed = {}
+        for entry in entries:
+            record = mapping_record(int(entry.get("NewExternalPort") or 0), entry.get("NewProtocol", ""), entry)
+            if record["protocol"] == protocol and start <= record["external_port"] <= end:
+                listed[record["external_port"]] = record
+        return listed
+
     def list_mappings(self):
         """Every mapping, through GetGenericPortMappingEntry until the end-of-array error (713)."""
         mappings = []
@@ -375,6 +443,24 @@ class IgdClient:
         except UpnpError as exc:
             if exc.code != 714:
                 raise
+
+
+def parse_port_listing(text):
+    """The entries of a PortMappingList document (GetListOfPortMappings' NewPortListing, an XML document carried
+    as text) under GetGenericPortMappingEntry's argument names, or None when it is not XML."""
+    if not text.strip():
+        return []
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    renamed = {"NewDescription": "NewPortMappingDescription", "NewLeaseTime": "NewLeaseDuration"}
+    entries = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "PortMappingEntry":
+            fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+            entries.append({renamed.get(name, name): value for name, value in fields.items()})
+    return entries
 
 
 def mapping_record(external_port, protocol, entry):

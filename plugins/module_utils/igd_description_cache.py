@@ -28,16 +28,16 @@ class Descriptions:
         self._entries = KeyedCache(cache_dir(ENV_DIR, DEFAULT_DIR, directory), ".igd.json")
 
     def get(self, key):
-        """(service type, control URL), or None."""
+        """{service: type, control_url, listing: whether GetListOfPortMappings answered}, or None."""
         data = self._entries.get(key) or {}
         service, control_url = data.get("service"), data.get("control_url")
         if isinstance(service, str) and service and isinstance(control_url, str) and "://" in control_url:
-            return service, control_url
+            return dict(service=service, control_url=control_url, listing=data.get("listing") is True)
         return None
 
-    def put(self, key, service, control_url):
+    def put(self, key, entry):
         try:
-            self._entries.put(key, {"service": service, "control_url": control_url})
+            self._entries.put(key, entry)
         except (OSError, HomelabError):
             pass  # an unwritable home (a NAS account without one): no cache, the task runs as it would without
 

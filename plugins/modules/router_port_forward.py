@@ -295,10 +295,10 @@ def plan(mod, client, declared):
     listed = None
     if p["state"] == "present" and p["exclusive"]:
         # The whole list holds the declared mappings too: no GetSpecificPortMappingEntry each.
-        listed = {key(m): m for m in client.list_mappings()}
+        listed = {key(m): m for m in client.all_mappings()}
         current = {key(m): listed.get(key(m)) for m in declared}
     else:
-        current = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+        current = read(client, declared)
     to_add, to_delete, refresh = [], [], {}
     for mapping in declared:
         held = current[key(mapping)]
@@ -335,6 +335,12 @@ def plan(mod, client, declared):
     return current, to_add, to_delete, refresh
 
 
+def read(client, declared):
+    """{key: mapping or None} of the declared mappings as the router holds them."""
+    held = client.get_mappings([(m["protocol"], m["external_port"]) for m in declared])
+    return {key(m): held[(m["protocol"], m["external_port"])] for m in declared}
+
+
 def add_or_put_back(client, mapping, held, applied):
     """Add a mapping just deleted to be added afresh. Should the add fail, the port would stay unforwarded until
     a later run: what the router held goes back first (with the lease it had left), then the task fails."""
@@ -367,7 +373,7 @@ def write(mod, client, declared, to_add, to_delete):
         client.delete_mapping(mapping["external_port"], mapping["protocol"])
         done("delete", mapping)
     # A delete's answer proves nothing either (miniupnpd answers success for a mapping it does not have).
-    after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+    after = read(client, declared)
     for mapping in to_delete:
         still = (
             after[key(mapping)]

@@ -48,9 +48,9 @@ def closed_port():
         return sock.getsockname()[1]
 
 
-def lab_service(router_lab):
+def lab_entry(router_lab, **changes):
     client = IgdClient(router_lab.igd_url)
-    return client.service, client.control_url
+    return dict(dict(service=client.service, control_url=client.control_url, listing=True), **changes)
 
 
 def test_the_second_task_does_not_fetch_the_description_and_the_file_is_private(run, router_lab, cache_dir):
@@ -62,7 +62,7 @@ def test_the_second_task_does_not_fetch_the_description_and_the_file_is_private(
     (entry,) = os.listdir(cache_dir)
     assert stat.S_IMODE(os.stat(cache_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(cache_dir / entry).st_mode) == 0o600
-    assert Descriptions().get("%s|" % router_lab.igd_url) == lab_service(router_lab)
+    assert Descriptions().get("%s|" % router_lab.igd_url) == lab_entry(router_lab)
 
 
 def test_a_fault_from_the_cached_control_url_proves_it_is_the_routers(run, router_lab):
@@ -82,10 +82,10 @@ def test_a_fault_from_the_cached_control_url_proves_it_is_the_routers(run, route
     ],
 )
 def test_a_stale_entry_is_read_again_before_any_write(run, router_lab, stale):
-    service, control_url = lab_service(router_lab)
+    entry = lab_entry(router_lab)
     if stale == "refused":
-        control_url = "http://127.0.0.1:%d/ctl/IPConn" % closed_port()
-    Descriptions().put("%s|" % router_lab.igd_url, service, control_url)
+        entry["control_url"] = "http://127.0.0.1:%d/ctl/IPConn" % closed_port()
+    Descriptions().put("%s|" % router_lab.igd_url, entry)
     if stale == "404":
         router_lab.fault(http_error_next={"api": "WANIPConnection", "status": 404})
     if stale == "401":
@@ -95,25 +95,25 @@ def test_a_stale_entry_is_read_again_before_any_write(run, router_lab, stale):
     assert result["changed"] is True and result["external_address"] == "100.128.77.2"
     seen = requests(router_lab)
     assert DESCRIPTION in seen and seen.index(DESCRIPTION) < seen.index("AddPortMapping"), seen
-    assert Descriptions().get("%s|" % router_lab.igd_url) == lab_service(router_lab)
+    assert Descriptions().get("%s|" % router_lab.igd_url) == lab_entry(router_lab)
     router_lab.clear_log()
     assert run(mappings=[HTTPS], read_external_address=False)["changed"] is False
     assert requests(router_lab) == ["GetSpecificPortMappingEntry"]
 
 
 def test_a_stale_entry_on_an_unreachable_router_fails_on_the_description(run, router_lab, capsys):
-    service, _ = lab_service(router_lab)
     gone = "http://127.0.0.1:%d/rootDesc.xml" % closed_port()
-    Descriptions().put("%s|" % gone, service, "http://127.0.0.1:%d/ctl/IPConn" % closed_port())
+    Descriptions().put(
+        "%s|" % gone, lab_entry(router_lab, control_url="http://127.0.0.1:%d/ctl/IPConn" % closed_port())
+    )
     result = run_module(router_port_forward, dict(igd_url=gone, mappings=[HTTPS]), capsys)
     assert result["failed"] is True and "cannot read the router's device description at %s" % gone in result["msg"]
     assert Descriptions().get("%s|" % gone) is None
 
 
 def test_nothing_is_written_through_a_cached_control_url_that_has_not_answered(router_lab, cache_dir):
-    service, control_url = lab_service(router_lab)
     cache = Descriptions()
-    cache.put("%s|" % router_lab.igd_url, service, control_url)
+    cache.put("%s|" % router_lab.igd_url, lab_entry(router_lab))
     router_lab.clear_log()
     client = IgdClient(router_lab.igd_url, cache=cache)
     assert client.from_cache and requests(router_lab) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient
+from ansible_collections.homelab.nas.plugins.module_utils.igd_description_cache import ENV_DIR
 from ansible_collections.homelab.nas.plugins.modules import router_port_forward
 from tests.unit.plugins.modules.runner import run_module
 
@@ -13,7 +14,10 @@ WRITES = ("AddPortMapping", "DeletePortMapping")
 
 
 @pytest.fixture
-def run(router_lab, capsys):
+def run(router_lab, capsys, tmp_path, monkeypatch):
+    # A description cache of the test's own: what one test's router refused is not the next one's.
+    monkeypatch.setenv(ENV_DIR, str(tmp_path / "router-cache"))
+
     def _run(check_mode=False, diff=True, **args):
         args.setdefault("igd_url", router_lab.igd_url)
         return run_module(router_port_forward, args, capsys, check_mode=check_mode, diff=diff)
@@ -275,7 +279,7 @@ def requests(router_lab):
 def test_a_no_op_makes_one_request_per_read_it_needs(run, router_lab):
     """What the exposure role's three router tasks cost once the description is cached: the probe (check mode)
     reads the WAN address and the declared mapping; the forward, told the address, reads the mapping; the exclusive
-    removal lists the router's mappings (one entry, then the end of the list), which covers the declared ones."""
+    removal lists the router's TCP and UDP mappings (IGD v2), which covers the declared ones."""
     assert run(mappings=[HTTPS])["changed"] is True
     router_lab.clear_log()
     probe = run(check_mode=True, mappings=[HTTPS])
@@ -289,7 +293,7 @@ def test_a_no_op_makes_one_request_per_read_it_needs(run, router_lab):
     router_lab.clear_log()
     removal = run(mappings=[HTTPS], exclusive=True, read_external_address=False)
     assert removal["changed"] is False and removal["removed"] == []
-    assert requests(router_lab) == ["GetGenericPortMappingEntry", "GetGenericPortMappingEntry"]
+    assert requests(router_lab) == ["GetListOfPortMappings", "GetListOfPortMappings"]
 
 
 def test_without_the_description_cache_every_task_fetches_the_description(run, router_lab):
@@ -314,3 +318,54 @@ def test_exclusive_still_finds_a_conflict_on_a_declared_port_from_the_list(run, 
     result = run(mappings=[HTTPS], exclusive=True)
     assert result["failed"] is True and "192.168.1.50" in result["msg"] and writes(router_lab) == []
     assert "GetSpecificPortMappingEntry" not in requests(router_lab)
+
+
+def test_several_declared_ports_of_one_protocol_are_read_in_one_listing(run, router_lab):
+    """IGD v2's GetListOfPortMappings over the declared ports' span answers them all, with another client's
+    mapping inside the span left alone and a conflict on a declared port still found."""
+    declared = [HTTPS, {"external_port": 80}, {"external_port": 8443}]
+    run(mappings=declared)
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=8080,
+            protocol="tcp",
+            internal_port=80,
+            internal_client="192.168.1.50",
+            description="camera",
+            lease_duration=0,
+        )
+    )
+    router_lab.clear_log()
+    again = run(mappings=declared, read_external_address=False)
+    assert again["changed"] is False and [m["external_port"] for m in again["mappings"]] == [443, 80, 8443]
+    assert requests(router_lab) == ["GetListOfPortMappings"]
+    router_lab.clear_log()
+    clash = run(mappings=declared + [{"external_port": 8080}], read_external_address=False)
+    assert clash["failed"] is True and "192.168.1.50" in clash["msg"] and writes(router_lab) == []
+
+
+def test_a_router_that_refuses_the_listing_is_read_port_by_port_and_not_asked_again(run, router_lab):
+    declared = [HTTPS, {"external_port": 80}]
+    run(mappings=declared)
+    router_lab.fault(fail_next={"method": "GetListOfPortMappings", "code": 401, "count": 10})
+    router_lab.clear_log()
+    assert run(mappings=declared, read_external_address=False)["changed"] is False
+    assert requests(router_lab) == ["GetListOfPortMappings"] + ["GetSpecificPortMappingEntry"] * 2
+    router_lab.clear_log()
+    removal = run(mappings=declared, exclusive=True, read_external_address=False)
+    assert removal["changed"] is False
+    assert requests(router_lab) == ["GetGenericPortMappingEntry"] * 3  # two entries, then the end of the list
+
+
+def test_a_listing_that_is_not_xml_falls_back_to_the_generic_list(run, router_lab, monkeypatch):
+    """miniupnpd writes descriptions into the listing document unescaped (upnpsoap.c, GetListOfPortMappings):
+    an `&` in one makes it no XML; the entries are then read one by one."""
+    from ansible_collections.homelab.nas.plugins.module_utils import igd_client
+
+    assert igd_client.parse_port_listing("<p:PortMappingList><p:PortMappingEntry><p:NewDescription>r&d") is None
+    monkeypatch.setattr(igd_client, "parse_port_listing", lambda text: None)
+    run(mappings=[HTTPS])
+    router_lab.clear_log()
+    removal = run(mappings=[HTTPS], exclusive=True, read_external_address=False)
+    assert removal["changed"] is False
+    assert requests(router_lab) == ["GetListOfPortMappings"] + ["GetGenericPortMappingEntry"] * 2
