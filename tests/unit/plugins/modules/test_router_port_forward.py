@@ -36,6 +36,20 @@ def held(router_lab):
     }
 
 
+def held_by(router_lab, port, internal_port, client, description, protocol="tcp"):
+    """A permanent mapping made by another program, as the router holds it."""
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=port,
+            protocol=protocol,
+            internal_port=internal_port,
+            internal_client=client,
+            description=description,
+            lease_duration=0,
+        )
+    )
+
+
 def writes(router_lab):
     return [c for c in router_lab.calls() if c["method"] in WRITES]
 
@@ -96,16 +110,7 @@ def test_duplicate_declaration_is_refused(run, router_lab):
 
 
 def test_conflict_names_the_holder_and_writes_nothing(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=443,
-            protocol="tcp",
-            internal_port=443,
-            internal_client="192.168.1.50",
-            description="game console",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 443, 443, "192.168.1.50", "game console")
     router_lab.clear_log()
     result = run(mappings=[HTTPS, {"external_port": 5001}])
     assert result["failed"] is True
@@ -135,16 +140,7 @@ def test_permanent_only_router_gets_a_permanent_lease(run, router_lab):
 
 
 def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=3074,
-            protocol="udp",
-            internal_port=3074,
-            internal_client="127.0.0.1",
-            description="xbox",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 3074, 3074, "127.0.0.1", "xbox", protocol="udp")
     run(mappings=[HTTPS, {"external_port": 80}])
     router_lab.clear_log()
     result = run(mappings=[HTTPS, {"external_port": 8443}], exclusive=True)
@@ -156,16 +152,7 @@ def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
 
 def test_absent_deletes_ours_and_leaves_others(run, router_lab):
     run(mappings=[HTTPS])
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=8080,
-            protocol="tcp",
-            internal_port=80,
-            internal_client="192.168.1.50",
-            description="camera",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 8080, 80, "192.168.1.50", "camera")
     result = run(mappings=[HTTPS, {"external_port": 8080}], state="absent")
     assert result["changed"] is True and result["removed"] == ["tcp/443"]
     assert any("forwarded to 192.168.1.50 by someone else" in str(w) for w in result["warnings"]), result["warnings"]
@@ -304,16 +291,7 @@ def test_without_the_description_cache_every_task_fetches_the_description(run, r
 
 
 def test_exclusive_still_finds_a_conflict_on_a_declared_port_from_the_list(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=443,
-            protocol="tcp",
-            internal_port=443,
-            internal_client="192.168.1.50",
-            description="game console",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 443, 443, "192.168.1.50", "game console")
     router_lab.clear_log()
     result = run(mappings=[HTTPS], exclusive=True)
     assert result["failed"] is True and "192.168.1.50" in result["msg"] and writes(router_lab) == []
@@ -325,16 +303,7 @@ def test_several_declared_ports_of_one_protocol_are_read_in_one_listing(run, rou
     mapping inside the span left alone and a conflict on a declared port still found."""
     declared = [HTTPS, {"external_port": 80}, {"external_port": 8443}]
     run(mappings=declared)
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=8080,
-            protocol="tcp",
-            internal_port=80,
-            internal_client="192.168.1.50",
-            description="camera",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 8080, 80, "192.168.1.50", "camera")
     router_lab.clear_log()
     again = run(mappings=declared, read_external_address=False)
     assert again["changed"] is False and [m["external_port"] for m in again["mappings"]] == [443, 80, 8443]
