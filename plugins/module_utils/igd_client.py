@@ -86,6 +86,10 @@ class UpnpError(HomelabError):
         return dict(upnp_error=self.code, action=self.action)
 
 
+class NoAnswer(UpnpError):
+    """No answer from the router: no connection, or its device description cannot be read."""
+
+
 def search_message(target, mx=2):
     return (
         'M-SEARCH * HTTP/1.1\r\nHOST: %s:%d\r\nMAN: "ssdp:discover"\r\nMX: %d\r\nST: %s\r\n\r\n'
@@ -255,7 +259,7 @@ class IgdClient:
         try:
             return open_url(url, timeout=self.timeout, validate_certs=False, use_proxy=False).read()
         except (HTTPError, URLError, OSError) as exc:
-            raise UpnpError("cannot read the router's device description at %s: %s" % (url, exc))
+            raise NoAnswer("cannot read the router's device description at %s: %s" % (url, exc))
 
     def call(self, action, *args):
         """SOAP call with ordered (name, value) arguments; UPnP faults raise UpnpError."""
@@ -307,7 +311,7 @@ class IgdClient:
                 status=exc.code,
             )
         except (URLError, OSError) as exc:
-            raise UpnpError(
+            raise NoAnswer(
                 "%s: cannot reach the router at %s: %s" % (action, self.control_url, exc),
                 action=action,
                 api=self.service,
@@ -374,6 +378,8 @@ class IgdClient:
                 ("NewManage", 1),
                 ("NewNumberOfPorts", 0),
             )
+        except NoAnswer:
+            raise  # the router is not there: no reason to think it lists no mappings
         except UpnpError as exc:
             if exc.code == 730:  # the spec's answer for none in the range (miniupnpd lists none instead)
                 return {}

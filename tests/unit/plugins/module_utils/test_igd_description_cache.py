@@ -11,6 +11,7 @@ import stat
 
 import pytest
 
+from ansible_collections.homelab.nas.plugins.module_utils import igd_client
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient
 from ansible_collections.homelab.nas.plugins.module_utils.igd_description_cache import ENV_DIR, Descriptions
 from ansible_collections.homelab.nas.plugins.modules import router_port_forward
@@ -143,8 +144,6 @@ def test_an_unwritable_cache_directory_only_costs_the_description(run, router_la
 
 
 def test_ssdp_identity_names_the_device_and_its_boot():
-    from ansible_collections.homelab.nas.plugins.module_utils import igd_client
-
     headers = igd_client.parse_ssdp_response(
         b"HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:2\r\n"
         b"USN: uuid:abc::urn:schemas-upnp-org:device:InternetGatewayDevice:2\r\n"
@@ -152,3 +151,15 @@ def test_ssdp_identity_names_the_device_and_its_boot():
         b"BOOTID.UPNP.ORG: 7\r\nCONFIGID.UPNP.ORG: 1337\r\n\r\n"
     )
     assert igd_client.ssdp_identity(headers) == "uuid:abc::urn:schemas-upnp-org:device:InternetGatewayDevice:2|7|1337"
+
+
+def test_a_router_that_is_gone_is_no_router_without_the_listing(router_lab, cache_dir):
+    """No answer to GetListOfPortMappings is the router gone, not a router that cannot list: the task fails
+    saying so, and nothing is remembered of it."""
+    gone = "http://127.0.0.1:%d/rootDesc.xml" % closed_port()
+    cache = Descriptions()
+    cache.put("%s|" % gone, lab_entry(router_lab, control_url="http://127.0.0.1:%d/ctl/IPConn" % closed_port()))
+    client = IgdClient(gone, cache=cache)
+    with pytest.raises(igd_client.NoAnswer, match="cannot read the router's device description"):
+        client.list_range("tcp")
+    assert cache.get("%s|" % gone) is None
