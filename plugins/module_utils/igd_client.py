@@ -344,7 +344,7 @@ class IgdClient:
         GetListOfPortMappings per protocol over the span of its ports where the router lists so and more than one
         port of that protocol is wanted, else GetSpecificPortMappingEntry each."""
         found = {}
-        for protocol in sorted({proto for proto, _ in wanted}):
+        for protocol in sorted({pair[0] for pair in wanted}):
             ports = sorted({port for proto, port in wanted if proto == protocol})
             listed = self.list_range(protocol, ports[0], ports[-1]) if len(ports) > 1 else None
             for port in ports:

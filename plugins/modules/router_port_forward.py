@@ -139,6 +139,22 @@ EXAMPLES = r"""
     # cgnat_explanation is only returned behind CGNAT, and fail_msg is templated either way.
     fail_msg: "{{ router.cgnat_explanation | default('') }}"
 
+# One WAN address read a run: a check-mode probe first, then the forward without asking again.
+- name: Read the WAN address and the forwards, writing nothing
+  homelab.nas.router_port_forward:
+    mappings:
+      - external_port: 443
+        description: nas-https
+  check_mode: true
+  register: probe
+
+- name: Forward HTTPS, the address already known
+  homelab.nas.router_port_forward:
+    mappings:
+      - external_port: 443
+        description: nas-https
+    read_external_address: false
+
 - name: Close a port again, on a router found by URL
   homelab.nas.router_port_forward:
     igd_url: http://192.168.1.1:5000/rootDesc.xml
