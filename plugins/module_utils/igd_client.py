@@ -366,7 +366,8 @@ class IgdClient:
         """{external port: mapping} of one protocol's mappings in [start, end] by GetListOfPortMappings (IGD v2;
         NewManage 1: every client's, not only this host's), or None where that does not answer it: another
         service, any fault (remembered with the cached description, so later tasks do not ask again), a listing
-        that is not XML (miniupnpd writes descriptions into it unescaped) or may have been cut short."""
+        that is not XML (routers build it by hand: miniupnpd copies each description in as it stored it, which is
+        XML only while the client that set it escaped it) or may have been cut short."""
         if not self.listing:
             return None
         try:

@@ -327,8 +327,8 @@ def test_a_router_that_refuses_the_listing_is_read_port_by_port_and_not_asked_ag
 
 
 def test_a_listing_that_is_not_xml_falls_back_to_the_generic_list(run, router_lab, monkeypatch):
-    """miniupnpd writes descriptions into the listing document unescaped (upnpsoap.c, GetListOfPortMappings):
-    an `&` in one makes it no XML; the entries are then read one by one."""
+    """Routers build the listing document by hand (miniupnpd's upnpsoap.c copies each description in as it
+    stored it, which another client may have sent unescaped): one that is no XML is read entry by entry."""
     from ansible_collections.homelab.nas.plugins.module_utils import igd_client
 
     assert igd_client.parse_port_listing("<p:PortMappingList><p:PortMappingEntry><p:NewDescription>r&d") is None
