@@ -24,3 +24,5 @@ def _lock_dir(tmp_path_factory):
     os.environ.setdefault("HOMELAB_NAS_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
     # The Cloudflare modules' zone ids (cloudflare_zone_cache.py) in the session's tmp too, not in ~/.cache.
     os.environ.setdefault("HOMELAB_NAS_CLOUDFLARE_CACHE_DIR", str(tmp_path_factory.mktemp("cloudflare-cache")))
+    # The router's device descriptions (igd_description_cache.py) too.
+    os.environ.setdefault("HOMELAB_NAS_ROUTER_CACHE_DIR", str(tmp_path_factory.mktemp("router-cache")))

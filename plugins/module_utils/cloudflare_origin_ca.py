@@ -55,7 +55,7 @@ class OriginCa:
     def __init__(self, client, zone_id, root_cache=None):
         self.client = client
         self.zone_id = zone_id
-        self.root_cache = root_cache  # a disk_cache.DiskCache of roots by URL, or None
+        self.root_cache = root_cache  # a keyed_cache.KeyedCache of roots by URL, or None
 
     def certificates(self):
         return self.client.paginate("/certificates", zone_id=self.zone_id)

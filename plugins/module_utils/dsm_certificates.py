@@ -10,8 +10,8 @@ import json
 import zipfile
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_errors, pem_checks
-from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import KeyedCache
 
 CERT_API = "SYNO.Core.Certificate"
 CRT_API = "SYNO.Core.Certificate.CRT"
@@ -102,10 +102,10 @@ class VerifiedCertificates:
     tell two certificates of one CA for the same names and validity apart (it has no fingerprint, no serial), so
     it cannot replace the export, but it does tell when the stored certificate may have changed: while DSM lists
     it exactly as then, the export is not made again. Public data only (no key), in the DSM modules' cache
-    directory (disk_cache.py)."""
+    directory (keyed_cache.py)."""
 
     def __init__(self, client):
-        self._cache = DiskCache(client.cache_dir, "crt")
+        self._cache = KeyedCache(client.cache_dir, ".crt.json")
         self._prefix = "crt|%s|" % client.base_url
 
     def get(self, cert):

@@ -155,7 +155,7 @@ class DsmClient:
         self.timeout = timeout
         self.cache = SessionCache(session_cache_dir, self.base_url, username) if session_cache else None
         # Where the modules keep what spares a read in later tasks (task ids, verified certificates): the session
-        # cache's directory, used whether or not sessions are cached (disk_cache.py; never a secret).
+        # cache's directory, used whether or not sessions are cached (keyed_cache.py; never a secret).
         self.cache_dir = os.path.expanduser(session_cache_dir or DEFAULT_CACHE_DIR)
         self.sid = None
         self.synotoken = None

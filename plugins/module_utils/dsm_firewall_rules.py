@@ -13,7 +13,8 @@ import time
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate as v
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
-from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import DEFAULT_CACHE_DIR, SessionCache
+from ansible_collections.homelab.nas.plugins.module_utils.dsm_session_cache import DEFAULT_CACHE_DIR
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import read_json, write_json
 
 FIREWALL_API = "SYNO.Core.Security.Firewall"
 PROFILE_API = "SYNO.Core.Security.Firewall.Profile"
@@ -291,7 +292,7 @@ def table_digest(table):
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-class AppliedRecord(SessionCache):
+class AppliedRecord:
     """What this collection last made live of one profile's interface table on one DSM, kept next to the session
     cache (like the TLS pins). DSM answers the saved profile (Profile.get) and whether the firewall is on with
     which profile (Firewall.get), but no public client or probe shows a read of the rules in force, nor whether
@@ -301,16 +302,16 @@ class AppliedRecord(SessionCache):
 
     No record (another controller, or a run before this existed): the saved table is taken as the one in force."""
 
-    def __init__(self, directory, base_url, profile, interface):  # pylint: disable=super-init-not-called
+    def __init__(self, directory, base_url, profile, interface):
         self.directory = os.path.expanduser(directory or DEFAULT_CACHE_DIR)
         key = hashlib.sha256(("firewall|%s|%s|%s" % (base_url, profile, interface)).encode("utf-8")).hexdigest()
         self.path = os.path.join(self.directory, key[:32] + ".firewall.json")
 
     def load(self):
         """The digest of the table last known to be in force, or None."""
-        data = self._read(self.path) or {}
+        data = read_json(self.path) or {}
         digest = data.get("applied")
         return digest if isinstance(digest, str) else None
 
     def record(self, digest):
-        self._write(self.path, {"applied": digest})
+        write_json(self.path, {"applied": digest})

@@ -12,10 +12,10 @@ keyed by base URL and account, and dropped as soon as DSM says it is no longer v
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
 from ansible_collections.homelab.nas.plugins.module_utils import file_lock
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import read_json, remove, write_json
 
 DEFAULT_CACHE_DIR = os.path.join("~", ".cache", "homelab.nas", "dsm")
 
@@ -38,7 +38,7 @@ class SessionCache:
         self._sid = None  # the session this task loaded or saved, the only one it may drop
 
     def load_session(self):
-        data = self._read(self._session_path)
+        data = read_json(self._session_path)
         if data:
             self._sid = data.get("sid")
         return data
@@ -46,7 +46,7 @@ class SessionCache:
     def save_session(self, sid, synotoken, apis=None):
         """The session, and DSM's API list (paths and versions) so a reused session needs no discovery."""
         with self._locked():
-            self._write(self._session_path, {"sid": sid, "synotoken": synotoken, "apis": apis})
+            write_json(self._session_path, {"sid": sid, "synotoken": synotoken, "apis": apis})
         self._sid = sid
 
     def drop_session(self):
@@ -55,44 +55,23 @@ class SessionCache:
         if not os.path.exists(self._session_path):
             return
         with self._locked():
-            cached = self._read(self._session_path)
+            cached = read_json(self._session_path)
             if cached is None or not cached.get("sid") or cached.get("sid") == self._sid:
-                self._remove(self._session_path)
+                remove(self._session_path)
         self._sid = None
 
     def load_device_id(self):
-        data = self._read(self._device_path)
+        data = read_json(self._device_path)
         return data.get("device_id") if data else None
 
     def save_device_id(self, device_id):
         with self._locked():
-            self._write(self._device_path, {"device_id": device_id})
+            write_json(self._device_path, {"device_id": device_id})
 
     def _locked(self):
         file_lock.ensure_private_dir(self.directory)
         lock = os.path.join(self.directory, ".%s.lock" % self._lock_name)
         return file_lock.locked(lock, what="DSM session cache")
-
-    def _read(self, path):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def _write(self, path, data):
-        # Created 0700 when missing; an existing directory is the user's and keeps its permissions. The file is
-        # 0600 from its creation (file_lock.write_atomic).
-        file_lock.ensure_private_dir(self.directory)
-        file_lock.write_atomic(path, json.dumps(data), 0o600)
-
-    @staticmethod
-    def _remove(path):
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
 
 
 class TrustedCertificates(SessionCache):
@@ -109,7 +88,7 @@ class TrustedCertificates(SessionCache):
         self._lock_name = key
 
     def load(self):
-        data = self._read(self.path) or {}
+        data = read_json(self.path) or {}
         pins = data.get("sha256")
         return [str(pin) for pin in pins] if isinstance(pins, list) else []
 
@@ -117,4 +96,4 @@ class TrustedCertificates(SessionCache):
         """Read, add, write under the lock: two tasks recording a pin at once both keep theirs."""
         with self._locked():
             pins = [pin for pin in self.load() if pin != digest] + [digest]
-            self._write(self.path, {"sha256": pins[-self.KEEP :]})
+            write_json(self.path, {"sha256": pins[-self.KEEP :]})

@@ -15,8 +15,8 @@ import json
 import time
 
 from ansible_collections.homelab.nas.plugins.module_utils import dsm_validate
-from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
 from ansible_collections.homelab.nas.plugins.module_utils.dsm_errors import DsmError
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import KeyedCache
 
 TASK_API = "SYNO.Core.TaskScheduler"
 TASK_ROOT_API = "SYNO.Core.TaskScheduler.Root"
@@ -79,7 +79,7 @@ class TaskIds:
     directory, so a task is read in one request. A hint only: every use checks it against DSM's list."""
 
     def __init__(self, client):
-        self._cache = DiskCache(client.cache_dir, "task")
+        self._cache = KeyedCache(client.cache_dir, ".task.json")
         self._prefix = "task|%s|" % client.base_url
 
     def _key(self, name, owner):

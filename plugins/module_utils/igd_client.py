@@ -37,6 +37,14 @@ CONTROL_NS = "urn:schemas-upnp-org:control-1-0"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_GENERIC_ENTRIES = 4096  # a bound for routers that never answer 713
 MAX_LEASE = 604800  # IGD v2's longest lease (one week); v2 routers turn a permanent request into it
+WRITES = ("AddPortMapping", "DeletePortMapping")
+# The actions every WANIPConnection and WANPPPConnection has (IGD v1 made them required): 401 Invalid Action to
+# one of them means the cached service is not the router's. GetListOfPortMappings (v2 only) may well be missing.
+CORE_ACTIONS = WRITES + ("GetExternalIPAddress", "GetSpecificPortMappingEntry", "GetGenericPortMappingEntry")
+LISTING_SERVICE = "urn:schemas-upnp-org:service:WANIPConnection:2"
+# miniupnpd answers NewNumberOfPorts 0 with up to 1000 entries: a listing that long may have been cut short.
+LISTING_CAP = 1000
+PROTOCOLS = ("tcp", "udp")
 
 # UPnP error codes (IGD WANIPConnection v1/v2) with what they mean for the user.
 UPNP_ERRORS = {
@@ -78,6 +86,10 @@ class UpnpError(HomelabError):
         return dict(upnp_error=self.code, action=self.action)
 
 
+class NoAnswer(UpnpError):
+    """No answer from the router: no connection, or its device description cannot be read."""
+
+
 def search_message(target, mx=2):
     return (
         'M-SEARCH * HTTP/1.1\r\nHOST: %s:%d\r\nMAN: "ssdp:discover"\r\nMX: %d\r\nST: %s\r\n\r\n'
@@ -99,8 +111,11 @@ def parse_ssdp_response(data):
     return headers
 
 
-def discover(timeout=3.0, mx=2):
-    """The description URL of the first IGD answering an SSDP search (v2 asked first, then v1)."""
+def discover_device(timeout=3.0, mx=2):
+    """(description URL, identity) of the first IGD answering an SSDP search (v2 asked first, then v1). The
+    identity is the reply's USN, BOOTID.UPNP.ORG and CONFIGID.UPNP.ORG (UPnP Device Architecture 1.1: a device
+    changes BOOTID when it reboots, CONFIGID when its description changes), so a cached description is only
+    reused for the device that served it, unrebooted and unchanged."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
     try:
@@ -116,7 +131,7 @@ def discover(timeout=3.0, mx=2):
                 break
             headers = parse_ssdp_response(data)
             if headers and headers.get("LOCATION") and headers.get("ST") in SEARCH_TARGETS:
-                found[headers["ST"]] = headers["LOCATION"]
+                found[headers["ST"]] = (headers["LOCATION"], ssdp_identity(headers))
                 if SEARCH_TARGETS[0] in found:
                     break
     finally:
@@ -128,6 +143,10 @@ def discover(timeout=3.0, mx=2):
         "no UPnP Internet Gateway Device answered within %.1f s on this network. Is UPnP enabled "
         "on the router? Set igd_url to its description URL to skip discovery" % timeout
     )
+
+
+def ssdp_identity(headers):
+    return "|".join(headers.get(name, "") for name in ("USN", "BOOTID.UPNP.ORG", "CONFIGID.UPNP.ORG"))
 
 
 def parse_description(xml_bytes, location):
@@ -193,12 +212,45 @@ def address_kind(address):
     return "public" if ip.is_global else "private"
 
 
+def stale_control(exc, action):
+    """Whether a failed call says the control URL or service type taken from the description cache is no
+    longer the router's: HTTP without a UPnP fault (404 for a path the router no longer serves), no connection
+    (a rebooted miniupnpd listens on another port unless http_port is set), or UPnP 401 Invalid Action to an
+    action every IGD has (another service type behind the URL)."""
+    return exc.code is None or (exc.code == 401 and action in CORE_ACTIONS)
+
+
 class IgdClient:
-    def __init__(self, location, timeout=10):
+    """`cache` (igd_description_cache.Descriptions, or None) keeps the description's service type and control URL
+    by `location` and `identity` (the SSDP reply's, when discovered). A cached control URL is only written to
+    after it answered in this task; when its first answer says it is stale (stale_control), the description is
+    fetched again and the call made once more."""
+
+    def __init__(self, location, timeout=10, cache=None, identity=""):
         self.location = location
         self.timeout = timeout
-        self.service, self.control_url = parse_description(self._get(location), location)
         self.calls = 0
+        self._cache = cache
+        self._cache_key = "%s|%s" % (location, identity)
+        self._answered = False  # the control URL answered in this task
+        cached = cache.get(self._cache_key) if cache else None
+        self.from_cache = cached is not None
+        if cached:
+            self.service, self.control_url, self.listing = cached["service"], cached["control_url"], cached["listing"]
+        else:
+            self._describe()
+
+    def _describe(self):
+        self.service, self.control_url = parse_description(self._get(self.location), self.location)
+        self.listing = self.service == LISTING_SERVICE  # GetListOfPortMappings, until the router refuses it
+        self.from_cache = False
+        self._remember()
+
+    def _remember(self):
+        if self._cache:
+            self._cache.put(
+                self._cache_key, dict(service=self.service, control_url=self.control_url, listing=self.listing)
+            )
 
     def close(self):
         """Nothing to release: every call opens its own connection."""
@@ -207,10 +259,27 @@ class IgdClient:
         try:
             return open_url(url, timeout=self.timeout, validate_certs=False, use_proxy=False).read()
         except (HTTPError, URLError, OSError) as exc:
-            raise UpnpError("cannot read the router's device description at %s: %s" % (url, exc))
+            raise NoAnswer("cannot read the router's device description at %s: %s" % (url, exc))
 
     def call(self, action, *args):
         """SOAP call with ordered (name, value) arguments; UPnP faults raise UpnpError."""
+        unchecked = self.from_cache and not self._answered
+        if unchecked and action in WRITES:
+            self._describe()  # never write through a cached control URL that has not answered in this task
+            unchecked = False
+        try:
+            reply = self._call(action, args)
+        except UpnpError as exc:
+            if not (unchecked and stale_control(exc, action)):
+                self._answered = self._answered or exc.code is not None
+                raise
+            self._cache.drop(self._cache_key)
+            self._describe()
+            reply = self._call(action, args)
+        self._answered = True
+        return reply
+
+    def _call(self, action, args):
         self.calls += 1
         headers = {"Content-Type": 'text/xml; charset="utf-8"', "SOAPAction": '"%s#%s"' % (self.service, action)}
         try:
@@ -242,7 +311,7 @@ class IgdClient:
                 status=exc.code,
             )
         except (URLError, OSError) as exc:
-            raise UpnpError(
+            raise NoAnswer(
                 "%s: cannot reach the router at %s: %s" % (action, self.control_url, exc),
                 action=action,
                 api=self.service,
@@ -269,6 +338,64 @@ class IgdClient:
                 return None
             raise
         return mapping_record(external_port, protocol, entry)
+
+    def get_mappings(self, wanted):
+        """{(protocol, external port): mapping or None} for (protocol, external port) pairs: one
+        GetListOfPortMappings per protocol over the span of its ports where the router lists so and more than one
+        port of that protocol is wanted, else GetSpecificPortMappingEntry each."""
+        found = {}
+        for protocol in sorted({pair[0] for pair in wanted}):
+            ports = sorted({port for proto, port in wanted if proto == protocol})
+            listed = self.list_range(protocol, ports[0], ports[-1]) if len(ports) > 1 else None
+            for port in ports:
+                found[(protocol, port)] = listed.get(port) if listed is not None else self.get_mapping(port, protocol)
+        return found
+
+    def all_mappings(self):
+        """Every mapping: GetListOfPortMappings for TCP and for UDP where the router lists so (two requests
+        however many it holds), else list_mappings (one request per mapping and one for the end of the list)."""
+        mappings = []
+        for protocol in PROTOCOLS:
+            listed = self.list_range(protocol)
+            if listed is None:
+                return self.list_mappings()
+            mappings += listed.values()
+        return mappings
+
+    def list_range(self, protocol, start=1, end=65535):
+        """{external port: mapping} of one protocol's mappings in [start, end] by GetListOfPortMappings (IGD v2;
+        NewManage 1: every client's, not only this host's), or None where that does not answer it: another
+        service, any fault (remembered with the cached description, so later tasks do not ask again), a listing
+        that is not XML (routers build it by hand: miniupnpd copies each description in as it stored it, which is
+        XML only while the client that set it escaped it) or may have been cut short."""
+        if not self.listing:
+            return None
+        try:
+            reply = self.call(
+                "GetListOfPortMappings",
+                ("NewStartPort", start),
+                ("NewEndPort", end),
+                ("NewProtocol", protocol.upper()),
+                ("NewManage", 1),
+                ("NewNumberOfPorts", 0),
+            )
+        except NoAnswer:
+            raise  # the router is not there: no reason to think it lists no mappings
+        except UpnpError as exc:
+            if exc.code == 730:  # the spec's answer for none in the range (miniupnpd lists none instead)
+                return {}
+            self.listing = False
+            self._remember()
+            return None
+        entries = parse_port_listing(reply.get("NewPortListing", ""))
+        if entries is None or len(entries) >= LISTING_CAP:
+            return None
+        listed = {}
+        for entry in entries:
+            record = mapping_record(int(entry.get("NewExternalPort") or 0), entry.get("NewProtocol", ""), entry)
+            if record["protocol"] == protocol and start <= record["external_port"] <= end:
+                listed[record["external_port"]] = record
+        return listed
 
     def list_mappings(self):
         """Every mapping, through GetGenericPortMappingEntry until the end-of-array error (713)."""
@@ -323,6 +450,24 @@ class IgdClient:
         except UpnpError as exc:
             if exc.code != 714:
                 raise
+
+
+def parse_port_listing(text):
+    """The entries of a PortMappingList document (GetListOfPortMappings' NewPortListing, an XML document carried
+    as text) under GetGenericPortMappingEntry's argument names, or None when it is not XML."""
+    if not text.strip():
+        return []
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    renamed = {"NewDescription": "NewPortMappingDescription", "NewLeaseTime": "NewLeaseDuration"}
+    entries = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == "PortMappingEntry":
+            fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+            entries.append({renamed.get(name, name): value for name, value in fields.items()})
+    return entries
 
 
 def mapping_record(external_port, protocol, entry):

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from ansible_collections.homelab.nas.plugins.module_utils import igd_client
 from ansible_collections.homelab.nas.plugins.module_utils.api_module import ApiModule
+from ansible_collections.homelab.nas.plugins.module_utils.igd_description_cache import Descriptions
 
 
 class RouterModule(ApiModule):
-    """Options `igd_url`, `discovery_timeout` and `timeout` come from the module's argument spec."""
+    """Options `igd_url`, `discovery_timeout`, `timeout` and `description_cache` come from the module's argument
+    spec."""
 
     error_class = igd_client.UpnpError
 
     def make_client(self):
         p = self.params
-        location = p["igd_url"] or igd_client.discover(timeout=p["discovery_timeout"])
+        location, identity = p["igd_url"], ""
+        if not location:
+            location, identity = igd_client.discover_device(timeout=p["discovery_timeout"])
         self.partial["igd_url"] = location
-        client = igd_client.IgdClient(location, timeout=p["timeout"])
+        cache = Descriptions() if p["description_cache"] else None
+        client = igd_client.IgdClient(location, timeout=p["timeout"], cache=cache, identity=identity)
         self.partial["service"] = client.service
         return client

@@ -140,9 +140,9 @@ from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca i
     new_key_and_csr,
     usable,
 )
-from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_zone_cache import cache_dir
-from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
+from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_zone_cache import cloudflare_cache_dir
 from ansible_collections.homelab.nas.plugins.module_utils.errors import HomelabInputError
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import KeyedCache
 
 try:
     from cryptography import x509
@@ -286,7 +286,7 @@ def validate(p):
 
 
 def run(mod, wanted):
-    api = OriginCa(mod.client, mod.zone_id, root_cache=DiskCache(cache_dir(), "originroot"))
+    api = OriginCa(mod.client, mod.zone_id, root_cache=KeyedCache(cloudflare_cache_dir(), ".originroot.json"))
     if mod.params["state"] == "absent":
         return absent(mod, api, wanted)
     if mod.check_mode:

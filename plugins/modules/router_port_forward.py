@@ -94,6 +94,27 @@ options:
     description: Seconds to wait for each router response.
     type: int
     default: 10
+  description_cache:
+    description:
+      - Keep what the router's device description says (the WAN connection service and its control URL) once
+        read, so later tasks and runs do not fetch it again. The entry is keyed by the description URL (O(igd_url)
+        or the one discovered, with the SSDP reply's USN, BOOTID and CONFIGID, which change when the router
+        reboots or changes its description), on the host the module runs on (the controller, or the NAS when the
+        task is delegated there), in E(HOMELAB_NAS_ROUTER_CACHE_DIR) or else C(~/.cache/homelab.nas/router) of
+        the user it runs as (created mode 0700, files 0600; nothing secret is kept). Where that cannot be written
+        the task runs without it.
+      - A cached control URL that no longer answers (HTTP 404 or another error without a UPnP fault, no
+        connection, UPnP error 401 Invalid Action) on the task's first call is dropped and the description fetched
+        again, and nothing is written through a cached control URL before it answered in the task.
+    type: bool
+    default: true
+  read_external_address:
+    description:
+      - Ask the router for its WAN address and report RV(external_address) and RV(behind_cgnat).
+      - V(false) saves that request where the address is known already (a check-mode probe earlier in the run
+        read it) or not needed (removing mappings).
+    type: bool
+    default: true
 requirements:
   - python >= 3.8 (DSM 7's, when the task runs on the NAS; ansible-core 2.20 and later need 3.9 on targets,
     so run it on the NAS with ansible-core 2.19 or older)
@@ -118,6 +139,22 @@ EXAMPLES = r"""
     # cgnat_explanation is only returned behind CGNAT, and fail_msg is templated either way.
     fail_msg: "{{ router.cgnat_explanation | default('') }}"
 
+# One WAN address read a run: a check-mode probe first, then the forward without asking again.
+- name: Read the WAN address and the forwards, writing nothing
+  homelab.nas.router_port_forward:
+    mappings:
+      - external_port: 443
+        description: nas-https
+  check_mode: true
+  register: probe
+
+- name: Forward HTTPS, the address already known
+  homelab.nas.router_port_forward:
+    mappings:
+      - external_port: 443
+        description: nas-https
+    read_external_address: false
+
 - name: Close a port again, on a router found by URL
   homelab.nas.router_port_forward:
     igd_url: http://192.168.1.1:5000/rootDesc.xml
@@ -129,14 +166,14 @@ EXAMPLES = r"""
 RETURN = r"""
 external_address:
   description: The router's WAN address as it reports it (empty when it will not say).
-  returned: always
+  returned: when O(read_external_address) is true
   type: str
   sample: 203.0.113.7
 behind_cgnat:
   description:
     - True when the WAN address is in 100.64.0.0/10 (carrier-grade NAT), private, or withheld by the router
       (miniupnpd does that for such addresses). Port forwards then do not make the NAS reachable.
-  returned: always
+  returned: when O(read_external_address) is true
   type: bool
 cgnat_explanation:
   description: What RV(behind_cgnat) means for the user, when it is true.
@@ -271,7 +308,13 @@ def plan(mod, client, declared):
     """(current, mappings to add, mappings to delete, {key: lease left} of the adds that only refresh a lease);
     every read first, so a conflict stops before any write."""
     p = mod.params
-    current = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+    listed = None
+    if p["state"] == "present" and p["exclusive"]:
+        # The whole list holds the declared mappings too: no GetSpecificPortMappingEntry each.
+        listed = {key(m): m for m in client.all_mappings()}
+        current = {key(m): listed.get(key(m)) for m in declared}
+    else:
+        current = read(client, declared)
     to_add, to_delete, refresh = [], [], {}
     for mapping in declared:
         held = current[key(mapping)]
@@ -300,12 +343,18 @@ def plan(mod, client, declared):
                 to_delete.append(held)
             else:
                 mod.warn("%s is forwarded to %s by someone else; left in place" % (key(held), held["internal_client"]))
-    if p["state"] == "present" and p["exclusive"]:
+    if listed is not None:
         declared_keys = {key(m) for m in declared}
         to_delete += undeclared_ours(
-            client.list_mappings(), declared_keys, key, lambda m: m["description"], p["description_prefix"]
+            list(listed.values()), declared_keys, key, lambda m: m["description"], p["description_prefix"]
         )
     return current, to_add, to_delete, refresh
+
+
+def read(client, declared):
+    """{key: mapping or None} of the declared mappings as the router holds them."""
+    held = client.get_mappings([(m["protocol"], m["external_port"]) for m in declared])
+    return {key(m): held[(m["protocol"], m["external_port"])] for m in declared}
 
 
 def add_or_put_back(client, mapping, held, applied):
@@ -340,7 +389,7 @@ def write(mod, client, declared, to_add, to_delete):
         client.delete_mapping(mapping["external_port"], mapping["protocol"])
         done("delete", mapping)
     # A delete's answer proves nothing either (miniupnpd answers success for a mapping it does not have).
-    after = {key(m): client.get_mapping(m["external_port"], m["protocol"]) for m in declared}
+    after = read(client, declared)
     for mapping in to_delete:
         still = (
             after[key(mapping)]
@@ -379,7 +428,8 @@ def write(mod, client, declared, to_add, to_delete):
 
 def run(mod, declared):
     client = mod.client  # discovery and the device description: igd_url and service land in `partial`
-    report_cgnat(mod, client)
+    if mod.params["read_external_address"]:
+        report_cgnat(mod, client)
     own_address = None
     for mapping in declared:
         if mapping["internal_client"] is None:
@@ -429,6 +479,8 @@ def main():
             igd_url=dict(type="str"),
             discovery_timeout=dict(type="float", default=3),
             timeout=dict(type="int", default=10),
+            description_cache=dict(type="bool", default=True),
+            read_external_address=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )

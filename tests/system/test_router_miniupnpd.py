@@ -187,3 +187,36 @@ def test_cgnat_router_is_reported(cgnat_router):
     assert "carrier-grade NAT" in result["cgnat_explanation"]
     assert any("carrier-grade NAT" in w for w in result.get("warnings", []))
     cgnat_conversation(cgnat_router.upnpc, NAS_IP)  # the same answers as the mock's (test_router_upnpc_mock.py)
+
+
+LISTING = """
+import json, sys
+from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient
+client = IgdClient(sys.argv[1])
+generic = sorted(json.dumps(m, sort_keys=True) for m in client.list_mappings())
+listed = {p: client.list_range(p) for p in ("tcp", "udp")}
+print(json.dumps({"generic": generic, "listed": {p: sorted(json.dumps(m, sort_keys=True) for m in v.values())
+                  if v is not None else None for p, v in listed.items()},
+                  "span": sorted((client.list_range("tcp", 18080, 18443) or {}).keys())}))
+"""
+
+
+def test_the_v2_listing_answers_what_the_generic_list_does(router):
+    """GetListOfPortMappings (one request per protocol) against miniupnpd itself: the same mappings, leases and
+    all, as GetGenericPortMappingEntry one by one; a span lists only the ports inside it."""
+    udp = {"external_port": 18449, "protocol": "udp", "description": "r&d <lab>"}
+    router.forward({"mappings": [HTTPS, udp], "igd_url": router.url})
+    env = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    run = router.exec("nas", sys.executable, "-c", LISTING, router.url, env=env)
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout)
+    listed = found["listed"]["tcp"] + found["listed"]["udp"]
+
+    def lease_free(entries):
+        return sorted(json.dumps(dict(json.loads(e), lease_duration=None), sort_keys=True) for e in entries)
+
+    assert lease_free(listed) == lease_free(found["generic"]) and len(listed) >= 3
+    # miniupnpd keeps the description as the module sent it (escaped), so the listing stays XML.
+    assert any('"homelab.nas: r&d <lab>"' in e and "18449" in e for e in found["listed"]["udp"]), found["listed"]
+    assert found["span"] == [18080, 18443]
+    router.forward({"mappings": [udp], "state": "absent", "igd_url": router.url})

@@ -2,7 +2,7 @@
 
 ansible-core builds the module on the controller and runs it with the target's interpreter, so this runs
 tests/system/playbooks/router.yml with `ansible_python_interpreter` set to a Python 3.8 (pyenv's on CI)
-against the mock router: a forward is added, and the rerun changes nothing.
+against the mock router: a forward is added, and the rerun changes nothing, its description cached.
 """
 
 from __future__ import annotations
@@ -69,5 +69,8 @@ def test_port_forward_runs_on_dsm_python(router_lab, tmp_path):
     assert first.get("failed") is not True, first
     assert first["changed"] is True
     assert [(m["NewExternalPort"], m["NewInternalPort"]) for m in router_lab.state()["mappings"]] == [(443, 5001)]
+    router_lab.clear_log()
     second = _forward(args, tmp_path, python)
     assert second.get("failed") is not True and second["changed"] is False, second
+    # The module process kept the description (igd_description_cache.py, standard library only) for the rerun.
+    assert [c["method"] for c in router_lab.calls()] == ["GetExternalIPAddress", "GetSpecificPortMappingEntry"]

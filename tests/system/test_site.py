@@ -35,6 +35,9 @@ def test_site_converges_then_changes_nothing(site, dsm_lab, router_lab, cloudfla
     assert state["quickconnect"]["enabled"] is False
     second = site()
     assert second.returncode == 0 and " changed=0 " in second.stdout, second.stdout[-3000:]
+    # The WAN address read once, by the probe: the records point at it and the summary names it.
+    assert {r["content"] for r in cloudflare_lab.state()["dns_records"][ZONE_ID].values()} == {"100.128.77.2"}
+    assert "Router 100.128.77.2: tcp/443 -> " in second.stdout, second.stdout[-3000:]
     # Issue 12: no DSM request of either run put the session, the token or the password in its URL (nginx logs it).
     calls = dsm_lab.calls()
     leaky = [c for c in calls if {"_sid", "SynoToken", "passwd", "otp_code", "device_id"} & set(c["query_keys"])]

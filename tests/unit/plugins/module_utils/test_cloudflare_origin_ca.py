@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_client import CloudflareError
 from ansible_collections.homelab.nas.plugins.module_utils.cloudflare_origin_ca import OriginCa, new_key_and_csr, usable
-from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import KeyedCache
 from tests.lab import pki
 
 HOSTS = ["*.example.test", "example.test"]
@@ -65,7 +65,7 @@ def root_fetches(lab):
 
 
 def test_the_root_is_fetched_once_then_read_from_the_cache(cf_client, cloudflare_lab, issued, tmp_path):
-    cache = DiskCache(str(tmp_path / "cache"), "originroot")
+    cache = KeyedCache(str(tmp_path / "cache"), ".originroot.json")
     url = cloudflare_lab.origin_ca_root_url
     first = OriginCa(cf_client, "zone", root_cache=cache).root_for(url, issued)
     assert len(root_fetches(cloudflare_lab)) == 1
@@ -84,7 +84,7 @@ def _other_ca():
 
 @pytest.mark.parametrize("kind", ["corrupt", "not a PEM", "a leaf, not a CA", "another CA", "expired"])
 def test_a_cached_root_that_cannot_serve_is_fetched_again(cf_client, cloudflare_lab, issued, tmp_path, kind):
-    cache = DiskCache(str(tmp_path / "cache"), "originroot")
+    cache = KeyedCache(str(tmp_path / "cache"), ".originroot.json")
     url = cloudflare_lab.origin_ca_root_url
     good = OriginCa(cf_client, "zone").root_for(url, issued)
     now = None
@@ -107,7 +107,7 @@ def test_a_cached_root_that_cannot_serve_is_fetched_again(cf_client, cloudflare_
 
 
 def test_another_url_is_another_entry(cf_client, cloudflare_lab, issued, tmp_path):
-    cache = DiskCache(str(tmp_path / "cache"), "originroot")
+    cache = KeyedCache(str(tmp_path / "cache"), ".originroot.json")
     url = cloudflare_lab.origin_ca_root_url
     OriginCa(cf_client, "zone", root_cache=cache).root_for(url, issued)
     with pytest.raises(CloudflareError, match="did not issue"):

@@ -100,13 +100,13 @@ def _add_pin(directory, digest, start):
 
 def test_pins_recorded_at_once_by_several_tasks_are_all_kept(tmp_path, monkeypatch):
     # A slow disk: the window between reading the record and replacing it is wide open.
-    real_write = dsm_session_cache.SessionCache._write
+    real_write = dsm_session_cache.write_json
 
-    def slow_write(self, path, data):
+    def slow_write(path, data):
         time.sleep(0.2)
-        real_write(self, path, data)
+        real_write(path, data)
 
-    monkeypatch.setattr(dsm_session_cache.SessionCache, "_write", slow_write)
+    monkeypatch.setattr(dsm_session_cache, "write_json", slow_write)
     digests = ["%064x" % number for number in range(TrustedCertificates.KEEP)]
     start = FORK.Event()
     workers = [FORK.Process(target=_add_pin, args=(str(tmp_path), d, start)) for d in digests]

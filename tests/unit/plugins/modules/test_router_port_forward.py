@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.homelab.nas.plugins.module_utils.igd_client import IgdClient
+from ansible_collections.homelab.nas.plugins.module_utils.igd_description_cache import ENV_DIR
 from ansible_collections.homelab.nas.plugins.modules import router_port_forward
 from tests.unit.plugins.modules.runner import run_module
 
@@ -13,7 +14,10 @@ WRITES = ("AddPortMapping", "DeletePortMapping")
 
 
 @pytest.fixture
-def run(router_lab, capsys):
+def run(router_lab, capsys, tmp_path, monkeypatch):
+    # A description cache of the test's own: what one test's router refused is not the next one's.
+    monkeypatch.setenv(ENV_DIR, str(tmp_path / "router-cache"))
+
     def _run(check_mode=False, diff=True, **args):
         args.setdefault("igd_url", router_lab.igd_url)
         return run_module(router_port_forward, args, capsys, check_mode=check_mode, diff=diff)
@@ -30,6 +34,20 @@ def held(router_lab):
         )
         for m in router_lab.state()["mappings"]
     }
+
+
+def held_by(router_lab, port, internal_port, client, description, protocol="tcp"):
+    """A permanent mapping made by another program, as the router holds it."""
+    IgdClient(router_lab.igd_url).add_mapping(
+        dict(
+            external_port=port,
+            protocol=protocol,
+            internal_port=internal_port,
+            internal_client=client,
+            description=description,
+            lease_duration=0,
+        )
+    )
 
 
 def writes(router_lab):
@@ -92,16 +110,7 @@ def test_duplicate_declaration_is_refused(run, router_lab):
 
 
 def test_conflict_names_the_holder_and_writes_nothing(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=443,
-            protocol="tcp",
-            internal_port=443,
-            internal_client="192.168.1.50",
-            description="game console",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 443, 443, "192.168.1.50", "game console")
     router_lab.clear_log()
     result = run(mappings=[HTTPS, {"external_port": 5001}])
     assert result["failed"] is True
@@ -131,16 +140,7 @@ def test_permanent_only_router_gets_a_permanent_lease(run, router_lab):
 
 
 def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=3074,
-            protocol="udp",
-            internal_port=3074,
-            internal_client="127.0.0.1",
-            description="xbox",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 3074, 3074, "127.0.0.1", "xbox", protocol="udp")
     run(mappings=[HTTPS, {"external_port": 80}])
     router_lab.clear_log()
     result = run(mappings=[HTTPS, {"external_port": 8443}], exclusive=True)
@@ -152,16 +152,7 @@ def test_exclusive_removes_only_our_undeclared_mappings(run, router_lab):
 
 def test_absent_deletes_ours_and_leaves_others(run, router_lab):
     run(mappings=[HTTPS])
-    IgdClient(router_lab.igd_url).add_mapping(
-        dict(
-            external_port=8080,
-            protocol="tcp",
-            internal_port=80,
-            internal_client="192.168.1.50",
-            description="camera",
-            lease_duration=0,
-        )
-    )
+    held_by(router_lab, 8080, 80, "192.168.1.50", "camera")
     result = run(mappings=[HTTPS, {"external_port": 8080}], state="absent")
     assert result["changed"] is True and result["removed"] == ["tcp/443"]
     assert any("forwarded to 192.168.1.50 by someone else" in str(w) for w in result["warnings"]), result["warnings"]
@@ -264,3 +255,86 @@ def test_a_router_that_caps_leases_gets_a_refresh_every_run_and_a_warning(run, r
     clock[0] += 3600
     second = run(mappings=[HTTPS])
     assert second["changed"] is True and lease_left(router_lab) == 86400
+
+
+# -- requests per no-op (issue 15): the description cached, the WAN address read only where asked ----------------
+def requests(router_lab):
+    """Every request the router saw, the description's GET included."""
+    return [c["method"] for c in router_lab.calls()]
+
+
+def test_a_no_op_makes_one_request_per_read_it_needs(run, router_lab):
+    """What the exposure role's three router tasks cost once the description is cached: the probe (check mode)
+    reads the WAN address and the declared mapping; the forward, told the address, reads the mapping; the exclusive
+    removal lists the router's TCP and UDP mappings (IGD v2), which covers the declared ones."""
+    assert run(mappings=[HTTPS])["changed"] is True
+    router_lab.clear_log()
+    probe = run(check_mode=True, mappings=[HTTPS])
+    assert probe["changed"] is False and probe["external_address"] == "100.128.77.2"
+    assert requests(router_lab) == ["GetExternalIPAddress", "GetSpecificPortMappingEntry"]
+    router_lab.clear_log()
+    forward = run(mappings=[HTTPS], read_external_address=False)
+    assert forward["changed"] is False and "external_address" not in forward and "behind_cgnat" not in forward
+    assert forward["mappings"][0]["internal_port"] == 5001
+    assert requests(router_lab) == ["GetSpecificPortMappingEntry"]
+    router_lab.clear_log()
+    removal = run(mappings=[HTTPS], exclusive=True, read_external_address=False)
+    assert removal["changed"] is False and removal["removed"] == []
+    assert requests(router_lab) == ["GetListOfPortMappings", "GetListOfPortMappings"]
+
+
+def test_without_the_description_cache_every_task_fetches_the_description(run, router_lab):
+    run(mappings=[HTTPS], description_cache=False)
+    router_lab.clear_log()
+    assert run(mappings=[HTTPS], description_cache=False, read_external_address=False)["changed"] is False
+    assert requests(router_lab) == ["GET /rootDesc.xml", "GetSpecificPortMappingEntry"]
+
+
+def test_exclusive_still_finds_a_conflict_on_a_declared_port_from_the_list(run, router_lab):
+    held_by(router_lab, 443, 443, "192.168.1.50", "game console")
+    router_lab.clear_log()
+    result = run(mappings=[HTTPS], exclusive=True)
+    assert result["failed"] is True and "192.168.1.50" in result["msg"] and writes(router_lab) == []
+    assert "GetSpecificPortMappingEntry" not in requests(router_lab)
+
+
+def test_several_declared_ports_of_one_protocol_are_read_in_one_listing(run, router_lab):
+    """IGD v2's GetListOfPortMappings over the declared ports' span answers them all, with another client's
+    mapping inside the span left alone and a conflict on a declared port still found."""
+    declared = [HTTPS, {"external_port": 80}, {"external_port": 8443}]
+    run(mappings=declared)
+    held_by(router_lab, 8080, 80, "192.168.1.50", "camera")
+    router_lab.clear_log()
+    again = run(mappings=declared, read_external_address=False)
+    assert again["changed"] is False and [m["external_port"] for m in again["mappings"]] == [443, 80, 8443]
+    assert requests(router_lab) == ["GetListOfPortMappings"]
+    router_lab.clear_log()
+    clash = run(mappings=declared + [{"external_port": 8080}], read_external_address=False)
+    assert clash["failed"] is True and "192.168.1.50" in clash["msg"] and writes(router_lab) == []
+
+
+def test_a_router_that_refuses_the_listing_is_read_port_by_port_and_not_asked_again(run, router_lab):
+    declared = [HTTPS, {"external_port": 80}]
+    run(mappings=declared)
+    router_lab.fault(fail_next={"method": "GetListOfPortMappings", "code": 401, "count": 10})
+    router_lab.clear_log()
+    assert run(mappings=declared, read_external_address=False)["changed"] is False
+    assert requests(router_lab) == ["GetListOfPortMappings"] + ["GetSpecificPortMappingEntry"] * 2
+    router_lab.clear_log()
+    removal = run(mappings=declared, exclusive=True, read_external_address=False)
+    assert removal["changed"] is False
+    assert requests(router_lab) == ["GetGenericPortMappingEntry"] * 3  # two entries, then the end of the list
+
+
+def test_a_listing_that_is_not_xml_falls_back_to_the_generic_list(run, router_lab, monkeypatch):
+    """Routers build the listing document by hand (miniupnpd's upnpsoap.c copies each description in as it
+    stored it, which another client may have sent unescaped): one that is no XML is read entry by entry."""
+    from ansible_collections.homelab.nas.plugins.module_utils import igd_client
+
+    assert igd_client.parse_port_listing("<p:PortMappingList><p:PortMappingEntry><p:NewDescription>r&d") is None
+    monkeypatch.setattr(igd_client, "parse_port_listing", lambda text: None)
+    run(mappings=[HTTPS])
+    router_lab.clear_log()
+    removal = run(mappings=[HTTPS], exclusive=True, read_external_address=False)
+    assert removal["changed"] is False
+    assert requests(router_lab) == ["GetListOfPortMappings"] + ["GetGenericPortMappingEntry"] * 2

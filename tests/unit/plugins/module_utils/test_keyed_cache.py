@@ -1,15 +1,15 @@
-"""disk_cache: one JSON file per key, private, replaced whole; what cannot be read is no entry."""
+"""keyed_cache: one JSON file per key, private, replaced whole; what cannot be read is no entry."""
 
 from __future__ import annotations
 
 import os
 import stat
 
-from ansible_collections.homelab.nas.plugins.module_utils.disk_cache import DiskCache
+from ansible_collections.homelab.nas.plugins.module_utils.keyed_cache import KeyedCache
 
 
 def test_put_get_and_drop_in_private_files(tmp_path):
-    cache = DiskCache(str(tmp_path / "cache"), "thing")
+    cache = KeyedCache(str(tmp_path / "cache"), ".thing.json")
     assert cache.get("a|b") is None
     cache.put("a|b", {"id": 7})
     assert cache.get("a|b") == {"id": 7} and cache.get("a|c") is None
@@ -22,13 +22,13 @@ def test_put_get_and_drop_in_private_files(tmp_path):
 
 
 def test_kinds_do_not_share_entries(tmp_path):
-    DiskCache(str(tmp_path), "one").put("key", 1)
-    assert DiskCache(str(tmp_path), "two").get("key") is None
+    KeyedCache(str(tmp_path), ".one.json").put("key", {"n": 1})
+    assert KeyedCache(str(tmp_path), ".two.json").get("key") is None
 
 
 def test_a_corrupt_or_unreadable_file_is_no_entry(tmp_path):
-    cache = DiskCache(str(tmp_path), "thing")
-    cache.put("key", [1, 2])
+    cache = KeyedCache(str(tmp_path), ".thing.json")
+    cache.put("key", {"a": [1, 2]})
     (entry,) = tmp_path.iterdir()
     entry.write_text('{"half')
     assert cache.get("key") is None
