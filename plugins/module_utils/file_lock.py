@@ -56,12 +56,17 @@ def named_lock(*parts):
     return os.path.join(ensure_private_dir(directory), key + ".lock")
 
 
+POLL_MAX = 0.05  # seconds between tries at most: a try is one system call
+
+
 @contextlib.contextmanager
-def locked(lock_path, timeout=None, what=None, poll=0.05):
+def locked(lock_path, timeout=None, what=None, poll=0.005):
     """Hold an exclusive flock on `lock_path` (created 0600 if missing) for the `with` block.
 
     Waits up to `timeout` seconds (LOCK_TIMEOUT) for another holder, then raises LockError naming the lock and
-    `what` it guards."""
+    `what` it guards. A waiter tries again every `poll` seconds, backing off to POLL_MAX: a holder's turn is
+    usually one task's few milliseconds, and a longer sleep would leave the lock free while every waiter sleeps
+    (forks on hosts that share a DSM take turns on it task by task)."""
     timeout = LOCK_TIMEOUT if timeout is None else timeout
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -86,7 +91,7 @@ def locked(lock_path, timeout=None, what=None, poll=0.05):
                     % (timeout, lock_path, " (%s)" % what if what else "", lock_path)
                 )
             time.sleep(poll)
-            poll = min(poll * 2, 0.5)
+            poll = min(poll * 2, POLL_MAX)
         yield lock_path
     finally:
         os.close(fd)  # closing the descriptor releases the lock

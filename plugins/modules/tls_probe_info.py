@@ -13,7 +13,7 @@ description:
     and returns what it saw, the negotiated TLS version, the server certificate (names, expiry, fingerprint),
     the status and the response headers.
   - With O(server_names), makes that request once for each name, several at once (O(parallel)), and returns
-    each one's result in RV(probes): one task for every published hostname, instead of a loop whose items
+    each one's result in RV(probes), so one task covers every published hostname, instead of a loop whose items
     each cost a task's overhead.
   - A refused connection, a failed TLS handshake, an untrusted certificate or a missing HTTP answer is
     a result too (RV(reachable), RV(tls_established), RV(error_kind)), not a task failure, because some checks
