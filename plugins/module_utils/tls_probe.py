@@ -8,6 +8,7 @@ caller decides whether a refusal is what it wanted."""
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import http.client
 import socket
@@ -55,22 +56,29 @@ def context(validate_certs=True, ca_path=None, client_cert=None, client_key=None
 
 def certificate_facts(der, now=None):
     """Subject, issuer, SANs, validity and fingerprint of a DER certificate."""
-    cert = x509.load_der_x509_certificate(der)
+    facts = dict(_parsed(der))
     now = now or datetime.datetime.now(datetime.timezone.utc)
+    facts["days_left"] = (datetime.datetime.fromisoformat(facts["not_after"]) - now).days
+    facts["sans"] = list(facts["sans"])
+    return facts
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(der):
+    """What a DER certificate says, parsed once: probing many names, an edge presents one certificate to all."""
+    cert = x509.load_der_x509_certificate(der)
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
             x509.DNSName
         )
     except x509.ExtensionNotFound:
         sans = []
-    not_after = cert.not_valid_after_utc
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
-        "sans": list(sans),
+        "sans": tuple(sans),
         "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": not_after.isoformat(),
-        "days_left": (not_after - now).days,
+        "not_after": cert.not_valid_after_utc.isoformat(),
         "sha256": hashlib.sha256(der).hexdigest(),
     }
 

@@ -70,6 +70,12 @@ options:
     description: Extra request headers.
     type: dict
     default: {}
+  body:
+    description:
+      - Return the start of the response body (RV(body)). V(false) leaves it out, which keeps the result of a
+        task probing many names (O(server_names)) small.
+    type: bool
+    default: true
   validate_certs:
     description:
       - Verify the server certificate and that it is for O(server_name). Turn off to see what an attacker
@@ -182,7 +188,7 @@ headers:
   type: dict
 body:
   description: Start of the response body.
-  returned: when the server answered
+  returned: when the server answered and O(body) is true
   type: str
 error:
   description: What went wrong, in words.
@@ -215,6 +221,7 @@ def main():
             tls=dict(type="bool", default=True),
             method=dict(type="str", choices=["GET", "HEAD"], default="GET"),
             headers=dict(type="dict", default={}),
+            body=dict(type="bool", default=True),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
             client_cert=dict(type="path"),
@@ -266,6 +273,8 @@ def main():
         )
         if result["certificate"]:
             result["covers"] = tls_probe.covers(result["certificate"]["sans"], server_name)
+        if not p["body"]:
+            del result["body"]
         return result
 
     if p["server_names"] is None:

@@ -127,6 +127,9 @@ def test_several_names_in_one_call_each_in_order(probe):
     photos, nothing, again = result["probes"]
     assert photos["status"] == 200 and photos["covers"] is True and again["status"] == 200
     assert nothing["status"] != 200  # the edge serves no record by that name
+    assert photos["body"] == "hello"
+    lean = probe(server_name=None, server_names=names[:1], body=False)["probes"][0]
+    assert lean["status"] == 200 and "body" not in lean
 
 
 def test_without_host_each_name_is_where_it_connects(probe, edge):
