@@ -70,13 +70,23 @@ class DsmModule(ApiModule):
             )
 
     def run(self, body, validate=None):
-        """ApiModule.run with this DSM's lock held around the body outside check mode (docs/architecture.md,
+        """ApiModule.run with this DSM's lock held around the body when it changes something (docs/architecture.md,
         "Locks"): DSM's lists and profiles are read, changed and written back whole, so this controller's tasks on
-        one DSM (forks, overlapping runs) take turns rather than write over each other or create a thing twice."""
+        one DSM (forks, overlapping runs) take turns rather than write over each other or create a thing twice.
+        The body first runs as check mode runs it, without the lock: a task that changes nothing (every task of a
+        rerun) returns that and never waits for a turn; one that changes something runs again, reading afresh,
+        under the lock. Every write is in converge()'s apply, which check mode never calls."""
 
         def locked(mod, wanted):
             if mod.check_mode:
                 return body(mod, wanted)
+            mod.check_mode = True
+            try:
+                preview = body(mod, wanted)
+            finally:
+                mod.check_mode = False
+            if not preview.get("changed"):
+                return preview
             base_url = mod.client.base_url
             with file_lock.locked(file_lock.named_lock("dsm", base_url), what="DSM at %s" % base_url):
                 return body(mod, wanted)

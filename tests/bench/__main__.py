@@ -191,6 +191,11 @@ def per_task(record, logs):
     return rows
 
 
+def logins(logs):
+    """DSM logins in the mocks' request logs."""
+    return sum(1 for e in logs["dsm"] if e.get("api") == "SYNO.API.Auth" and e.get("method") == "login")
+
+
 def _median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -227,9 +232,7 @@ def main(argv):
         with open(record_path, encoding="utf-8") as handle:
             record = json.load(handle)
         results["requests"] = {mock: len(entries) for mock, entries in logs.items()}
-        results["logins"] = sum(
-            1 for e in logs["dsm"] if e.get("api") == "SYNO.API.Auth" and e.get("method") == "login"
-        )
+        results["logins"] = logins(logs)
         results["per_task"] = per_task(record, logs)
         floor_playbook = floor.build(record_path, os.path.join(out, "floor"))
         recorded = "@" + os.path.join(out, "floor", "recorded.yml")
@@ -273,7 +276,9 @@ def main(argv):
             runner.run(noop=False, log="hosts-converge.log")
         for n in host_sizes:
             if in_budget("%d NAS hosts" % n):
+                runner.clear_logs()
                 results["hosts"][n] = runner.run(inventory=hosts_inventory(out, n), log="hosts.log")
+                results.setdefault("host_logins", {})[n] = logins(runner.logs())
     finally:
         stop_lab(runner.lab)
     results["total"] = time.monotonic() - began
@@ -301,7 +306,10 @@ def report(r):
             one = sizes.get(1) or sizes[min(sizes)]
             best = " (best of %d)" % r.get("repeats", 1) if key == "services" else ""
             for n, wall in sizes.items():
-                lines.append("%-44s %6.1f s  %5.2fx" % ("no-op, %d %s%s" % (n, label, best), wall, wall / one))
+                line = "%-44s %6.1f s  %5.2fx" % ("no-op, %d %s%s" % (n, label, best), wall, wall / one)
+                if key == "hosts" and n in r.get("host_logins", {}):
+                    line += "  (DSM logins: %d)" % r["host_logins"][n]
+                lines.append(line)
     if r["skipped"]:
         lines.append("%-44s %s" % ("not run (past BENCH_BUDGET)", ", ".join(r["skipped"])))
     lines.append("")

@@ -120,7 +120,8 @@ def test_pins_recorded_at_once_by_several_tasks_are_all_kept(tmp_path, monkeypat
 
 
 def test_a_dsm_task_waits_for_another_on_the_same_dsm(dsm_lab, tmp_path, capsys, monkeypatch):
-    # DSM's lists and profiles are read, changed and written whole: two writers on one DSM take turns.
+    # DSM's lists and profiles are read, changed and written whole: two writers on one DSM take turns. The task
+    # reads first without the lock (a no-op never waits), so it has logged in when it waits: only that differs.
     monkeypatch.setattr(file_lock, "LOCK_TIMEOUT", 0.3)
     args = dict(dsm_lab.client_args(session_cache_dir=str(tmp_path / "cache")), mode="security_only")
     base_url = "https://%s:%s/webapi/" % (dsm_lab.host, dsm_lab.https_port)
@@ -128,6 +129,9 @@ def test_a_dsm_task_waits_for_another_on_the_same_dsm(dsm_lab, tmp_path, capsys,
     with file_lock.locked(file_lock.named_lock("dsm", base_url)):
         failed = run_module(dsm_update_policy, args, capsys)
         assert failed.get("failed") is True and "DSM at %s" % base_url in failed["msg"], failed
-        assert dsm_lab.state() == before
+        assert dict(dsm_lab.state(), active_sessions=None) == dict(before, active_sessions=None)
         assert run_module(dsm_update_policy, args, capsys, check_mode=True)["changed"] is True  # no lock
     assert run_module(dsm_update_policy, args, capsys)["changed"] is True
+    # What changes nothing takes no turn: the same task, now a no-op, runs while another holds the lock.
+    with file_lock.locked(file_lock.named_lock("dsm", base_url)):
+        assert run_module(dsm_update_policy, args, capsys)["changed"] is False
