@@ -141,7 +141,7 @@ class TaskStore:
         a get that answered nothing, an error or another task (a stale id) is made again for the listed one."""
         list_call = (TASK_API, "list", LIST_V, dict(sort_by="name", sort_direction="ASC", offset=0, limit=-1))
         known = self.ids.get(name, owner) if self.ids and owner else None
-        got = None
+        got = listed = None
         if known:
             get_call = (TASK_API, "get", CONFIG_V, dict(id=known["id"], real_owner=known["real_owner"]))
             (listed, list_error), (got, get_error) = self.client.batch_results([list_call, get_call])
