@@ -10,17 +10,10 @@ or did not manage is said so, together with what is left to do by hand.
 
 from __future__ import annotations
 
+from ansible_collections.homelab.nas.plugins.module_utils.verify_checks import probes_by_name
+
 SSL_MODES = {"off": "off", "flexible": "Flexible", "full": "Full", "strict": "Full (strict)"}
 TWO_FACTOR = {"none": "not enforced", "administrators": "enforced for administrators", "all": "enforced for everyone"}
-
-
-def _by_hostname(results):
-    """The verify role's probe results by hostname (skipped ones left out)."""
-    return {
-        r["server_name"]: r
-        for r in results or ()
-        if isinstance(r, dict) and "server_name" in r and not r.get("skipped")
-    }
 
 
 def _seen(probe):
@@ -152,7 +145,7 @@ def exposure_summary(declared):
     public_address, router (router_port_forward's result), manage_router, firewall, lan_networks, lan_ports,
     dsm_port, two_factor, visitors and attackers (the verify role's tls_probe_info results)."""
     services = [s for s in declared.get("services") or () if s.get("state", "present") == "present"]
-    visitors, attackers = _by_hostname(declared.get("visitors")), _by_hostname(declared.get("attackers"))
+    visitors, attackers = probes_by_name(declared.get("visitors")), probes_by_name(declared.get("attackers"))
     lines = ["Published through Cloudflare:"] + (_published(services, visitors) or ["  nothing"])
     lines.append(_cloudflare(declared.get("zone_settings"), declared.get("hsts")))
     certificates = {_certificate(attackers.get(s["hostname"])) for s in services} - {None}

@@ -14,9 +14,11 @@ MODERN_TLS = ("TLSv1.2", "TLSv1.3")
 CHECKS = ("tls", "old_tls", "hsts", "redirect", "certificates", "origin_pulls")
 
 
-def _by_name(probes):
-    """The probes of a tls_probe_info task with server_names, by name; {} when the task was skipped."""
-    return {p["server_name"]: p for p in probes or () if isinstance(p, dict) and "server_name" in p}
+def probes_by_name(probes):
+    """The probes of a tls_probe_info task with server_names, by name ({} when the task was skipped)."""
+    return {
+        p["server_name"]: p for p in probes or () if isinstance(p, dict) and "server_name" in p and not p.get("skipped")
+    }
 
 
 def _answer(probe):
@@ -148,9 +150,9 @@ def verify_findings(spec):
     hsts (the expected header as tls_hsts, or none: not checked); https_redirect, origin_pulls (bools); origin
     ("address:port"); certificate_min_days; cloudflare_errors (status -> meaning).
     Returns {"seen": lines, "failures": {check: [message, ...]}} with every check of CHECKS as a key."""
-    visitors, old_clients = _by_name(spec.get("visitors")), _by_name(spec.get("old_clients"))
-    plains = _by_name(spec.get("plain")) if spec.get("https_redirect") else {}
-    attackers = _by_name(spec.get("attackers"))
+    visitors, old_clients = probes_by_name(spec.get("visitors")), probes_by_name(spec.get("old_clients"))
+    plains = probes_by_name(spec.get("plain")) if spec.get("https_redirect") else {}
+    attackers = probes_by_name(spec.get("attackers"))
     min_days = int(spec.get("certificate_min_days") or 0)
     failures = {check: [] for check in CHECKS}
     seen = []
