@@ -162,7 +162,8 @@ class DsmClient:
         self.logins = 0
         self.device_token_saved = False
         self._apis = None
-        self._apis_cached = False
+        self._apis_cached = False  # the list came from the cache, not from this DSM in this task
+        self._apis_refreshed = False  # this task asked DSM for it: never the cache again
         self.validate_certs = validate_certs
         self._ca_path = ca_path
         # Pinned certificates: the ones given, and the ones this collection made DSM present (dsm_certificate
@@ -200,13 +201,15 @@ class DsmClient:
         moved = DsmClient(self.host, port=port, **self._options)
         moved.sid, moved.synotoken = self.sid, self.synotoken
         moved._apis, moved._apis_cached = self._apis, self._apis_cached  # pylint: disable=protected-access
+        if moved.cache and self._apis:
+            moved.cache.save_apis(self._apis)
         if self.trusted and moved.trusted:
             for pin in self.trusted.load():
                 moved.trusted.add(pin)
             if self.validate_certs:
                 moved.pins.update(self.pins)
         if self.cache and self.sid:
-            moved.cache.save_session(self.sid, self.synotoken, self._apis)
+            moved.cache.save_session(self.sid, self.synotoken)
             self.cache.drop_session()
         self.sid = self.synotoken = None  # nothing left for close() to log out
         self.http.close()
@@ -242,14 +245,7 @@ class DsmClient:
     def api_info(self, name):
         """Path and version range of an API, from SYNO.API.Info (queried once for all)."""
         if self._apis is None:
-            data = self._send(
-                "GET",
-                "query.cgi",
-                {"api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"},
-                api="SYNO.API.Info",
-                method="query",
-            )
-            self._apis = data
+            self._discover()
         if name not in self._apis:
             raise DsmError(
                 "this DSM does not offer %s (DSM version too old, or the package is not installed)" % name,
@@ -257,6 +253,35 @@ class DsmClient:
                 api=name,
             )
         return self._apis[name]
+
+    def _discover(self):
+        """DSM's API list: the one an earlier task or run kept (the session cache), else SYNO.API.Info's, kept for
+        the next. A kept list that no longer matches DSM (a DSM update) is refreshed on the first answer that says
+        so (_stale_api)."""
+        if self.cache and not self._apis_refreshed:
+            kept = self.cache.load_apis()
+            if kept:
+                self._apis, self._apis_cached = kept, True
+                return
+        self._apis = self._send(
+            "GET",
+            "query.cgi",
+            {"api": "SYNO.API.Info", "version": "1", "method": "query", "query": "ALL"},
+            api="SYNO.API.Info",
+            method="query",
+        )
+        self._apis_cached, self._apis_refreshed = False, True
+        if self.cache:
+            self.cache.save_apis(self._apis)
+
+    def _stale_api(self, exc):
+        """Whether `exc` may come from a kept API list DSM no longer matches (102 no such API, 103 no such method,
+        104 no such version, HTTP 404 no such path); if so, the next api_info asks DSM again."""
+        if not self._apis_cached or not (exc.code in (102, 103, 104) or exc.status == 404):
+            return False
+        self._apis, self._apis_cached = None, False
+        self._apis_refreshed = True
+        return True
 
     def pick_version(self, name, wanted):
         """The highest version we speak (`wanted`) that DSM also offers."""
@@ -274,17 +299,43 @@ class DsmClient:
     # -- authentication ----------------------------------------------------
     def login(self):
         """Reuse a cached session when there is one, else log in."""
-        if self.sid:
+        if self.sid or self._reuse_cached():
             return
+        if not self.cache:
+            self._fresh_login()
+            return
+        with self.cache.logging_in():
+            if not self._reuse_cached():  # another task may have logged in while this one waited
+                self._fresh_login()
+
+    def _login_again(self, refused):
+        """DSM refused the session `refused`: reuse a newer one another task saved meanwhile, else log in."""
+        self.sid = None
+        if not self.cache:
+            self._fresh_login()
+            return
+        with self.cache.logging_in():
+            if self._reuse_cached(unless=refused):
+                return
+            self.cache.drop_session()
+            self._fresh_login()
+
+    def _reuse_cached(self, unless=None):
         cached = self.cache.load_session() if self.cache else None
-        if cached and cached.get("sid"):
+        if cached and cached.get("sid") and cached["sid"] != unless:
             self.sid, self.synotoken = cached["sid"], cached.get("synotoken")
-            if cached.get("apis") and self._apis is None:
-                self._apis, self._apis_cached = cached["apis"], True
-            return
-        self._fresh_login()
+            return True
+        return False
 
     def _fresh_login(self):
+        try:
+            self._login_once()
+        except DsmError as exc:
+            if not self._stale_api(exc):
+                raise
+            self._login_once()
+
+    def _login_once(self):
         version = self.pick_version(AUTH_API, 7)
         params = {
             "api": AUTH_API,
@@ -315,7 +366,7 @@ class DsmClient:
         # A one-time code cannot be used twice: later re-logins rely on the device token.
         self._otp_code = None
         if self.cache:
-            self.cache.save_session(self.sid, self.synotoken, self._apis)
+            self.cache.save_session(self.sid, self.synotoken)
 
     def device_token(self):
         """The device token a login would send: the one given, else the one saved in the session cache."""
@@ -361,8 +412,6 @@ class DsmClient:
             cached = self.cache.load_session()
             if cached:
                 self.sid = cached.get("sid")
-                if cached.get("apis") and self._apis is None:  # the API list came with it: no discovery
-                    self._apis, self._apis_cached = cached["apis"], True
         if self.sid:
             path = self.api_info(AUTH_API)["path"]
             version = self.pick_version(AUTH_API, 7)
@@ -418,7 +467,7 @@ class DsmClient:
 
     def batch_results(self, calls):
         """As batch(), but each call's (data, None) or (None, DsmError), for reads whose errors are answers."""
-        self.login()  # first: a cached session brings the cached API list, so no discovery is needed
+        self.login()
         compound = []
         for api, method, version, params in calls:
             entry = {k: _encode(v) for k, v in params.items()}
@@ -441,23 +490,31 @@ class DsmClient:
 
     def offers(self, name):
         """Whether DSM offers an API (a package's API is missing while the package is not installed)."""
-        self.login()  # first: a cached session brings the cached API list, so no discovery is needed
+        self.login()
         try:
-            self.api_info(name)
+            return self._listed(name)
         except DsmError as exc:
-            if exc.code != 102:
+            # Missing from a kept list: the package may have been installed since; ask DSM, once.
+            if not self._stale_api(exc):
                 raise
-            return False
-        return True
+        return self._listed(name)
+
+    def _listed(self, name):
+        """Whether the API list has `name`; DsmError (102 when missing) only from asking DSM for the list."""
+        if self._apis is None:
+            self._discover()
+        if name in self._apis:
+            return True
+        if self._apis_cached:
+            raise DsmError("%s is missing from the kept API list" % name, code=102, api=name)
+        return False
 
     def call(self, api, method, version, write=False, files=None, raw=False, request_timeout=None, **params):
         self.login()
         try:
             return self._call_once(api, method, version, write, files, raw, params, request_timeout)
         except DsmError as exc:
-            if exc.code in (102, 103, 104) and self._apis_cached:
-                # The cached API list may predate a DSM update: discover again, once.
-                self._apis, self._apis_cached = None, False
+            if self._stale_api(exc):  # the kept API list may predate a DSM update: discover again, once
                 return self.call(
                     api, method, version, write=write, files=files, raw=raw, request_timeout=request_timeout, **params
                 )
@@ -465,10 +522,7 @@ class DsmClient:
                 raise
         # The session expired or was replaced: DSM rejected the request before acting
         # on it, so one re-login and one retry are safe even for a write.
-        self.sid = None
-        if self.cache:
-            self.cache.drop_session()
-        self._fresh_login()
+        self._login_again(self.sid)
         return self._call_once(api, method, version, write, files, raw, params, request_timeout)
 
     def _call_once(self, api, method, version, write, files, raw, params, request_timeout=None):

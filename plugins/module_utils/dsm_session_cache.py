@@ -34,6 +34,9 @@ class SessionCache:
         key = hashlib.sha256(("%s|%s" % (base_url, username)).encode("utf-8")).hexdigest()[:32]
         self._session_path = os.path.join(self.directory, key + ".session.json")
         self._device_path = os.path.join(self.directory, key + ".device.json")
+        # DSM's API list (paths and versions) is the same for every account: keyed by the base URL alone.
+        apis_key = hashlib.sha256(("apis|%s" % base_url).encode("utf-8")).hexdigest()[:32]
+        self._apis_path = os.path.join(self.directory, apis_key + ".apis.json")
         self._lock_name = key
         self._sid = None  # the session this task loaded or saved, the only one it may drop
 
@@ -43,11 +46,28 @@ class SessionCache:
             self._sid = data.get("sid")
         return data
 
-    def save_session(self, sid, synotoken, apis=None):
-        """The session, and DSM's API list (paths and versions) so a reused session needs no discovery."""
+    def save_session(self, sid, synotoken):
         with self._locked():
-            write_json(self._session_path, {"sid": sid, "synotoken": synotoken, "apis": apis})
+            write_json(self._session_path, {"sid": sid, "synotoken": synotoken})
         self._sid = sid
+
+    def logging_in(self):
+        """Held from finding no usable session to saving the new one: forks that find none at once log in one at a
+        time, and each after the first reuses the session the first saved (one login per run; a one-time code
+        cannot be used twice). A lock of its own: the session file's lock is taken inside it, by save_session."""
+        file_lock.ensure_private_dir(self.directory)
+        lock = os.path.join(self.directory, ".%s.login.lock" % self._lock_name)
+        return file_lock.locked(lock, what="DSM login")
+
+    def load_apis(self):
+        """DSM's API list as an earlier task or run found it, or None. Not a secret; it outlives the session (a
+        logout ends the session, not the list), so a run's first task logs in without asking DSM for it."""
+        data = read_json(self._apis_path)
+        apis = data.get("apis") if data else None
+        return apis if isinstance(apis, dict) and apis else None
+
+    def save_apis(self, apis):
+        write_json(self._apis_path, {"apis": apis})  # replaced whole and atomically: no lock needed
 
     def drop_session(self):
         """Forget the session this task used (DSM refused it, or it was logged out), unless another task has

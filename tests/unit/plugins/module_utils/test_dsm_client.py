@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import threading
 import time
 from contextlib import closing
 
@@ -279,20 +281,84 @@ def test_slow_dsm_hits_the_timeout_with_a_clear_error(dsm_lab, tmp_path):
             time.sleep(0.05)
 
 
+def _kept_apis(client):
+    return json.loads(open(client.cache._apis_path).read())["apis"]  # pylint: disable=protected-access
+
+
+def _keep_apis(client, apis):
+    client.cache.save_apis(apis)
+
+
 def test_a_reused_session_needs_no_discovery_until_dsm_changes(dsm_lab, tmp_path):
     make_client(dsm_lab, tmp_path).read("SYNO.Core.Certificate.CRT", "list", 1)
     dsm_lab.clear_log()
     client = make_client(dsm_lab, tmp_path)
     client.read("SYNO.Core.Certificate.CRT", "list", 1)
     assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.Core.Certificate.CRT", "list")]
-    # A cached API list that no longer matches DSM (102 after an update) is refreshed once.
-    cache = client.cache
-    cached = cache.load_session()
-    cached["apis"]["SYNO.Core.Certificate.CRT"]["path"] = "auth.cgi"  # DSM answers 102 there
-    cache.save_session(cached["sid"], cached["synotoken"], cached["apis"])
+    # A kept API list that no longer matches DSM (102 after an update) is refreshed once.
+    apis = _kept_apis(client)
+    apis["SYNO.Core.Certificate.CRT"]["path"] = "auth.cgi"  # DSM answers 102 there
+    _keep_apis(client, apis)
     dsm_lab.clear_log()
     assert make_client(dsm_lab, tmp_path).read("SYNO.Core.Certificate.CRT", "list", 1)["certificates"]
     assert [(c["method"], c["outcome"]) for c in dsm_lab.calls()] == [("list", 102), ("query", "ok"), ("list", "ok")]
+    assert _kept_apis(client)["SYNO.Core.Certificate.CRT"]["path"] == "entry.cgi", "the refreshed list is kept"
+
+
+def test_a_runs_first_login_needs_no_discovery_and_survives_a_moved_auth_api(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    client.logout()  # the end of a run: the session is gone, the API list is kept
+    dsm_lab.clear_log()
+    make_client(dsm_lab, tmp_path).login()
+    assert [(c["api"], c["method"]) for c in dsm_lab.calls()] == [("SYNO.API.Auth", "login")]
+    client = make_client(dsm_lab, tmp_path)
+    client.logout()
+    apis = _kept_apis(client)
+    apis["SYNO.API.Auth"]["path"] = "not-there.cgi"  # a DSM update moved it: HTTP 404
+    _keep_apis(client, apis)
+    dsm_lab.clear_log()
+    fresh = make_client(dsm_lab, tmp_path)
+    fresh.login()
+    assert fresh.sid
+    calls = [(c["method"], c["outcome"]) for c in dsm_lab.calls()]
+    assert [m for m, _ in calls] == ["login", "query", "login"] and calls[0][1] != "ok" and calls[2][1] == "ok", calls
+    assert fresh.logins == 1
+
+
+def test_an_api_missing_from_the_kept_list_is_asked_of_dsm_once(dsm_lab, tmp_path):
+    client = make_client(dsm_lab, tmp_path)
+    client.login()
+    apis = _kept_apis(client)
+    del apis["SYNO.Core.QuickConnect"]  # kept before the package was there
+    _keep_apis(client, apis)
+    dsm_lab.clear_log()
+    later = make_client(dsm_lab, tmp_path)
+    assert later.offers("SYNO.Core.QuickConnect")
+    assert not later.offers("SYNO.Not.There")
+    assert [c["method"] for c in dsm_lab.calls()] == ["query"], "one discovery, not one per missing API"
+    assert "SYNO.Core.QuickConnect" in _kept_apis(client)
+
+
+def test_forks_that_find_no_session_at_once_log_in_once(dsm_lab, tmp_path):
+    make_client(dsm_lab, tmp_path).api_info(AUTH_API)  # the API list is kept; no session is
+    dsm_lab.clear_log()
+    clients = [make_client(dsm_lab, tmp_path) for _ in range(6)]
+    start = threading.Barrier(len(clients))
+
+    def task(client):
+        start.wait()
+        client.read("SYNO.Core.Certificate.CRT", "list", 1)
+
+    threads = [threading.Thread(target=task, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(dsm_lab.calls("SYNO.API.Auth", "login")) == 1
+    assert sum(c.logins for c in clients) == 1
+    assert len({c.sid for c in clients}) == 1
+    assert len(dsm_lab.calls("SYNO.Core.Certificate.CRT", "list")) == len(clients)
 
 
 def test_batch_reads_in_one_request_and_names_the_failing_call(dsm_lab, tmp_path):
