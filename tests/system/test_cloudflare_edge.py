@@ -16,6 +16,8 @@ import urllib.request
 import warnings
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.lab import edge_origin
 from tests.lab.dsm_nginx import tree
@@ -315,3 +317,50 @@ def test_ssl_off_sends_https_visitors_to_http(cloudflare_lab, origin):
     status, headers, _body = visit(cloudflare_lab, "photos.example.test", "/x")
     assert status == 301 and headers["location"] == "http://photos.example.test/x"
     assert visit(cloudflare_lab, "photos.example.test", https=False)[0] == 200
+
+
+class KeptAlive(Echo):
+    """An HTTP/1.1 origin that keeps connections open, counting them; `close_idle` ends the open ones, as an
+    origin's own keep-alive timeout or a reload does."""
+
+    protocol_version = "HTTP/1.1"
+    opened = []
+
+    def setup(self):
+        super().setup()
+        self.opened.append(self.connection)
+
+
+def test_the_edge_reuses_origin_connections_and_replaces_closed_ones(cloudflare_lab, origin):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeptAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    KeptAlive.opened = []
+    try:
+        cloudflare_lab.configure(edge_origins={"%s:80" % WAN: "127.0.0.1:%d" % server.server_address[1]})
+        setting(cloudflare_lab, "ssl", "flexible")
+        assert [visit(cloudflare_lab, "photos.example.test")[0] for _ in range(3)] == [200, 200, 200]
+        assert len(KeptAlive.opened) == 1, "one kept-alive connection for one origin and hostname"
+        for connection in KeptAlive.opened:  # the origin closes its idle connections
+            connection.shutdown(socket.SHUT_RDWR)
+        assert visit(cloudflare_lab, "photos.example.test")[0] == 200, "a closed one is replaced, not a 520"
+        assert len(KeptAlive.opened) == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_reload_of_nginx_between_requests_costs_a_visitor_nothing(cloudflare_lab, origin):
+    setting(cloudflare_lab, "ssl", "strict")
+    assert visit(cloudflare_lab, "photos.example.test")[0] == 200
+    reload(origin)  # nginx closes the edge's idle connection with its old workers
+    assert visit(cloudflare_lab, "photos.example.test")[0] == 200
+
+
+def test_the_edge_presents_an_ecdsa_certificate(cloudflare_lab, origin):
+    context = ssl.create_default_context(cafile=cloudflare_lab.info["edge_ca_path"])
+    with context.wrap_socket(
+        socket.create_connection(("127.0.0.1", cloudflare_lab.info["edge_https_port"]), timeout=10),
+        server_hostname="photos.example.test",
+    ) as sock:
+        cert = x509.load_der_x509_certificate(sock.getpeercert(binary_form=True))
+    assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey) and cert.public_key().curve.name == "secp256r1"

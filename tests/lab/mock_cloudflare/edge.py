@@ -18,6 +18,7 @@ import secrets
 import socket
 import ssl
 import threading
+import time
 import warnings
 from http.server import BaseHTTPRequestHandler
 
@@ -49,6 +50,10 @@ HOP_BY_HOP = {
 }
 # Request headers the edge sets itself; a visitor's own values are dropped (X-Forwarded-For is extended).
 EDGE_SET = {"cf-connecting-ip", "cf-ray", "cf-visitor", "x-forwarded-proto", "host", "content-length"}
+# Cloudflare keeps connections to the origin open and reuses them up to its Proxy Idle Timeout, 900 s after the
+# last request (developers.cloudflare.com/fundamentals/reference/connection-limits/, "Keep-Alives").
+ORIGIN_IDLE = 900.0
+ORIGIN_IDLE_PER_KEY = 4  # connections kept idle per origin, hostname and TLS set-up (the lab's own bound)
 VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1_1", "1.2": "TLSv1_2", "1.3": "TLSv1_3"}
 
 
@@ -65,6 +70,8 @@ class Edge:
         self.certs = EdgeCertificates(os.path.join(directory, "edge"), [z["name"] for z in app.data["zones"].values()])
         self._contexts = {}
         self._local = threading.local()
+        self._idle = {}  # (origin, TLS context or None, hostname) -> [(connection, idle since)]
+        self._idle_lock = threading.Lock()
 
     # -- listeners -----------------------------------------------------------
     def listen(self, host, https_port=0, http_port=0):
@@ -185,7 +192,40 @@ class Edge:
         return status, answer_headers, answer
 
     def _forward(self, origin, origin_tls, mode, settings, host, verb, path, headers, body, client, ray, https):
-        """The origin's answer as (status, headers, body), or (52x, reason, None)."""
+        """The origin's answer as (status, headers, body), or (52x, reason, None). A kept-alive connection for the
+        same origin, hostname and TLS set-up is used first; one the origin closed meanwhile (a reload, its own
+        keep-alive timeout) is replaced by a new connection before any answer, as a proxy does."""
+        context = self._origin_context(mode, settings) if origin_tls else None
+        key = (origin, id(context) if context else None, host)
+        request = (verb, path, self._origin_headers(headers, host, client, ray, https), body)
+        while True:
+            connection = self._take_idle(key)
+            if connection is None:
+                break
+            try:
+                reply, answer = self._exchange(connection, *request)
+            except TimeoutError:
+                connection.close()
+                return 524, "origin did not answer in time", None
+            except (http.client.HTTPException, ssl.SSLError, OSError):
+                connection.close()  # closed by the origin while idle: nothing reached it
+                continue
+            return self._answered(key, connection, reply, answer)
+        connection = self._connect(origin, context, host)
+        if not isinstance(connection, http.client.HTTPConnection):
+            return connection
+        try:
+            reply, answer = self._exchange(connection, *request)
+        except TimeoutError:
+            connection.close()
+            return 524, "origin did not answer in time", None
+        except (http.client.HTTPException, ssl.SSLError, OSError) as exc:
+            connection.close()
+            return 520, str(exc) or type(exc).__name__, None
+        return self._answered(key, connection, reply, answer)
+
+    def _connect(self, origin, context, host):
+        """A new connection to the origin (TLS with `context` when given), or (52x, reason, None)."""
         timeout = float(self.app.config.get("edge_connect_timeout", 3))
         try:
             sock = socket.create_connection(origin, timeout=timeout)
@@ -196,9 +236,9 @@ class Edge:
         except OSError as exc:
             return 523, str(exc), None
         sock.settimeout(float(self.app.config.get("edge_read_timeout", 30)))
-        if origin_tls:
+        if context is not None:
             try:
-                sock = self._origin_context(mode, settings).wrap_socket(sock, server_hostname=host)
+                sock = context.wrap_socket(sock, server_hostname=host)
             except ssl.SSLCertVerificationError as exc:
                 sock.close()
                 return 526, exc.verify_message, None
@@ -207,23 +247,42 @@ class Edge:
                 return 525, str(exc), None
         connection = http.client.HTTPConnection(host, origin[1], timeout=sock.gettimeout())
         connection.sock = sock
-        try:
-            connection.putrequest(verb, path, skip_host=True, skip_accept_encoding=True)
-            for name, value in self._origin_headers(headers, host, client, ray, https):
-                connection.putheader(name, value)
-            connection.endheaders(body or None)
-            reply = connection.getresponse()
-            answer = reply.read()
-        except TimeoutError:
-            return 524, "origin did not answer in time", None
-        except (http.client.HTTPException, ssl.SSLError, OSError) as exc:
-            return 520, str(exc) or type(exc).__name__, None
-        finally:
+        return connection
+
+    def _exchange(self, connection, verb, path, headers, body):
+        connection.sock.settimeout(float(self.app.config.get("edge_read_timeout", 30)))
+        connection.putrequest(verb, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders(body or None)
+        reply = connection.getresponse()
+        return reply, reply.read()
+
+    def _answered(self, key, connection, reply, answer):
+        if reply.will_close:  # the origin said it closes (Connection: close, HTTP/1.0)
             connection.close()
+        else:
+            with self._idle_lock:
+                kept = self._idle.setdefault(key, [])
+                if len(kept) < ORIGIN_IDLE_PER_KEY:
+                    kept.append((connection, time.monotonic()))
+                    connection = None
+            if connection is not None:
+                connection.close()
         kept = [
             (k, v) for k, v in reply.getheaders() if k.lower() not in HOP_BY_HOP | {"server", "date", "content-length"}
         ]
         return reply.status, kept, answer
+
+    def _take_idle(self, key):
+        with self._idle_lock:
+            kept = self._idle.get(key) or []
+            while kept:
+                connection, since = kept.pop()
+                if time.monotonic() - since < ORIGIN_IDLE:
+                    return connection
+                connection.close()
+        return None
 
     def _origin_context(self, mode, settings):
         # One context per combination, as for visitors: parsing the roots for every request costs the lab more
@@ -263,7 +322,7 @@ class Edge:
                 ("X-Forwarded-Proto", scheme),
                 ("CF-Visitor", '{"scheme":"%s"}' % scheme),
                 ("CF-Ray", ray),
-                ("Connection", "close"),
+                ("Connection", "keep-alive"),
             ]
         )
 

@@ -50,8 +50,10 @@ class EdgeCertificates:
         os.makedirs(directory, exist_ok=True)
         ca, ca_key = _load_or_make_ca(directory, "edge_ca", "homelab.nas lab edge CA")
         self.ca_path = os.path.join(directory, "edge_ca.pem")
-        # The zones can change between starts (tests add none today), so the leaf is issued at every start.
-        key = pki.rsa_key()
+        # The zones can change between starts (tests add none today), so the leaf is issued at every start. ECDSA
+        # P-256, as Universal SSL's primary certificate (the only one on the Free plan; paid plans add RSA for
+        # clients without ECC), which is also what every TLS client here negotiates.
+        key = pki.ec_key()
         sans = [n for zone in sorted(zone_names) for n in (zone, "*." + zone)]
         leaf = pki.issue(sans[0] if sans else "edge.invalid", key, ca, ca_key, sans=sans, days=90)
         self.cert_path, self.key_path = os.path.join(directory, "edge.pem"), os.path.join(directory, "edge.key")
