@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import stat
 import threading
 import time
@@ -405,12 +406,16 @@ def test_each_family_gives_its_own_codes_and_the_rest_fall_back_to_the_common_ta
 
 
 # -- certificate pins (issue 11: DSM presenting a certificate no CA the controller has signed) ----------------
-def test_a_pinned_certificate_is_trusted_without_a_ca_and_a_wrong_pin_fails_at_once(dsm_lab, tmp_path):
+def test_a_pinned_certificate_is_trusted_without_a_ca_and_a_wrong_pin_fails_at_once(dsm_lab, tmp_path, monkeypatch):
     from ansible_collections.homelab.nas.plugins.module_utils.dsm_client import presented_fingerprint
 
     factory = presented_fingerprint(dsm_lab.host, dsm_lab.https_port)
     pinned = make_client(dsm_lab, tmp_path, ca_path=None, tls_fingerprints=[factory])
+    loaded = []
+    real = ssl.SSLContext.load_default_certs
+    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", lambda self, *a: loaded.append(1) or real(self, *a))
     assert pinned.read("SYNO.DSM.Info", "getinfo", 2)["model"]
+    assert loaded == [], "a pinned connection loads no CA store: the pin decides"
     wrong = make_client(dsm_lab, tmp_path / "other", ca_path=None, tls_fingerprints=["00" * 32])
     dsm_lab.clear_log()
     started = time.monotonic()
