@@ -70,6 +70,12 @@ options:
     description: Extra request headers.
     type: dict
     default: {}
+  return_headers:
+    description:
+      - Only these response headers in RV(headers) (names in any case); unset, every header the server sent.
+      - With many names (O(server_names)), naming the headers a check reads keeps the result small.
+    type: list
+    elements: str
   body:
     description:
       - Return the start of the response body (RV(body)). V(false) leaves it out, which keeps the result of a
@@ -183,7 +189,7 @@ status:
   returned: when the server answered
   type: int
 headers:
-  description: Response headers, names in lower case.
+  description: Response headers (only those in O(return_headers) when set), names in lower case.
   returned: unless O(server_names) is set (then in each of RV(probes))
   type: dict
 body:
@@ -221,6 +227,7 @@ def main():
             tls=dict(type="bool", default=True),
             method=dict(type="str", choices=["GET", "HEAD"], default="GET"),
             headers=dict(type="dict", default={}),
+            return_headers=dict(type="list", elements="str"),
             body=dict(type="bool", default=True),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
@@ -245,6 +252,7 @@ def main():
         module.fail_json(msg="parallel is %d; it must be 1 or more" % p["parallel"])
     if p["server_names"] is not None and not all(name and name.strip() for name in p["server_names"]):
         module.fail_json(msg="server_names has an empty name; give each hostname to probe")
+    wanted = None if p["return_headers"] is None else {name.strip().lower() for name in p["return_headers"]}
     ssl_context = None
     if p["tls"]:
         try:
@@ -275,6 +283,8 @@ def main():
             result["covers"] = tls_probe.covers(result["certificate"]["sans"], server_name)
         if not p["body"]:
             del result["body"]
+        if wanted is not None:
+            result["headers"] = {k: v for k, v in result["headers"].items() if k in wanted}
         return result
 
     if p["server_names"] is None:

@@ -130,6 +130,10 @@ def test_several_names_in_one_call_each_in_order(probe):
     assert photos["body"] == "hello"
     lean = probe(server_name=None, server_names=names[:1], body=False)["probes"][0]
     assert lean["status"] == 200 and "body" not in lean
+    assert len(photos["headers"]) > 2 and "cf-ray" in photos["headers"]
+    named = probe(server_name=None, server_names=names[:1], return_headers=["CF-Ray", "Server", "X-None"])
+    assert sorted(named["probes"][0]["headers"]) == ["cf-ray", "server"]
+    assert probe(server_name=None, server_names=names[:1], return_headers=[])["probes"][0]["headers"] == {}
 
 
 def test_without_host_each_name_is_where_it_connects(probe, edge):
