@@ -80,6 +80,13 @@ def ddns_errors(declared):
     if mode != "cloudflare":
         # The other modes take an earlier cloudflare run's task and token file down: those names reach its script.
         return errors + _removal_errors(declared)
+    public = declared.get("exposure_public_address")
+    if public:
+        errors.append(
+            "exposure_ddns: cloudflare keeps the DNS records at the router's WAN address, and "
+            "exposure_public_address: %s pins them to that address: each DDNS run would undo the play's records; "
+            "unset exposure_public_address (the router's address is followed), or set exposure_ddns: none" % public
+        )
     token = declared.get("exposure_ddns_cloudflare_token")
     if not isinstance(token, str) or not TOKEN.fullmatch(token.strip()):
         # The value itself is never repeated: it is a secret.

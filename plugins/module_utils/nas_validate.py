@@ -314,12 +314,6 @@ def exposure_errors(declared, router=None):
             "exposure_public_address to the public address the ports are forwarded on, or use "
             "exposure_mode: tunnel"
         )
-    if public and declared.get("exposure_ddns") == "cloudflare":
-        errors.append(
-            "exposure_ddns: cloudflare keeps the DNS records at the router's WAN address, and "
-            "exposure_public_address: %s pins them to that address: each DDNS run would undo the play's records; "
-            "unset exposure_public_address (the router's address is followed), or set exposure_ddns: none" % public
-        )
     if public:
         try:
             address = ipaddress.ip_address(str(public).strip())

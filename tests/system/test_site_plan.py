@@ -223,3 +223,13 @@ def test_ddns_mistakes_are_refused_before_anything_changes_and_the_token_is_not_
     message = "exposure_ddns_cloudflare_token: give the NAS's own Cloudflare API token"
     assert_refused_untouched(run, before, labs, message, task="Check the DDNS variables before anything changes")
     assert "$(reboot)" not in run.stdout + run.stderr
+
+
+def test_a_fixed_public_address_with_cloudflare_ddns_is_refused_before_anything_changes(
+    site, dsm_lab, router_lab, cloudflare_lab
+):
+    labs = (dsm_lab, router_lab, cloudflare_lab)
+    before = snapshot(*labs)
+    run = site(exposure_ddns="cloudflare", exposure_public_address="100.128.77.2")
+    message = "exposure_public_address: 100.128.77.2 pins them to that address"
+    assert_refused_untouched(run, before, labs, message, task="Check the DDNS variables before anything changes")

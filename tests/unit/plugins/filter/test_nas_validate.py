@@ -50,11 +50,6 @@ def test_the_lab_plan_is_sound():
     assert plan_errors(with_(tls_certificate_source="letsencrypt_dsm")) == []
 
 
-def test_a_fixed_public_address_goes_with_synology_ddns_or_none():
-    for ddns in ("synology", "none"):
-        assert plan_errors(with_(exposure_public_address="100.128.77.2", exposure_ddns=ddns)) == []
-
-
 def test_unset_optional_variables_take_the_role_defaults():
     assert plan_errors(with_(exposure_public_address=None, tls_hostnames=None, dsm_port=None)) == []
 
@@ -141,7 +136,6 @@ def test_certificate_coverage(pattern, name, expected):
         ({"exposure_public_address": "100.127.255.254"}, "carrier-grade NAT"),
         ({"exposure_public_address": "10.1.2.3"}, "private or reserved"),
         ({"exposure_public_address": "fd00::1"}, "private or reserved"),
-        ({"exposure_public_address": "100.128.77.2", "exposure_ddns": "cloudflare"}, "each DDNS run would undo"),
         ({"nas_lan_address": "nas.local"}, "nas_lan_address: 'nas.local' is not an IPv4 address"),
     ],
 )

@@ -53,6 +53,7 @@ def test_sound_variables_give_the_script_values_without_the_token():
         ("exposure_ddns_timeout", 0, "1-120"),
         ("exposure_ddns_task_name", "two\nlines", "one non-empty line"),
         ("exposure_ddns_ipv6", "yes", "true or false"),
+        ("exposure_public_address", "100.128.77.2", "each DDNS run would undo"),
     ],
 )
 def test_each_mistake_named_before_any_write(field, value, says):
@@ -63,6 +64,12 @@ def test_each_mistake_named_before_any_write(field, value, says):
     if field != "exposure_ddns":
         with pytest.raises(InputError):
             nas_ddns.ddns_config(dict(SOUND, **{field: value}))
+
+
+def test_a_fixed_public_address_goes_with_synology_ddns_or_none():
+    fixed = {"exposure_public_address": "100.128.77.2", "exposure_ddns_synology_hostname": "nas.synology.me"}
+    for mode in ("synology", "none"):
+        assert nas_ddns.ddns_errors(dict(fixed, exposure_ddns=mode)) == []
 
 
 def test_synology_needs_a_hostname_and_none_checks_nothing_else():
