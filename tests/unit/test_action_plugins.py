@@ -4,6 +4,7 @@ NAS (tests/system: test_playbook_runs.py and test_router_on_dsm_python.py)."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 
@@ -24,3 +25,19 @@ def test_each_action_plugin_is_the_in_process_one():
     for name in _names("action"):
         plugin = importlib.import_module("ansible_collections.homelab.nas.plugins.action." + name)
         assert issubclass(plugin.ActionModule, InProcessAction), name
+
+
+def test_workers_forked_after_an_action_class_loads_freeze_what_they_inherit():
+    importlib.import_module("ansible_collections.homelab.nas.plugins.action.dsm_info")  # Ansible's main process does
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: its collections skip the inherited heap
+        os.close(reader)
+        os.write(writer, str(gc.get_freeze_count()).encode())
+        os._exit(0)
+    os.close(writer)
+    frozen = int(os.read(reader, 64) or b"0")
+    os.close(reader)
+    os.waitpid(pid, 0)
+    assert frozen > 0
+    assert gc.get_freeze_count() == 0 or frozen > gc.get_freeze_count(), "the main process is left as it is"
