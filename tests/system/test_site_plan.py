@@ -214,22 +214,26 @@ def test_a_run_without_the_exposure_role_does_not_ask_the_router(site, router_la
     assert "skipping: [lab-nas]" in probe and "Cloudflare Tunnel" not in run.stdout
 
 
+DDNS_MISTAKES = [
+    (
+        "bad-token",
+        {"exposure_ddns": "cloudflare", "exposure_ddns_cloudflare_token": "not a 'token' $(reboot)"},
+        "exposure_ddns_cloudflare_token: give the NAS's own Cloudflare API token",
+    ),
+    (
+        "fixed-address-with-ddns",
+        {"exposure_ddns": "cloudflare", "exposure_public_address": "100.128.77.2"},
+        "exposure_public_address: 100.128.77.2 pins them to that address",
+    ),
+]
+
+
+@pytest.mark.parametrize("overrides,message", [m[1:] for m in DDNS_MISTAKES], ids=[m[0] for m in DDNS_MISTAKES])
 def test_ddns_mistakes_are_refused_before_anything_changes_and_the_token_is_not_repeated(
-    site, dsm_lab, router_lab, cloudflare_lab
+    site, dsm_lab, router_lab, cloudflare_lab, overrides, message
 ):
     labs = (dsm_lab, router_lab, cloudflare_lab)
     before = snapshot(*labs)
-    run = site(exposure_ddns="cloudflare", exposure_ddns_cloudflare_token="not a 'token' $(reboot)")
-    message = "exposure_ddns_cloudflare_token: give the NAS's own Cloudflare API token"
+    run = site(**overrides)
     assert_refused_untouched(run, before, labs, message, task="Check the DDNS variables before anything changes")
     assert "$(reboot)" not in run.stdout + run.stderr
-
-
-def test_a_fixed_public_address_with_cloudflare_ddns_is_refused_before_anything_changes(
-    site, dsm_lab, router_lab, cloudflare_lab
-):
-    labs = (dsm_lab, router_lab, cloudflare_lab)
-    before = snapshot(*labs)
-    run = site(exposure_ddns="cloudflare", exposure_public_address="100.128.77.2")
-    message = "exposure_public_address: 100.128.77.2 pins them to that address"
-    assert_refused_untouched(run, before, labs, message, task="Check the DDNS variables before anything changes")
