@@ -65,7 +65,8 @@ def _pinned_pool_class(pins):
 
     class PinnedConnection(HTTPSConnection):
         def connect(self):
-            if pins and self.ssl_context is None and not (self.ca_certs or self.ca_cert_dir or self.ca_cert_data):
+            given_ca = any(getattr(self, name, None) for name in ("ca_certs", "ca_cert_dir", "ca_cert_data"))
+            if pins and getattr(self, "ssl_context", None) is None and not given_ca:
                 self.ssl_context = _pin_context()
             super().connect()
             if not pins:
