@@ -338,7 +338,7 @@ def test_the_edge_reuses_origin_connections_and_replaces_closed_ones(cloudflare_
     try:
         cloudflare_lab.configure(edge_origins={"%s:80" % WAN: "127.0.0.1:%d" % server.server_address[1]})
         setting(cloudflare_lab, "ssl", "flexible")
-        assert [visit(cloudflare_lab, "photos.example.test")[0] for _ in range(3)] == [200, 200, 200]
+        assert [visit(cloudflare_lab, "photos.example.test")[0] for _visit in range(3)] == [200, 200, 200]
         assert len(KeptAlive.opened) == 1, "one kept-alive connection for one origin and hostname"
         for connection in KeptAlive.opened:  # the origin closes its idle connections
             connection.shutdown(socket.SHUT_RDWR)

@@ -323,7 +323,8 @@ def test_a_runs_first_login_needs_no_discovery_and_survives_a_moved_auth_api(dsm
     fresh.login()
     assert fresh.sid
     calls = [(c["method"], c["outcome"]) for c in dsm_lab.calls()]
-    assert [m for m, _ in calls] == ["login", "query", "login"] and calls[0][1] != "ok" and calls[2][1] == "ok", calls
+    assert [method for method, _outcome in calls] == ["login", "query", "login"], calls
+    assert calls[0][1] != "ok" and calls[2][1] == "ok", calls
     assert fresh.logins == 1
 
 
@@ -344,7 +345,7 @@ def test_an_api_missing_from_the_kept_list_is_asked_of_dsm_once(dsm_lab, tmp_pat
 def test_forks_that_find_no_session_at_once_log_in_once(dsm_lab, tmp_path):
     make_client(dsm_lab, tmp_path).api_info(AUTH_API)  # the API list is kept; no session is
     dsm_lab.clear_log()
-    clients = [make_client(dsm_lab, tmp_path) for _ in range(6)]
+    clients = [make_client(dsm_lab, tmp_path) for _client in range(6)]
     start = threading.Barrier(len(clients))
 
     def task(client):
