@@ -279,9 +279,12 @@ class DsmClient:
         104 no such version, HTTP 404 no such path); if so, the next api_info asks DSM again."""
         if not self._apis_cached or not (exc.code in (102, 103, 104) or exc.status == 404):
             return False
-        self._apis, self._apis_cached = None, False
-        self._apis_refreshed = True
+        self._forget_apis()
         return True
+
+    def _forget_apis(self):
+        """Drop the kept API list: the next api_info asks DSM (and keeps its answer)."""
+        self._apis, self._apis_cached, self._apis_refreshed = None, False, True
 
     def pick_version(self, name, wanted):
         """The highest version we speak (`wanted`) that DSM also offers."""
@@ -491,23 +494,12 @@ class DsmClient:
     def offers(self, name):
         """Whether DSM offers an API (a package's API is missing while the package is not installed)."""
         self.login()
-        try:
-            return self._listed(name)
-        except DsmError as exc:
-            # Missing from a kept list: the package may have been installed since; ask DSM, once.
-            if not self._stale_api(exc):
-                raise
-        return self._listed(name)
-
-    def _listed(self, name):
-        """Whether the API list has `name`; DsmError (102 when missing) only from asking DSM for the list."""
         if self._apis is None:
             self._discover()
-        if name in self._apis:
-            return True
-        if self._apis_cached:
-            raise DsmError("%s is missing from the kept API list" % name, code=102, api=name)
-        return False
+        if name not in self._apis and self._apis_cached:
+            self._forget_apis()  # missing from a kept list: the package may have been installed since; ask DSM, once
+            self._discover()
+        return name in self._apis
 
     def call(self, api, method, version, write=False, files=None, raw=False, request_timeout=None, **params):
         self.login()

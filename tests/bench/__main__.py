@@ -20,6 +20,7 @@ no-op run changes something or fails, or the floor runs other tasks than the no-
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import platform
@@ -238,10 +239,7 @@ def main(argv):
         logs = runner.logs()
         with open(record_path, encoding="utf-8") as handle:
             record = json.load(handle)
-        results["requests"] = {}
-        for mock, entries in logs.items():
-            for entry in entries:
-                results["requests"][source(mock, entry)] = results["requests"].get(source(mock, entry), 0) + 1
+        results["requests"] = dict(collections.Counter(source(m, e) for m, entries in logs.items() for e in entries))
         results["logins"] = logins(logs)
         results["per_task"] = per_task(record, logs)
         floor_playbook = floor.build(record_path, os.path.join(out, "floor"))

@@ -200,29 +200,28 @@ class Edge:
         request = (verb, path, self._origin_headers(headers, host, client, ray, https), body)
         while True:
             connection = self._take_idle(key)
-            if connection is None:
-                break
+            kept = connection is not None
+            if not kept:
+                connection = self._connect(origin, context, host)
+                if not isinstance(connection, http.client.HTTPConnection):
+                    return connection
             try:
                 reply, answer = self._exchange(connection, *request)
             except TimeoutError:
                 connection.close()
                 return 524, "origin did not answer in time", None
-            except (http.client.HTTPException, ssl.SSLError, OSError):
-                connection.close()  # closed by the origin while idle: nothing reached it
-                continue
-            return self._answered(key, connection, reply, answer)
-        connection = self._connect(origin, context, host)
-        if not isinstance(connection, http.client.HTTPConnection):
-            return connection
-        try:
-            reply, answer = self._exchange(connection, *request)
-        except TimeoutError:
-            connection.close()
-            return 524, "origin did not answer in time", None
-        except (http.client.HTTPException, ssl.SSLError, OSError) as exc:
-            connection.close()
-            return 520, str(exc) or type(exc).__name__, None
-        return self._answered(key, connection, reply, answer)
+            except (http.client.HTTPException, ssl.SSLError, OSError) as exc:
+                connection.close()
+                if kept:
+                    continue  # closed by the origin while idle: nothing reached it
+                return 520, str(exc) or type(exc).__name__, None
+            self._keep(key, connection, reply)
+            passed = [
+                (k, v)
+                for k, v in reply.getheaders()
+                if k.lower() not in HOP_BY_HOP | {"server", "date", "content-length"}
+            ]
+            return reply.status, passed, answer
 
     def _connect(self, origin, context, host):
         """A new connection to the origin (TLS with `context` when given), or (52x, reason, None)."""
@@ -258,27 +257,22 @@ class Edge:
         reply = connection.getresponse()
         return reply, reply.read()
 
-    def _answered(self, key, connection, reply, answer):
-        if reply.will_close:  # the origin said it closes (Connection: close, HTTP/1.0)
-            connection.close()
-        else:
+    def _keep(self, key, connection, reply):
+        """Keep the connection for the next request, unless the origin said it closes it (Connection: close, HTTP/1.0)
+        or enough are kept already."""
+        if not reply.will_close:
             with self._idle_lock:
-                kept = self._idle.setdefault(key, [])
-                if len(kept) < ORIGIN_IDLE_PER_KEY:
-                    kept.append((connection, time.monotonic()))
-                    connection = None
-            if connection is not None:
-                connection.close()
-        kept = [
-            (k, v) for k, v in reply.getheaders() if k.lower() not in HOP_BY_HOP | {"server", "date", "content-length"}
-        ]
-        return reply.status, kept, answer
+                idle = self._idle.setdefault(key, [])
+                if len(idle) < ORIGIN_IDLE_PER_KEY:
+                    idle.append((connection, time.monotonic()))
+                    return
+        connection.close()
 
     def _take_idle(self, key):
         with self._idle_lock:
-            kept = self._idle.get(key) or []
-            while kept:
-                connection, since = kept.pop()
+            idle = self._idle.get(key) or []
+            while idle:
+                connection, since = idle.pop()
                 if time.monotonic() - since < ORIGIN_IDLE:
                     return connection
                 connection.close()
